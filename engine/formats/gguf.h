@@ -25,8 +25,19 @@ namespace flashchat {
 
 // GGUF metadata value types as stored in the file.
 enum class GgufType : uint32_t {
-  U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, BOOL = 7,
-  STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12,
+  U8 = 0,
+  I8 = 1,
+  U16 = 2,
+  I16 = 3,
+  U32 = 4,
+  I32 = 5,
+  F32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+  U64 = 10,
+  I64 = 11,
+  F64 = 12,
 };
 
 // One metadata value. Scalars are widened: integers to int64_t/uint64_t, floats to double.
@@ -40,19 +51,19 @@ struct GgufValue {
   uint64_t array_size = 0;
 
   bool is_integer() const;
-  int64_t as_int() const;     // throws Error if not an integer type
-  double as_double() const;   // integers or floats
+  int64_t as_int() const;    // throws Error if not an integer type
+  double as_double() const;  // integers or floats
   bool as_bool() const;
   const std::string& as_string() const;
 };
 
 struct GgufTensorInfo {
   std::string name;
-  std::vector<int64_t> ne;  // ne[0] innermost
-  uint32_t ggml_type = 0;   // raw ggml type id
-  DType dtype = DType::F32; // valid when supported == true
-  bool supported = false;   // false for ggml types the engine cannot read (e.g. Q4_K)
-  uint64_t offset = 0;      // relative to the data section
+  std::vector<int64_t> ne;   // ne[0] innermost
+  uint32_t ggml_type = 0;    // raw ggml type id
+  DType dtype = DType::F32;  // valid when supported == true
+  bool supported = false;    // false for ggml types the engine cannot read (e.g. Q4_K)
+  uint64_t offset = 0;       // relative to the data section
   uint64_t size_bytes = 0;
   int64_t n_elements() const;
 };
@@ -95,8 +106,14 @@ class GgufFile {
   uint32_t version_ = 0;
   std::map<std::string, GgufValue> metadata_;
   std::vector<GgufTensorInfo> tensors_;
-  std::shared_ptr<MappedFile> file_;      // owns the bytes when opened from a path
-  std::vector<uint8_t> owned_bytes_;      // owns the bytes when parsed from memory
+  // Parses the image at data (kept alive by file_ or owned_bytes_) into the members above.
+  void parse_image(const uint8_t* data, size_t size);
+
+  std::map<std::string, size_t> tensor_index_;  // name -> index into tensors_
+  std::shared_ptr<MappedFile> file_;            // owns the bytes when opened from a path
+  // Owns the bytes when parsed from memory; shared so that copies and moves keep
+  // data_section_ valid.
+  std::shared_ptr<const std::vector<uint8_t>> owned_bytes_;
   const uint8_t* data_section_ = nullptr;
 };
 
