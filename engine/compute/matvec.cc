@@ -1,0 +1,192 @@
+// matvec.cc - matrix-vector kernels: F32 through Eigen, F16/BF16 with AVX2 + F16C (8 elements
+// converted at a time inside the dot product), parallel over output rows with TBB.
+#include "compute/matvec.h"
+
+#include <immintrin.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <Eigen/Core>
+#include <cstring>
+#include <string>
+
+#include "core/error.h"
+
+namespace flashchat {
+namespace {
+
+using RowMajorMap =
+    Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+using ConstVecMap = Eigen::Map<const Eigen::VectorXf>;
+using VecMap = Eigen::Map<Eigen::VectorXf>;
+
+// Rows per TBB task, and the element count below which matvec runs on the calling thread
+// (task overhead would exceed the work).
+constexpr int64_t kRowGrain = 32;
+constexpr int64_t kSerialElems = 1 << 15;
+
+[[noreturn]] void fail_dtype(const Tensor& W, const char* what) {
+  fail("matvec", std::string(what) + ": unsupported weight dtype " + dtype_name(W.dtype) +
+                     " (only F32, F16, BF16; quantised types are dequantised at load)");
+}
+
+inline float hsum(__m256 v) {
+  __m128 lo = _mm256_castps256_ps128(v);
+  __m128 hi = _mm256_extractf128_ps(v, 1);
+  lo = _mm_add_ps(lo, hi);
+  __m128 sh = _mm_movehdup_ps(lo);
+  __m128 s = _mm_add_ps(lo, sh);
+  sh = _mm_movehl_ps(sh, s);
+  s = _mm_add_ss(s, sh);
+  return _mm_cvtss_f32(s);
+}
+
+// 8 halves at p -> 8 floats.
+inline __m256 load8_f16(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// 8 bfloat16 at p -> 8 floats (bf16 is the top half of an fp32).
+inline __m256 load8_bf16(const uint16_t* p) {
+  const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
+
+inline float scalar_f16(uint16_t h) { return _cvtsh_ss(h); }
+inline float scalar_bf16(uint16_t b) { return bf16_to_fp32(b); }
+
+// w (n,) . x (n,) with w half-precision; four independent accumulators to hide FMA latency.
+template <__m256 (*Load8)(const uint16_t*), float (*Scalar)(uint16_t)>
+inline float dot_half(const uint16_t* w, const float* x, int64_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a0 = _mm256_fmadd_ps(Load8(w + i), _mm256_loadu_ps(x + i), a0);
+    a1 = _mm256_fmadd_ps(Load8(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+    a2 = _mm256_fmadd_ps(Load8(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
+    a3 = _mm256_fmadd_ps(Load8(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
+  }
+  for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(Load8(w + i), _mm256_loadu_ps(x + i), a0);
+  float sum = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  for (; i < n; ++i) sum += Scalar(w[i]) * x[i];
+  return sum;
+}
+
+// out (n,) += a * w (n,) with w half-precision.
+template <__m256 (*Load8)(const uint16_t*), float (*Scalar)(uint16_t)>
+inline void axpy_half(const uint16_t* w, float a, float* out, int64_t n) {
+  const __m256 va = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(out + i, _mm256_fmadd_ps(va, Load8(w + i), _mm256_loadu_ps(out + i)));
+  }
+  for (; i < n; ++i) out[i] += a * Scalar(w[i]);
+}
+
+inline const uint16_t* half_row(const Tensor& W, int64_t r) {
+  return reinterpret_cast<const uint16_t*>(W.row(r));
+}
+
+// W rows [r0, r1) (., cols) @ x (cols,) -> out (r1 - r0,). Single-threaded.
+void rows_kernel(const Tensor& W, const float* x, float* out, int64_t r0, int64_t r1) {
+  const int64_t n = W.cols;
+  switch (W.dtype) {
+    case DType::F32: {
+      const RowMajorMap block(W.f32() + r0 * n, r1 - r0, n);
+      VecMap(out, r1 - r0).noalias() = block * ConstVecMap(x, n);
+      return;
+    }
+    case DType::F16:
+      for (int64_t r = r0; r < r1; ++r) {
+        out[r - r0] = dot_half<load8_f16, scalar_f16>(half_row(W, r), x, n);
+      }
+      return;
+    case DType::BF16:
+      for (int64_t r = r0; r < r1; ++r) {
+        out[r - r0] = dot_half<load8_bf16, scalar_bf16>(half_row(W, r), x, n);
+      }
+      return;
+    default:
+      fail_dtype(W, "matvec_rows");
+  }
+}
+
+void check_plain(const Tensor& W, const char* what) {
+  if (W.dtype != DType::F32 && W.dtype != DType::F16 && W.dtype != DType::BF16) {
+    fail_dtype(W, what);
+  }
+  if (W.data == nullptr && W.n_elements() > 0) fail("matvec", std::string(what) + ": empty tensor");
+}
+
+}  // namespace
+
+// W (rows, cols) @ x (cols,) -> out (rows,)
+void matvec(const Tensor& W, const float* x, float* out) {
+  check_plain(W, "matvec");
+  const int64_t rows = W.rows;
+  if (rows <= 0) return;
+  if (rows * W.cols < kSerialElems || rows <= kRowGrain) {
+    rows_kernel(W, x, out, 0, rows);
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, kRowGrain),
+                    [&](const tbb::blocked_range<int64_t>& range) {
+                      rows_kernel(W, x, out + range.begin(), range.begin(), range.end());
+                    });
+}
+
+// W rows [row_begin, row_end) @ x (cols,) -> out (row_end - row_begin,)
+void matvec_rows(const Tensor& W, const float* x, float* out, int64_t row_begin,
+                 int64_t row_end) {
+  check_plain(W, "matvec_rows");
+  if (row_begin < 0 || row_end > W.rows || row_begin > row_end) {
+    fail("matvec", "matvec_rows: row range [" + std::to_string(row_begin) + ", " +
+                       std::to_string(row_end) + ") outside " + std::to_string(W.rows) + " rows");
+  }
+  if (row_begin == row_end) return;
+  rows_kernel(W, x, out, row_begin, row_end);
+}
+
+// W[row,:] (cols,) . x (cols,) -> scalar
+float dot_row(const Tensor& W, int64_t row, const float* x) {
+  check_plain(W, "dot_row");
+  if (row < 0 || row >= W.rows) {
+    fail("matvec", "dot_row: row " + std::to_string(row) + " outside " + std::to_string(W.rows));
+  }
+  const int64_t n = W.cols;
+  switch (W.dtype) {
+    case DType::F32:
+      return ConstVecMap(W.f32() + row * n, n).dot(ConstVecMap(x, n));
+    case DType::F16:
+      return dot_half<load8_f16, scalar_f16>(half_row(W, row), x, n);
+    case DType::BF16:
+      return dot_half<load8_bf16, scalar_bf16>(half_row(W, row), x, n);
+    default:
+      fail_dtype(W, "dot_row");
+  }
+}
+
+// out (cols,) += a * W[row,:] (cols,)
+void axpy_row(const Tensor& W, int64_t row, float a, float* out) {
+  check_plain(W, "axpy_row");
+  if (row < 0 || row >= W.rows) {
+    fail("matvec", "axpy_row: row " + std::to_string(row) + " outside " + std::to_string(W.rows));
+  }
+  const int64_t n = W.cols;
+  switch (W.dtype) {
+    case DType::F32:
+      VecMap(out, n) += a * ConstVecMap(W.f32() + row * n, n);
+      return;
+    case DType::F16:
+      axpy_half<load8_f16, scalar_f16>(half_row(W, row), a, out, n);
+      return;
+    case DType::BF16:
+      axpy_half<load8_bf16, scalar_bf16>(half_row(W, row), a, out, n);
+      return;
+    default:
+      fail_dtype(W, "axpy_row");
+  }
+}
+
+}  // namespace flashchat

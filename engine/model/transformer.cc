@@ -1,0 +1,460 @@
+// transformer.cc - the dense forward pass (llama family and OPT) with its KV cache.
+//
+// The llama path mirrors llama2.c's run.c float arithmetic (RMSNorm, RoPE frequencies computed
+// in float, score / sqrtf(head_dim), max-subtracted softmax, SiLU as x * 1/(1+e^-x)) so that
+// greedy decoding of llama2.c-trained checkpoints reproduces their reference text exactly.
+#include "model/transformer.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "compute/matvec.h"
+#include "core/error.h"
+
+namespace flashchat {
+namespace {
+
+// Attention work (positions * heads * head_dim) above which heads run in parallel.
+constexpr int64_t kParallelAttentionWork = 1 << 16;
+
+std::string source_of(const Model& model) {
+  return model.source_path.empty() ? std::string("transformer") : model.source_path;
+}
+
+// Throws unless `t` is a (rows, cols) matrix of a dtype matvec handles.
+void check_matrix(const Model& model, const Tensor& t, int64_t rows, int64_t cols,
+                  const std::string& name) {
+  if (t.empty()) fail(source_of(model), "missing weight " + name);
+  if (t.rows != rows || t.cols != cols) {
+    fail(source_of(model), "weight " + name + " has shape (" + std::to_string(t.rows) + ", " +
+                               std::to_string(t.cols) + "), expected (" + std::to_string(rows) +
+                               ", " + std::to_string(cols) + ")");
+  }
+  if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
+    fail(source_of(model), "weight " + name + " has unsupported dtype " + dtype_name(t.dtype));
+  }
+}
+
+// Throws unless `t` is empty or an F32 vector of n elements (norm weights, biases).
+void check_vector(const Model& model, const Tensor& t, int64_t n, const std::string& name,
+                  bool required) {
+  if (t.empty()) {
+    if (required) fail(source_of(model), "missing weight " + name);
+    return;
+  }
+  if (t.n_elements() != n || t.dtype != DType::F32) {
+    fail(source_of(model), "weight " + name + " must be an F32 vector of " + std::to_string(n) +
+                               " elements (has " + std::to_string(t.n_elements()) + " " +
+                               dtype_name(t.dtype) + ")");
+  }
+}
+
+void add_bias(const Tensor& b, float* out, int64_t n) {
+  if (b.empty()) return;
+  const float* bias = b.f32();
+  for (int64_t i = 0; i < n; ++i) out[i] += bias[i];
+}
+
+// Validates the config and every weight the forward pass reads.
+void validate_model(const Model& model) {
+  const ModelConfig& c = model.config;
+  const std::string src = source_of(model);
+  if (c.dim <= 0 || c.n_layers <= 0 || c.n_heads <= 0 || c.n_kv_heads <= 0 || c.head_dim <= 0 ||
+      c.ffn_dim <= 0 || c.vocab_size <= 0) {
+    fail(src, "invalid model config: dim, n_layers, n_heads, n_kv_heads, head_dim, ffn_dim and "
+              "vocab_size must all be positive");
+  }
+  if (c.n_heads % c.n_kv_heads != 0) {
+    fail(src, "n_heads (" + std::to_string(c.n_heads) + ") is not a multiple of n_kv_heads (" +
+                  std::to_string(c.n_kv_heads) + ")");
+  }
+  if (c.rope_style != RopeStyle::None && c.head_dim % 2 != 0) {
+    fail(src, "RoPE needs an even head_dim, got " + std::to_string(c.head_dim));
+  }
+  if (static_cast<int>(model.weights.layers.size()) != c.n_layers) {
+    fail(src, "model has " + std::to_string(model.weights.layers.size()) + " layers, config says " +
+                  std::to_string(c.n_layers));
+  }
+  const int64_t q_dim = int64_t{c.n_heads} * c.head_dim;
+  const int64_t kv_dim = int64_t{c.n_kv_heads} * c.head_dim;
+  const ModelWeights& w = model.weights;
+  check_matrix(model, w.token_embd, c.vocab_size, c.dim, "token_embd");
+  check_matrix(model, w.output, c.vocab_size, c.dim, "output");
+  check_vector(model, w.output_norm, c.dim, "output_norm", true);
+  check_vector(model, w.output_norm_bias, c.dim, "output_norm_bias", false);
+  if (c.arch == Arch::Opt) {
+    if (w.pos_embd.empty()) fail(src, "missing weight pos_embd (OPT learned positions)");
+    check_matrix(model, w.pos_embd, w.pos_embd.rows, c.dim, "pos_embd");
+  }
+  for (int l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& L = w.layers[static_cast<size_t>(l)];
+    const std::string p = "blk." + std::to_string(l) + ".";
+    check_vector(model, L.attn_norm, c.dim, p + "attn_norm", true);
+    check_vector(model, L.attn_norm_bias, c.dim, p + "attn_norm_bias", false);
+    check_matrix(model, L.wq, q_dim, c.dim, p + "attn_q");
+    check_matrix(model, L.wk, kv_dim, c.dim, p + "attn_k");
+    check_matrix(model, L.wv, kv_dim, c.dim, p + "attn_v");
+    check_matrix(model, L.wo, c.dim, q_dim, p + "attn_output");
+    check_vector(model, L.bq, q_dim, p + "attn_q_bias", false);
+    check_vector(model, L.bk, kv_dim, p + "attn_k_bias", false);
+    check_vector(model, L.bv, kv_dim, p + "attn_v_bias", false);
+    check_vector(model, L.bo, c.dim, p + "attn_output_bias", false);
+    check_vector(model, L.ffn_norm, c.dim, p + "ffn_norm", true);
+    check_vector(model, L.ffn_norm_bias, c.dim, p + "ffn_norm_bias", false);
+    if (c.ffn_gated) check_matrix(model, L.ffn_gate, c.ffn_dim, c.dim, p + "ffn_gate");
+    check_matrix(model, L.ffn_up, c.ffn_dim, c.dim, p + "ffn_up");
+    check_matrix(model, L.ffn_down, c.dim, c.ffn_dim, p + "ffn_down");
+    check_vector(model, L.ffn_up_bias, c.ffn_dim, p + "ffn_up_bias", false);
+    check_vector(model, L.ffn_down_bias, c.dim, p + "ffn_down_bias", false);
+  }
+}
+
+inline float silu(float x) { return x * (1.0f / (1.0f + std::exp(-x))); }
+inline float relu(float x) { return x > 0.0f ? x : 0.0f; }
+inline float gelu_tanh(float x) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+}
+
+// In place: v[i] = act(v[i]) (the non-gated / gate half of an activation).
+inline float activate(Activation a, float x) {
+  switch (a) {
+    case Activation::Silu: return silu(x);
+    case Activation::Gelu: return gelu_tanh(x);
+    case Activation::Relu:
+    case Activation::DRelu: return relu(x);
+    case Activation::Relu2: {
+      const float r = relu(x);
+      return r * r;
+    }
+  }
+  return x;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// FFN
+
+void ffn_activate(const ModelConfig& config, const float* gate, const float* up, float* hidden,
+                  int64_t n) {
+  const Activation a = config.activation;
+  if (gate == nullptr) {
+    for (int64_t i = 0; i < n; ++i) hidden[i] = activate(a, up[i]);
+  } else if (a == Activation::DRelu) {
+    for (int64_t i = 0; i < n; ++i) hidden[i] = relu(gate[i]) * relu(up[i]);
+  } else if (a == Activation::Silu) {
+    // llama2.c: val = gate; val *= 1/(1+expf(-val)); val *= up.
+    for (int64_t i = 0; i < n; ++i) hidden[i] = silu(gate[i]) * up[i];
+  } else {
+    for (int64_t i = 0; i < n; ++i) hidden[i] = activate(a, gate[i]) * up[i];
+  }
+}
+
+DenseFfn::DenseFfn(const Model& model)
+    : model_(model),
+      gate_(static_cast<size_t>(std::max(model.config.ffn_dim, 0))),
+      hidden_(static_cast<size_t>(std::max(model.config.ffn_dim, 0))) {}
+
+// x (dim,) -> hidden (ffn_dim,) -> out (dim,)
+void DenseFfn::ffn_forward(int layer, const float* x, float* out) {
+  const ModelConfig& c = model_.config;
+  if (layer < 0 || layer >= c.n_layers) {
+    fail(source_of(model_), "ffn_forward: layer " + std::to_string(layer) + " out of range");
+  }
+  const LayerWeights& L = model_.weights.layers[static_cast<size_t>(layer)];
+  // up (ffn_dim, dim) @ x (dim,) -> hidden (ffn_dim,)  (+ fc1 bias)
+  matvec(L.ffn_up, x, hidden_.data());
+  add_bias(L.ffn_up_bias, hidden_.data(), c.ffn_dim);
+  if (c.ffn_gated) {
+    // gate (ffn_dim, dim) @ x (dim,) -> gate (ffn_dim,)
+    matvec(L.ffn_gate, x, gate_.data());
+    ffn_activate(c, gate_.data(), hidden_.data(), hidden_.data(), c.ffn_dim);
+  } else {
+    ffn_activate(c, nullptr, hidden_.data(), hidden_.data(), c.ffn_dim);
+  }
+  // down (dim, ffn_dim) @ hidden (ffn_dim,) -> out (dim,)  (+ fc2 bias)
+  matvec(L.ffn_down, hidden_.data(), out);
+  add_bias(L.ffn_down_bias, out, c.dim);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transformer
+
+Transformer::Transformer(const Model& model, int max_context, FfnBackend* ffn)
+    : model_(model), cfg_(model.config) {
+  validate_model(model);
+  const std::string src = source_of(model);
+  if (max_context <= 0 || (cfg_.max_seq_len > 0 && max_context > cfg_.max_seq_len)) {
+    fail(src, "max_context " + std::to_string(max_context) + " must be in [1, " +
+                  std::to_string(cfg_.max_seq_len) + "]");
+  }
+  if (cfg_.arch == Arch::Opt &&
+      int64_t{max_context} + cfg_.pos_offset > model.weights.pos_embd.rows) {
+    fail(src, "max_context " + std::to_string(max_context) + " + pos_offset " +
+                  std::to_string(cfg_.pos_offset) + " exceeds the " +
+                  std::to_string(model.weights.pos_embd.rows) + " learned positions");
+  }
+  max_context_ = max_context;
+  dense_ffn_ = std::make_unique<DenseFfn>(model);
+  ffn_ = ffn != nullptr ? ffn : dense_ffn_.get();
+
+  const size_t dim = static_cast<size_t>(cfg_.dim);
+  const size_t q_dim = static_cast<size_t>(cfg_.n_heads) * static_cast<size_t>(cfg_.head_dim);
+  const size_t kv_dim = static_cast<size_t>(cfg_.n_kv_heads) * static_cast<size_t>(cfg_.head_dim);
+  const size_t ctx = static_cast<size_t>(max_context);
+  key_cache_.assign(static_cast<size_t>(cfg_.n_layers), std::vector<float>(ctx * kv_dim));
+  value_cache_.assign(static_cast<size_t>(cfg_.n_layers), std::vector<float>(ctx * kv_dim));
+  x_.resize(dim);
+  xb_.resize(std::max(dim, q_dim));
+  xb2_.resize(dim);
+  q_.resize(q_dim);
+  k_.resize(kv_dim);
+  v_.resize(kv_dim);
+  att_.resize(static_cast<size_t>(cfg_.n_heads) * ctx);
+  logits_.resize(static_cast<size_t>(cfg_.vocab_size));
+  ffn_out_.resize(dim);
+
+  if (cfg_.rope_style != RopeStyle::None) {
+    // (max_context, head_dim/2). Interleaved follows llama2.c exactly (float freq, float angle,
+    // cosf/sinf); Halves (HF checkpoints) computes the angle in double and rounds once.
+    const int half = cfg_.head_dim / 2;
+    rope_cos_.resize(ctx * static_cast<size_t>(half));
+    rope_sin_.resize(ctx * static_cast<size_t>(half));
+    for (int pos = 0; pos < max_context; ++pos) {
+      for (int j = 0; j < half; ++j) {
+        const size_t idx = static_cast<size_t>(pos) * half + j;
+        if (cfg_.rope_style == RopeStyle::Interleaved) {
+          const float freq = 1.0f / std::pow(cfg_.rope_theta, static_cast<float>(2 * j) /
+                                                                  static_cast<float>(cfg_.head_dim));
+          const float val = static_cast<float>(pos) * freq;
+          rope_cos_[idx] = std::cos(val);
+          rope_sin_[idx] = std::sin(val);
+        } else {
+          const double freq = 1.0 / std::pow(static_cast<double>(cfg_.rope_theta),
+                                              static_cast<double>(2 * j) / cfg_.head_dim);
+          const double val = pos * freq;
+          rope_cos_[idx] = static_cast<float>(std::cos(val));
+          rope_sin_[idx] = static_cast<float>(std::sin(val));
+        }
+      }
+    }
+  }
+}
+
+Transformer::~Transformer() = default;
+
+void Transformer::set_ffn_backend(FfnBackend* ffn) {
+  ffn_ = ffn != nullptr ? ffn : dense_ffn_.get();
+}
+
+void Transformer::set_record_ffn_inputs(bool on) {
+  record_ffn_inputs_ = on;
+  if (on) {
+    ffn_inputs_.assign(static_cast<size_t>(cfg_.n_layers),
+                       std::vector<float>(static_cast<size_t>(cfg_.dim)));
+  } else {
+    ffn_inputs_.clear();
+  }
+}
+
+const float* Transformer::ffn_input(int layer) const {
+  if (!record_ffn_inputs_) {
+    fail(source_of(model_), "ffn_input: recording is off (call set_record_ffn_inputs(true))");
+  }
+  if (layer < 0 || layer >= cfg_.n_layers) {
+    fail(source_of(model_), "ffn_input: layer " + std::to_string(layer) + " out of range");
+  }
+  return ffn_inputs_[static_cast<size_t>(layer)].data();
+}
+
+int64_t Transformer::kv_cache_bytes() const {
+  return 2 * int64_t{cfg_.n_layers} * max_context_ * cfg_.n_kv_heads * cfg_.head_dim *
+         static_cast<int64_t>(sizeof(float));
+}
+
+// in (dim,) -> out (dim,). RMSNorm for llama (llama2.c arithmetic), LayerNorm for OPT.
+void Transformer::norm(const Tensor& w, const Tensor& b, const float* in, float* out) const {
+  const int n = cfg_.dim;
+  const float* weight = w.f32();
+  if (cfg_.arch == Arch::Llama) {
+    float ss = 0.0f;
+    for (int j = 0; j < n; ++j) ss += in[j] * in[j];
+    ss /= static_cast<float>(n);
+    ss += cfg_.norm_eps;
+    ss = 1.0f / std::sqrt(ss);
+    for (int j = 0; j < n; ++j) out[j] = weight[j] * (ss * in[j]);
+    if (!b.empty()) add_bias(b, out, n);
+    return;
+  }
+  double mean = 0.0;
+  for (int j = 0; j < n; ++j) mean += in[j];
+  mean /= n;
+  double var = 0.0;
+  for (int j = 0; j < n; ++j) {
+    const double d = in[j] - mean;
+    var += d * d;
+  }
+  var /= n;
+  const float inv = static_cast<float>(1.0 / std::sqrt(var + cfg_.norm_eps));
+  const float m = static_cast<float>(mean);
+  const float* bias = b.empty() ? nullptr : b.f32();
+  for (int j = 0; j < n; ++j) {
+    const float y = (in[j] - m) * inv * weight[j];
+    out[j] = bias != nullptr ? y + bias[j] : y;
+  }
+}
+
+// Reads q_ (n_heads*head_dim,) and the cache [0, pos] of `layer`; writes xb_ (n_heads*head_dim,).
+void Transformer::attention(int layer, int pos) {
+  const int hd = cfg_.head_dim;
+  const int kv_dim = cfg_.n_kv_heads * hd;
+  const int kv_mul = cfg_.n_heads / cfg_.n_kv_heads;
+  const float* keys = key_cache_[static_cast<size_t>(layer)].data();
+  const float* values = value_cache_[static_cast<size_t>(layer)].data();
+  // OPT pre-scales q (HF: q_proj(x) * head_dim^-0.5); llama divides each score by sqrtf(hd).
+  const bool scale_scores = cfg_.arch != Arch::Opt;
+  const float score_div = std::sqrt(static_cast<float>(hd));
+
+  auto head = [&](int h) {
+    const float* q = q_.data() + static_cast<size_t>(h) * hd;
+    float* att = att_.data() + static_cast<size_t>(h) * max_context_;
+    const int kv_off = (h / kv_mul) * hd;
+    for (int t = 0; t <= pos; ++t) {
+      const float* k = keys + static_cast<size_t>(t) * kv_dim + kv_off;
+      float score = 0.0f;
+      for (int i = 0; i < hd; ++i) score += q[i] * k[i];
+      if (scale_scores) score /= score_div;
+      att[t] = score;
+    }
+    // softmax over [0, pos] in fp32, max subtracted
+    float max_val = att[0];
+    for (int t = 1; t <= pos; ++t) max_val = std::max(max_val, att[t]);
+    float sum = 0.0f;
+    for (int t = 0; t <= pos; ++t) {
+      att[t] = std::exp(att[t] - max_val);
+      sum += att[t];
+    }
+    for (int t = 0; t <= pos; ++t) att[t] /= sum;
+    float* xb = xb_.data() + static_cast<size_t>(h) * hd;
+    std::fill(xb, xb + hd, 0.0f);
+    for (int t = 0; t <= pos; ++t) {
+      const float* v = values + static_cast<size_t>(t) * kv_dim + kv_off;
+      const float a = att[t];
+      for (int i = 0; i < hd; ++i) xb[i] += a * v[i];
+    }
+  };
+
+  const int64_t work = int64_t{pos + 1} * cfg_.n_heads * hd;
+  if (work >= kParallelAttentionWork && cfg_.n_heads > 1) {
+    tbb::parallel_for(tbb::blocked_range<int>(0, cfg_.n_heads), [&](const tbb::blocked_range<int>& r) {
+      for (int h = r.begin(); h != r.end(); ++h) head(h);
+    });
+  } else {
+    for (int h = 0; h < cfg_.n_heads; ++h) head(h);
+  }
+}
+
+const float* Transformer::forward(int token, int pos) {
+  const std::string src = source_of(model_);
+  if (pos < 0 || pos >= max_context_) {
+    fail(src, "forward: position " + std::to_string(pos) + " outside the context [0, " +
+                  std::to_string(max_context_) + ")");
+  }
+  if (token < 0 || token >= cfg_.vocab_size) {
+    fail(src, "forward: token " + std::to_string(token) + " outside the vocabulary [0, " +
+                  std::to_string(cfg_.vocab_size) + ")");
+  }
+  const ModelWeights& w = model_.weights;
+  const int dim = cfg_.dim;
+  const int hd = cfg_.head_dim;
+  const int q_dim = cfg_.n_heads * hd;
+  const int kv_dim = cfg_.n_kv_heads * hd;
+  float* x = x_.data();
+
+  // embedding (+ learned position for OPT)
+  dtype_to_fp32(w.token_embd.dtype, w.token_embd.row(token), x, dim);
+  if (cfg_.arch == Arch::Opt) {
+    dtype_to_fp32(w.pos_embd.dtype, w.pos_embd.row(pos + cfg_.pos_offset), xb2_.data(), dim);
+    for (int i = 0; i < dim; ++i) x[i] += xb2_[static_cast<size_t>(i)];
+  }
+
+  const float q_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const int half = hd / 2;
+  const float* rc = rope_cos_.empty() ? nullptr : rope_cos_.data() + static_cast<size_t>(pos) * half;
+  const float* rs = rope_sin_.empty() ? nullptr : rope_sin_.data() + static_cast<size_t>(pos) * half;
+
+  for (int l = 0; l < cfg_.n_layers; ++l) {
+    const LayerWeights& L = w.layers[static_cast<size_t>(l)];
+    norm(L.attn_norm, L.attn_norm_bias, x, xb_.data());
+
+    float* kc = key_cache_[static_cast<size_t>(l)].data() + static_cast<size_t>(pos) * kv_dim;
+    float* vc = value_cache_[static_cast<size_t>(l)].data() + static_cast<size_t>(pos) * kv_dim;
+    // wq (q_dim, dim) @ xb (dim,) -> q (q_dim,); wk/wv (kv_dim, dim) @ xb -> cache row (kv_dim,)
+    matvec(L.wq, xb_.data(), q_.data());
+    matvec(L.wk, xb_.data(), kc);
+    matvec(L.wv, xb_.data(), vc);
+    add_bias(L.bq, q_.data(), q_dim);
+    add_bias(L.bk, kc, kv_dim);
+    add_bias(L.bv, vc, kv_dim);
+    if (cfg_.arch == Arch::Opt) {
+      for (int i = 0; i < q_dim; ++i) q_[static_cast<size_t>(i)] *= q_scale;
+    }
+
+    if (cfg_.rope_style == RopeStyle::Interleaved) {
+      // pairs (2j, 2j+1) within each head
+      auto rotate = [&](float* vec, int n) {
+        for (int i = 0; i < n; i += 2) {
+          const int j = (i % hd) / 2;
+          const float fcr = rc[j], fci = rs[j];
+          const float v0 = vec[i], v1 = vec[i + 1];
+          vec[i] = v0 * fcr - v1 * fci;
+          vec[i + 1] = v0 * fci + v1 * fcr;
+        }
+      };
+      rotate(q_.data(), q_dim);
+      rotate(kc, kv_dim);
+    } else if (cfg_.rope_style == RopeStyle::Halves) {
+      // pairs (j, j + head_dim/2) within each head
+      auto rotate = [&](float* vec, int n_heads) {
+        for (int h = 0; h < n_heads; ++h) {
+          float* v = vec + static_cast<size_t>(h) * hd;
+          for (int j = 0; j < half; ++j) {
+            const float fcr = rc[j], fci = rs[j];
+            const float v0 = v[j], v1 = v[j + half];
+            v[j] = v0 * fcr - v1 * fci;
+            v[j + half] = v0 * fci + v1 * fcr;
+          }
+        }
+      };
+      rotate(q_.data(), cfg_.n_heads);
+      rotate(kc, cfg_.n_kv_heads);
+    }
+
+    attention(l, pos);
+    // wo (dim, q_dim) @ xb (q_dim,) -> xb2 (dim,)
+    matvec(L.wo, xb_.data(), xb2_.data());
+    add_bias(L.bo, xb2_.data(), dim);
+    for (int i = 0; i < dim; ++i) x[i] += xb2_[static_cast<size_t>(i)];
+
+    norm(L.ffn_norm, L.ffn_norm_bias, x, xb_.data());
+    if (record_ffn_inputs_) {
+      std::memcpy(ffn_inputs_[static_cast<size_t>(l)].data(), xb_.data(),
+                  static_cast<size_t>(dim) * sizeof(float));
+    }
+    ffn_->ffn_forward(l, xb_.data(), ffn_out_.data());
+    for (int i = 0; i < dim; ++i) x[i] += ffn_out_[static_cast<size_t>(i)];
+  }
+
+  norm(w.output_norm, w.output_norm_bias, x, x);
+  // output (vocab, dim) @ x (dim,) -> logits (vocab,)
+  matvec(w.output, x, logits_.data());
+  return logits_.data();
+}
+
+}  // namespace flashchat
