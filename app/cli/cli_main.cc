@@ -1,0 +1,271 @@
+// flashchat-cli - the command-line front end: generate, tokenize, info.
+//
+// Generated text (only) goes to stdout; statistics and errors go to stderr, so the output can
+// be piped. Every engine error is reported as "error: <file>: <problem>" with exit code 1.
+
+#include <CLI/CLI.hpp>
+#include <tbb/global_control.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/process_stats.h"
+#include "core/units.h"
+#include "model/chat_template.h"
+#include "model/model.h"
+#include "model/tokenizer.h"
+#include "session/generator.h"
+
+using namespace flashchat;
+
+namespace {
+
+struct LoadedModel {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Tokenizer> tokenizer;
+  double load_ms = 0;
+};
+
+LoadedModel load(const std::string& path) {
+  auto t0 = std::chrono::steady_clock::now();
+  LoadedModel m;
+  m.model = model_load(path);
+  m.tokenizer = std::make_unique<Tokenizer>(m.model->tokenizer);
+  m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return m;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// ---------------------------------------------------------------------------------------------
+// generate
+
+struct GenerateArgs {
+  std::string model;
+  std::string prompt;
+  std::string system;
+  std::string chat_format;  // override; empty = detect from the model
+  int n_tokens = 256;
+  int context = 0;
+  bool chat = false;
+  SamplingParams sampling;
+};
+
+int run_generate(const GenerateArgs& a) {
+  LoadedModel m = load(a.model);
+  const Tokenizer& tok = *m.tokenizer;
+  GenerateOptions options;
+  options.max_new_tokens = a.n_tokens;
+  options.sampling = a.sampling;
+  // A BOS in the middle of generation marks a new document: end there (llama2.c does too).
+  if (tok.bos_id() >= 0) options.stop_token_ids.push_back(tok.bos_id());
+
+  std::vector<int> prompt;
+  if (a.chat) {
+    ChatFormat format = chat_format_detect(m.model->chat_template);
+    if (!a.chat_format.empty()) {
+      auto f = chat_format_from_name(a.chat_format);
+      if (!f) fail("--template", "unknown chat format '" + a.chat_format + "'");
+      format = *f;
+    }
+    std::vector<ChatMessage> messages;
+    if (!a.system.empty()) messages.push_back({"system", a.system});
+    messages.push_back({"user", a.prompt});
+    prompt = tok.encode(chat_format_apply(format, messages), m.model->tokenizer.add_bos, true);
+    options.stop_strings = chat_format_stop_strings(format);
+  } else {
+    prompt = tok.encode(a.prompt, tok.bos_id() >= 0, false);
+  }
+  if (prompt.empty()) fail("generate", "the prompt is empty and the model has no BOS token");
+
+  Generator generator(*m.model, tok, a.context);
+  GenerateResult r = generator.generate(prompt, options, [](const TokenEvent& e) {
+    std::fwrite(e.text.data(), 1, e.text.size(), stdout);
+    std::fflush(stdout);
+    return true;
+  });
+  std::fputc('\n', stdout);
+  std::fprintf(stderr,
+               "load: %.1f ms | prompt: %d tokens in %.1f ms | generated: %zu tokens in %.1f ms "
+               "(%.2f tokens/s) | stop: %s | context: %d/%d | peak RSS: %s\n",
+               m.load_ms, r.prompt_tokens, r.prompt_ms, r.tokens.size(), r.generate_ms,
+               r.tokens_per_second(), stop_reason_name(r.reason), generator.context_used(),
+               generator.context_size(), size_format_bytes(process_peak_rss_bytes()).c_str());
+  if (r.reason == StopReason::ContextFull) {
+    std::fprintf(stderr, "note: the context of %d tokens is full; use --ctx to enlarge it "
+                 "(model maximum %d)\n", generator.context_size(), m.model->config.max_seq_len);
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// tokenize
+
+int run_tokenize(const std::string& model_path, const std::string& text, const std::string& file,
+                 bool decode, bool bos, bool special) {
+  LoadedModel m = load(model_path);
+  const std::string input = file.empty() ? text : read_text_file(file);
+  if (decode) {
+    std::vector<int> ids;
+    std::istringstream in(input);
+    std::string word;
+    while (in >> word) {
+      size_t used = 0;
+      int id = -1;
+      try {
+        id = std::stoi(word, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != word.size() || id < 0 || id >= m.tokenizer->vocab_size()) {
+        fail("tokenize --decode", "'" + word + "' is not a token id of this vocabulary (0.." +
+                                      std::to_string(m.tokenizer->vocab_size() - 1) + ")");
+      }
+      ids.push_back(id);
+    }
+    std::cout << m.tokenizer->decode(ids);
+    return 0;
+  }
+  std::vector<int> ids = m.tokenizer->encode(input, bos, special);
+  for (size_t i = 0; i < ids.size(); ++i) std::cout << (i ? " " : "") << ids[i];
+  std::cout << "\n";
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// info
+
+void count_dtype(std::map<std::string, int>& counts, const Tensor& t) {
+  if (!t.empty()) counts[dtype_name(t.dtype)]++;
+}
+
+int run_info(const std::string& model_path) {
+  LoadedModel m = load(model_path);
+  const Model& model = *m.model;
+  const ModelConfig& c = model.config;
+  std::map<std::string, int> dtypes;
+  count_dtype(dtypes, model.weights.token_embd);
+  if (!c.tied_output) count_dtype(dtypes, model.weights.output);
+  for (const LayerWeights& l : model.weights.layers) {
+    for (const Tensor* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) {
+      count_dtype(dtypes, *t);
+    }
+  }
+  const ModelBytes b = model.bytes();
+  auto pct = [&b](int64_t x) { return b.total() ? 100.0 * x / b.total() : 0.0; };
+  std::printf("model:         %s (%s)\n", model.source_path.c_str(), model.source_format.c_str());
+  std::printf("name:          %s\n", c.name.empty() ? "(unnamed)" : c.name.c_str());
+  std::printf("architecture:  %s\n", c.arch_name());
+  std::printf("layers:        %d\n", c.n_layers);
+  std::printf("dim:           %d\n", c.dim);
+  std::printf("heads:         %d (kv heads %d, head dim %d)\n", c.n_heads, c.n_kv_heads, c.head_dim);
+  std::printf("ffn:           %d neurons per layer, %s, %s\n", c.ffn_dim,
+              c.ffn_gated ? "gated" : "ungated", activation_name(c.activation));
+  std::printf("vocab:         %d\n", c.vocab_size);
+  std::printf("context:       %d\n", c.max_seq_len);
+  std::printf("norm:          %s, eps %g\n", c.arch == Arch::Opt ? "LayerNorm" : "RMSNorm", c.norm_eps);
+  if (c.rope_style != RopeStyle::None) {
+    std::printf("rope:          theta %g, %s pairs\n", c.rope_theta,
+                c.rope_style == RopeStyle::Interleaved ? "adjacent" : "half-split");
+  } else {
+    std::printf("positions:     learned (offset %d)\n", c.pos_offset);
+  }
+  std::printf("output head:   %s\n", c.tied_output ? "tied to token embedding" : "separate");
+  std::printf("matrix types:  ");
+  for (const auto& [name, n] : dtypes) std::printf("%s x%d  ", name.c_str(), n);
+  std::printf("\n");
+  const TokenizerSpec& ts = model.tokenizer;
+  std::printf("tokenizer:     %s, %zu tokens, bos %d, eos %d\n",
+              ts.kind == TokenizerKind::Spm ? "sentencepiece-bpe" : "byte-level-bpe",
+              ts.tokens.size(), ts.bos_id, ts.eos_id);
+  std::printf("chat format:   %s\n", chat_format_name(chat_format_detect(model.chat_template)));
+  std::printf("parameters:    %lld\n", static_cast<long long>(model.parameter_count()));
+  std::printf("bytes:         %s total\n", size_format_bytes(b.total()).c_str());
+  std::printf("  embeddings   %s (%.1f%%)\n", size_format_bytes(b.embeddings).c_str(), pct(b.embeddings));
+  std::printf("  attention    %s (%.1f%%)\n", size_format_bytes(b.attention).c_str(), pct(b.attention));
+  std::printf("  ffn          %s (%.1f%%)\n", size_format_bytes(b.ffn).c_str(), pct(b.ffn));
+  std::printf("  other        %s (%.1f%%)\n", size_format_bytes(b.other).c_str(), pct(b.other));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"flashchat-cli: run language models larger than the memory you give them"};
+  app.require_subcommand(1);
+  int threads = 0;
+  app.add_option("--threads", threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+
+  GenerateArgs g;
+  auto* gen = app.add_subcommand("generate", "Generate text; the text goes to stdout, statistics to stderr");
+  gen->add_option("-m,--model", g.model, "GGUF file or Hugging Face directory")->required();
+  gen->add_option("-p,--prompt", g.prompt, "Prompt text (default: start from BOS)");
+  gen->add_option("-n,--n-tokens", g.n_tokens, "Maximum tokens to generate")->check(CLI::NonNegativeNumber);
+  gen->add_option("--temp", g.sampling.temperature, "Temperature (0 = greedy)")->check(CLI::NonNegativeNumber);
+  gen->add_option("--top-k", g.sampling.top_k, "Top-k (0 = off)");
+  gen->add_option("--top-p", g.sampling.top_p, "Top-p / nucleus (1 = off)");
+  gen->add_option("--min-p", g.sampling.min_p, "Min-p (0 = off)");
+  gen->add_option("--repeat-penalty", g.sampling.repeat_penalty, "Repetition penalty (1 = off)");
+  gen->add_option("--repeat-last-n", g.sampling.repeat_last_n, "Tokens the penalty looks back on");
+  gen->add_option("--seed", g.sampling.seed, "Random seed");
+  gen->add_option("--ctx", g.context, "Context length (default: the model's)")->check(CLI::NonNegativeNumber);
+  gen->add_flag("--chat", g.chat, "Format the prompt as a user turn with the model's chat template");
+  gen->add_option("--system", g.system, "System prompt (with --chat)");
+  gen->add_option("--template", g.chat_format, "Chat format override: plain, llama2, chatml, zephyr, mistral");
+
+  std::string tk_model, tk_text, tk_file;
+  bool tk_decode = false, tk_bos = false, tk_special = false;
+  auto* tk = app.add_subcommand("tokenize", "Print token ids of a text (or text of ids with --decode)");
+  tk->add_option("-m,--model", tk_model, "GGUF file or Hugging Face directory")->required();
+  auto* text_opt = tk->add_option("--text", tk_text, "Text to tokenize");
+  auto* file_opt = tk->add_option("--file", tk_file, "File whose contents to tokenize");
+  text_opt->excludes(file_opt);
+  tk->add_flag("--decode", tk_decode, "The input is space-separated ids: print their text");
+  tk->add_flag("--bos", tk_bos, "Prepend the BOS token");
+  tk->add_flag("--special", tk_special, "Recognise special token texts such as <|im_start|>");
+
+  std::string info_model;
+  auto* info = app.add_subcommand("info", "Architecture, shapes, types, tokenizer and bytes by part");
+  info->add_option("-m,--model", info_model, "GGUF file or Hugging Face directory")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  std::unique_ptr<tbb::global_control> thread_limit;
+  if (threads > 0) {
+    thread_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, threads);
+  }
+  try {
+    if (gen->parsed()) return run_generate(g);
+    if (tk->parsed()) {
+      if (!*text_opt && !*file_opt) fail("tokenize", "give --text or --file");
+      return run_tokenize(tk_model, tk_text, tk_file, tk_decode, tk_bos, tk_special);
+    }
+    if (info->parsed()) return run_info(info_model);
+  } catch (const Error& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

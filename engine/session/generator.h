@@ -1,0 +1,75 @@
+// generator.h - one conversation's token loop: prompt in, streamed text out.
+//
+// Owns the Transformer (and so the KV cache) and a Sampler. The caller supplies prompt token ids
+// and receives each new token's text through a callback as soon as it forms complete UTF-8 and
+// cannot be the beginning of a stop string. Returning false from the callback stops generation
+// after that token (this is how Stop in a UI takes effect within one token).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/model.h"
+#include "model/sampler.h"
+#include "model/tokenizer.h"
+#include "model/transformer.h"
+
+namespace flashchat {
+
+struct GenerateOptions {
+  int max_new_tokens = 256;
+  SamplingParams sampling;
+  std::vector<int> stop_token_ids;        // besides EOS (always a stop token)
+  std::vector<std::string> stop_strings;  // the text is cut before the first occurrence
+};
+
+enum class StopReason { MaxTokens, EndOfText, StopString, ContextFull, Cancelled };
+const char* stop_reason_name(StopReason r);
+
+struct TokenEvent {
+  int token = -1;
+  int pos = -1;          // position of the token in the context
+  std::string text;      // newly released text (may be empty while bytes are held back)
+  double token_ms = 0;   // forward + sampling time of this token
+};
+
+struct GenerateResult {
+  StopReason reason = StopReason::MaxTokens;
+  std::string text;            // all generated text (stop string excluded)
+  std::vector<int> tokens;     // generated token ids
+  int prompt_tokens = 0;
+  double prompt_ms = 0;        // time to process the prompt
+  double generate_ms = 0;      // time for the generated tokens
+  double tokens_per_second() const {
+    return generate_ms > 0 ? 1000.0 * static_cast<double>(tokens.size()) / generate_ms : 0.0;
+  }
+};
+
+class Generator {
+ public:
+  // max_context: positions kept in the KV cache (0 = the model's own context length).
+  Generator(const Model& model, const Tokenizer& tokenizer, int max_context = 0);
+
+  // Feeds `prompt` after what is already in the context, then generates. Throws Error when the
+  // prompt does not fit in the remaining context ("prompt of N tokens does not fit: M of C
+  // positions are free"). Generation ends at EOS, a stop token/string, max_new_tokens, a full
+  // context (StopReason::ContextFull) or when on_token returns false.
+  GenerateResult generate(const std::vector<int>& prompt, const GenerateOptions& options,
+                          const std::function<bool(const TokenEvent&)>& on_token = {});
+
+  // Forgets the context (KV cache positions), e.g. for a new conversation.
+  void reset();
+  int context_used() const { return static_cast<int>(history_.size()); }
+  int context_size() const { return transformer_.max_context(); }
+  Transformer& transformer() { return transformer_; }
+
+ private:
+  const Model& model_;
+  const Tokenizer& tokenizer_;
+  Transformer transformer_;
+  std::vector<int> history_;  // every token in the KV cache, in order
+};
+
+}  // namespace flashchat
