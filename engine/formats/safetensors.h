@@ -24,8 +24,8 @@ namespace flashchat {
 
 struct SafetensorsTensor {
   std::string name;
-  DType dtype = DType::F32;  // F32, F16 or BF16 (others are rejected with a clear message)
-  std::vector<int64_t> shape;  // row-major, outermost first
+  DType dtype = DType::F32;       // F32, F16 or BF16 (others are rejected with a clear message)
+  std::vector<int64_t> shape;     // row-major, outermost first
   const uint8_t* data = nullptr;  // points into the owning file's map
   uint64_t size_bytes = 0;
   std::string file;  // path of the shard holding it
@@ -44,10 +44,14 @@ class SafetensorsFile {
   std::shared_ptr<MappedFile> mapping() const { return file_; }
 
  private:
+  // Parses the image at data (kept alive by file_ or owned_bytes_); `source` names it in errors.
+  void parse_image(const uint8_t* data, size_t size, const std::string& source);
+
   std::map<std::string, SafetensorsTensor> tensors_;
   std::map<std::string, std::string> metadata_;
   std::shared_ptr<MappedFile> file_;
-  std::vector<uint8_t> owned_bytes_;
+  // Owns the bytes when parsed from memory; shared so copies and moves keep tensor data valid.
+  std::shared_ptr<const std::vector<uint8_t>> owned_bytes_;
 };
 
 // All tensors of a checkpoint directory: model.safetensors, or the shards named by
