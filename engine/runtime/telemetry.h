@@ -1,0 +1,68 @@
+// telemetry.h - what one token cost, as one plain struct.
+//
+// The runtime fills one TokenTelemetry per generated (or prompt) token. The GUI plots, the
+// CLI's --telemetry JSON lines, the database and the benchmarks all consume this struct.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace flashchat {
+
+struct LayerTelemetry {
+  int32_t neurons_predicted = 0;  // active set the predictor (or oracle) chose for this token
+  int32_t neurons_added = 0;      // loaded from flash into the cache
+  int32_t neurons_removed = 0;    // dropped from the cache (left the window / evicted)
+  int32_t neurons_streamed = 0;   // needed but did not fit: read, used, not cached
+  int32_t cache_rows_used = 0;    // rows in use after this token
+  int32_t cache_capacity = 0;     // rows preallocated
+  // Filled only when predictor evaluation is on (needs the true activations).
+  int32_t true_active = -1;
+  int32_t true_positive = -1;
+};
+
+struct DramBytes {
+  int64_t resident_weights = 0;  // embeddings, attention, norms, biases
+  int64_t predictors = 0;
+  int64_t neuron_cache = 0;      // preallocated cache rows (all layers)
+  int64_t kv_cache = 0;
+  int64_t io_buffers = 0;
+  int64_t total() const {
+    return resident_weights + predictors + neuron_cache + kv_cache + io_buffers;
+  }
+};
+
+struct TokenTelemetry {
+  int64_t index = 0;          // token number in the session
+  int32_t pos = 0;            // context position
+  bool prompt = false;        // a prompt token (no sampling)
+  std::string mode;           // "dram", "naive", "mmap", "flash"
+
+  // Time split, milliseconds.
+  double predictor_ms = 0;
+  double io_ms = 0;           // waiting for flash reads
+  double memory_ms = 0;       // cache management: deletes (swap with last) and appends
+  double compute_ms = 0;      // everything else in the forward pass (attention, FFN math)
+  double sampling_ms = 0;
+  double total_ms = 0;
+
+  // Flash reads.
+  int64_t bytes_read = 0;
+  int64_t read_requests = 0;
+  double read_mb_per_s() const { return io_ms > 0 ? bytes_read / 1e3 / io_ms : 0.0; }
+
+  // Window and memory.
+  int32_t window_requested = 0;  // k asked for
+  int32_t window_in_force = 0;   // k actually held (smaller when the budget forces it)
+  int64_t budget_bytes = 0;
+  DramBytes dram;
+  int64_t ffn_neurons_total = 0;   // n_layers * ffn_dim
+  int64_t ffn_neurons_loaded = 0;  // added + streamed, all layers
+  std::vector<LayerTelemetry> layers;
+};
+
+// One JSON object on one line (for --telemetry FILE), without a trailing newline.
+std::string telemetry_to_json_line(const TokenTelemetry& t);
+
+}  // namespace flashchat
