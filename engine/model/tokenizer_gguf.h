@@ -1,0 +1,15 @@
+// tokenizer_gguf.h - TokenizerSpec from a GGUF file's `tokenizer.ggml.*` metadata.
+#pragma once
+
+#include "formats/gguf.h"
+#include "model/tokenizer_spec.h"
+
+namespace flashchat {
+
+// Reads tokenizer.ggml.model ("llama" -> Spm, "gpt2" -> ByteBpe), tokens, scores, token_type,
+// merges, the bos/eos/unknown/padding ids, add_bos_token/add_eos_token, add_space_prefix
+// (default true for "llama") and pre. Throws Error naming the file when the model kind is missing
+// or unsupported, or when an array has the wrong type or length.
+TokenizerSpec tokenizer_spec_from_gguf(const GgufFile& f);
+
+}  // namespace flashchat
