@@ -6,7 +6,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools
   libqcustomplot-dev libqcustomplot2.1-qt6
-  libeigen3-dev libtbb-dev libsqlite3-dev nlohmann-json3-dev liburing-dev libcli11-dev libicu-dev
+  libeigen3-dev libtbb-dev libsqlite3-dev nlohmann-json3-dev liburing-dev libcli11-dev libicu-dev zlib1g-dev
   clang-14 libclang-rt-14-dev
   python3-numpy fio
 )
