@@ -1,0 +1,35 @@
+// bundle_ffn.h - one layer's FFN computed from neuron bundles (cache rows or an I/O buffer).
+//
+// A bundle is [gate row (d) | up row (d) | down column (d)] in the stored dtype (no gate when the
+// FFN is ungated, see FlashLayout). For every given row (neuron i):
+//   g = gate . x, u = up . x (+ up_bias[i]), h = act(g) * u (ungated: act(u)), out += h * down.
+// Summed over all neurons this is exactly DenseFfn without the down bias (the caller adds it);
+// over a subset it is the FFN restricted to those neurons. Rows may be in any order.
+#pragma once
+
+#include <cstdint>
+
+#include "flash/flash_model.h"
+#include "model/model_config.h"
+
+namespace flashchat {
+
+// What one bundle_ffn_compute call did (per layer per token).
+struct BundleFfnStats {
+  int32_t rows = 0;         // bundles multiplied
+  int32_t rows_active = 0;  // of those, h != 0 (their down column was accumulated)
+};
+
+// rows: n_rows bundles of layout.bundle_bytes each, contiguous (row r at rows + r*bundle_bytes).
+// row_neuron_ids (n_rows,): the neuron of each row (indexes up_bias; also checked < neurons).
+// up_bias (layout.neurons,): OPT's fc1 bias or nullptr. x (dim,): the FFN input.
+// out (dim,): accumulated into, not zeroed. row_hidden (n_rows,), optional: receives h per row.
+// stats, optional: overwritten. Parallel over rows (TBB) when the work is large; the result does
+// not depend on the thread count. Throws Error when layout and cfg disagree (dim, gating) or
+// the dtype is not F32/F16/BF16.
+void bundle_ffn_compute(const FlashLayout& layout, const ModelConfig& cfg, const uint8_t* rows,
+                        int32_t n_rows, const int32_t* row_neuron_ids, const float* up_bias,
+                        const float* x, float* out, float* row_hidden = nullptr,
+                        BundleFfnStats* stats = nullptr);
+
+}  // namespace flashchat

@@ -1,0 +1,417 @@
+// flash_store.cc - O_DIRECT reads of bundle runs through io_uring or a preadv thread pool.
+#include "runtime/flash_store.h"
+
+#include <fcntl.h>
+#include <liburing.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <semaphore>
+
+#include "core/error.h"
+
+namespace flashchat {
+namespace {
+
+constexpr uint64_t kAlign = 4096;
+// A run whose file offset and destination share their 4 KiB phase is read in place except for
+// its unaligned head and tail blocks, but only when the in-place middle is at least this big
+// (below it one staged request plus a memcpy is cheaper than three requests).
+constexpr uint64_t kMinInPlaceBytes = 64 * 1024;
+
+uint64_t align_down(uint64_t v) { return v & ~(kAlign - 1); }
+uint64_t align_up(uint64_t v) { return (v + kAlign - 1) & ~(kAlign - 1); }
+bool aligned(uint64_t v) { return (v & (kAlign - 1)) == 0; }
+uint64_t addr(const uint8_t* p) { return reinterpret_cast<uintptr_t>(p); }
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+}  // namespace
+
+// io_uring state: one ring, staging slots registered as fixed buffers when the kernel allows.
+struct FlashStore::Ring {
+  io_uring ring{};
+  bool fixed_buffers = false;
+  ~Ring() { io_uring_queue_exit(&ring); }
+};
+
+// Thread pool state: workers wait on their own semaphore, pull request indices from `next`.
+struct FlashStore::Pool {
+  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<std::binary_semaphore>> wake;
+  std::counting_semaphore<1 << 20> done{0};
+  std::atomic<size_t> next{0};
+  size_t total = 0;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> failed{false};
+  std::atomic<int64_t> bytes{0};
+  std::mutex error_mutex;
+  std::string error;
+};
+
+const char* FlashStore::backend_name(Backend b) {
+  return b == Backend::IoUring ? "io_uring" : "thread_pool";
+}
+
+FlashStore::FlashStore() = default;
+
+FlashStore::~FlashStore() { close(); }
+
+void FlashStore::close() {
+  if (pool_) {
+    pool_->stop = true;
+    for (auto& w : pool_->wake) w->release();
+    for (auto& t : pool_->threads) t.join();
+    pool_.reset();
+  }
+  ring_.reset();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  std::free(staging_);
+  staging_ = nullptr;
+  staging_bytes_ = 0;
+  n_slots_ = 0;
+  file_size_ = 0;
+  direct_ = false;
+  requests_.clear();
+}
+
+void FlashStore::open(const std::string& path, bool direct, const Options& options) {
+  close();
+  if (options.queue_depth < 1 || options.queue_depth > 4096 || options.threads < 1 ||
+      options.threads > 1024 || options.request_bytes <= 0 ||
+      !aligned(static_cast<uint64_t>(options.request_bytes)) ||
+      options.request_bytes > (int64_t{1} << 30)) {
+    fail(path, "flash store: invalid options (queue_depth " + std::to_string(options.queue_depth) +
+                   ", threads " + std::to_string(options.threads) + ", request_bytes " +
+                   std::to_string(options.request_bytes) + ")");
+  }
+  options_ = options;
+  path_ = path;
+
+  int fd = -1;
+  bool use_direct = false;
+  if (direct) {
+    fd = ::open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (fd >= 0) {
+      use_direct = true;
+    } else if (errno != EINVAL) {
+      fail(path, "cannot open: " + errno_text(errno));
+    }
+  }
+  if (fd < 0) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail(path, "cannot open: " + errno_text(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail(path, "not a regular file");
+  }
+  file_size_ = static_cast<uint64_t>(st.st_size);
+
+  if (use_direct) {
+    // Some file systems accept O_DIRECT at open and refuse the read: probe one aligned block.
+    void* probe = std::aligned_alloc(kAlign, kAlign);
+    if (probe == nullptr) {
+      ::close(fd);
+      fail(path, "out of memory for the O_DIRECT probe buffer");
+    }
+    const ssize_t n = ::pread(fd, probe, kAlign, 0);
+    const int err = errno;
+    std::free(probe);
+    if (n < 0) {
+      ::close(fd);
+      if (err != EINVAL) fail(path, "read at offset 0 failed: " + errno_text(err));
+      use_direct = false;
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) fail(path, "cannot open: " + errno_text(errno));
+    }
+  }
+  fd_ = fd;
+  direct_ = use_direct;
+  if (!direct_) ::posix_fadvise(fd_, 0, 0, POSIX_FADV_RANDOM);
+
+  backend_ = options_.backend;
+  if (backend_ == Backend::IoUring) {
+    auto ring = std::make_unique<Ring>();
+    if (io_uring_queue_init(static_cast<unsigned>(options_.queue_depth), &ring->ring, 0) == 0) {
+      ring_ = std::move(ring);
+    } else {
+      ring.release();  // never initialised: nothing to tear down
+      backend_ = Backend::ThreadPool;
+    }
+  }
+  // Staging: one slot per request in flight (io_uring) or per reading thread (pool + caller).
+  // Buffered mode reads in place and needs none.
+  n_slots_ = backend_ == Backend::IoUring ? options_.queue_depth : options_.threads + 1;
+  if (direct_) {
+    staging_bytes_ = int64_t{n_slots_} * options_.request_bytes;
+    staging_ = static_cast<uint8_t*>(std::aligned_alloc(kAlign, static_cast<size_t>(staging_bytes_)));
+    if (staging_ == nullptr) {
+      const int64_t want = staging_bytes_;
+      close();
+      fail(path, "out of memory for " + std::to_string(want) + " bytes of staging buffers");
+    }
+    std::memset(staging_, 0, static_cast<size_t>(staging_bytes_));
+    if (ring_) {
+      std::vector<iovec> iov(static_cast<size_t>(n_slots_));
+      for (int s = 0; s < n_slots_; ++s) {
+        iov[static_cast<size_t>(s)] = {slot_data(s), static_cast<size_t>(options_.request_bytes)};
+      }
+      ring_->fixed_buffers =
+          io_uring_register_buffers(&ring_->ring, iov.data(), static_cast<unsigned>(n_slots_)) == 0;
+    }
+  }
+  if (backend_ == Backend::ThreadPool) {
+    pool_ = std::make_unique<Pool>();
+    for (int t = 0; t < options_.threads; ++t) {
+      pool_->wake.push_back(std::make_unique<std::binary_semaphore>(0));
+    }
+    for (int t = 0; t < options_.threads; ++t) {
+      pool_->threads.emplace_back([this, t] { pool_worker(t); });
+    }
+  }
+  requests_.reserve(256);
+  counters_ = Counters();
+}
+
+void FlashStore::read(uint64_t offset, uint64_t length, uint8_t* dst) {
+  const ReadRun run{offset, length, dst};
+  read_runs(std::span<const ReadRun>(&run, 1));
+}
+
+// Cuts runs into requests (see the header for the in-place / staged rule).
+void FlashStore::plan(std::span<const ReadRun> runs) {
+  requests_.clear();
+  const uint64_t rb = static_cast<uint64_t>(options_.request_bytes);
+  auto staged = [&](uint64_t off, uint64_t len, uint8_t* dst, uint64_t run_offset) {
+    const uint64_t end = off + len;
+    for (uint64_t p = align_down(off); p < end; p += rb) {
+      const uint64_t pend = std::min(p + rb, align_up(end));
+      const uint64_t want0 = std::max(p, off), want1 = std::min(pend, end);
+      Request r;
+      r.file_offset = p;
+      r.io_bytes = static_cast<uint32_t>(pend - p);
+      r.expect_bytes = static_cast<uint32_t>(std::min(pend, file_size_) - p);
+      r.copy_from = static_cast<uint32_t>(want0 - p);
+      r.copy_bytes = static_cast<uint32_t>(want1 - want0);
+      r.copy_dst = dst + (want0 - off);
+      r.run_offset = run_offset;
+      requests_.push_back(r);
+    }
+  };
+  auto in_place = [&](uint64_t off, uint64_t len, uint8_t* dst, uint64_t run_offset) {
+    for (uint64_t p = 0; p < len; p += rb) {
+      Request r;
+      r.file_offset = off + p;
+      r.io_bytes = r.expect_bytes = static_cast<uint32_t>(std::min(rb, len - p));
+      r.io_dst = dst + p;
+      r.run_offset = run_offset;
+      requests_.push_back(r);
+    }
+  };
+  for (const ReadRun& run : runs) {
+    if (run.length == 0) continue;
+    if (run.dst == nullptr) fail(path_, "read at offset " + std::to_string(run.offset) + ": null destination");
+    if (run.offset > file_size_ || run.length > file_size_ - run.offset) {
+      fail(path_, "read of " + std::to_string(run.length) + " bytes at offset " +
+                      std::to_string(run.offset) + " runs past the end of the file (" +
+                      std::to_string(file_size_) + " bytes)");
+    }
+    if (!direct_) {
+      in_place(run.offset, run.length, run.dst, run.offset);
+      continue;
+    }
+    const uint64_t off = run.offset, end = run.offset + run.length;
+    if ((off & (kAlign - 1)) != (addr(run.dst) & (kAlign - 1))) {
+      staged(off, run.length, run.dst, off);
+      continue;
+    }
+    // Same 4 KiB phase: the aligned middle can land in place.
+    const uint64_t mid0 = align_up(off), mid1 = align_down(end);
+    const bool whole = aligned(off) && aligned(end);
+    if (mid1 <= mid0 || (!whole && mid1 - mid0 < kMinInPlaceBytes)) {
+      staged(off, run.length, run.dst, off);
+      continue;
+    }
+    if (off < mid0) staged(off, mid0 - off, run.dst, off);
+    in_place(mid0, mid1 - mid0, run.dst + (mid0 - off), off);
+    if (mid1 < end) staged(mid1, end - mid1, run.dst + (mid1 - off), off);
+  }
+}
+
+void FlashStore::read_runs(std::span<const ReadRun> runs) {
+  if (fd_ < 0) fail(path_.empty() ? "flash store" : path_, "read_runs: no file open");
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  const auto t0 = std::chrono::steady_clock::now();
+  struct Timer {
+    Counters& c;
+    std::chrono::steady_clock::time_point t0;
+    ~Timer() {
+      c.io_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+  } timer{counters_, t0};
+  plan(runs);
+  counters_.runs += static_cast<int64_t>(runs.size());
+  for (const ReadRun& run : runs) counters_.bytes_requested += static_cast<int64_t>(run.length);
+  if (requests_.empty()) return;
+  if (backend_ == Backend::IoUring) {
+    run_uring();
+  } else {
+    run_pool();
+  }
+}
+
+std::string FlashStore::finish_request(const Request& r, int64_t result, uint8_t* slot_buf) {
+  if (result < 0) {
+    return path_ + ": read of " + std::to_string(r.io_bytes) + " bytes at offset " +
+           std::to_string(r.file_offset) + " failed: " + errno_text(static_cast<int>(-result));
+  }
+  uint8_t* buf = r.io_dst != nullptr ? r.io_dst : slot_buf;
+  // A short completion: finish the rest synchronously (rare; at EOF or on signals).
+  while (static_cast<uint64_t>(result) < r.expect_bytes) {
+    const ssize_t n = ::pread(fd_, buf + result, r.io_bytes - static_cast<uint64_t>(result),
+                              static_cast<off_t>(r.file_offset + static_cast<uint64_t>(result)));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return path_ + ": short read at offset " + std::to_string(r.file_offset) + ": got " +
+             std::to_string(result) + " of " + std::to_string(r.expect_bytes) + " bytes" +
+             (n < 0 ? " (" + errno_text(errno) + ")" : " (file truncated?)");
+    }
+    result += n;
+  }
+  if (r.io_dst == nullptr) std::memcpy(r.copy_dst, slot_buf + r.copy_from, r.copy_bytes);
+  if (!direct_) {
+    ::posix_fadvise(fd_, static_cast<off_t>(align_down(r.file_offset)),
+                    static_cast<off_t>(align_up(r.file_offset + r.io_bytes) - align_down(r.file_offset)),
+                    POSIX_FADV_DONTNEED);
+  }
+  return {};
+}
+
+void FlashStore::run_uring() {
+  io_uring* ring = &ring_->ring;
+  const size_t n = requests_.size();
+  std::vector<int> free_slots;  // small; slots are handed out LIFO
+  free_slots.reserve(static_cast<size_t>(n_slots_));
+  for (int s = n_slots_ - 1; s >= 0; --s) free_slots.push_back(s);
+  size_t next = 0, inflight = 0;
+  std::string error;
+  int64_t bytes = 0;
+  while (next < n || inflight > 0) {
+    while (error.empty() && next < n && inflight < static_cast<size_t>(options_.queue_depth)) {
+      const Request& r = requests_[next];
+      io_uring_sqe* sqe = io_uring_get_sqe(ring);
+      if (sqe == nullptr) break;
+      int slot = -1;
+      if (r.io_dst != nullptr) {
+        io_uring_prep_read(sqe, fd_, r.io_dst, r.io_bytes, r.file_offset);
+      } else {
+        slot = free_slots.back();
+        free_slots.pop_back();
+        if (ring_->fixed_buffers) {
+          io_uring_prep_read_fixed(sqe, fd_, slot_data(slot), r.io_bytes, r.file_offset, slot);
+        } else {
+          io_uring_prep_read(sqe, fd_, slot_data(slot), r.io_bytes, r.file_offset);
+        }
+      }
+      io_uring_sqe_set_data64(sqe, (static_cast<uint64_t>(slot + 1) << 32) | next);
+      ++next;
+      ++inflight;
+    }
+    if (!error.empty()) next = n;  // stop issuing; drain what is in flight
+    if (inflight == 0) break;
+    int rc = io_uring_submit_and_wait(ring, 1);
+    if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
+      // The ring is unusable: close the store (tearing the ring down) so no request in flight
+      // can be reaped into a stale state; the caller may open() again.
+      const std::string message = "io_uring submit failed: " + errno_text(-rc) + "; store closed";
+      const std::string file = path_;
+      close();
+      fail(file, message);
+    }
+    io_uring_cqe* cqe = nullptr;
+    unsigned head = 0, seen = 0;
+    io_uring_for_each_cqe(ring, head, cqe) {
+      const uint64_t data = io_uring_cqe_get_data64(cqe);
+      const size_t idx = static_cast<size_t>(data & 0xffffffffu);
+      const int slot = static_cast<int>(data >> 32) - 1;
+      const int64_t res = cqe->res;
+      if (error.empty()) {
+        std::string e = finish_request(requests_[idx], res, slot >= 0 ? slot_data(slot) : nullptr);
+        if (!e.empty()) error = std::move(e);
+      }
+      if (res > 0) bytes += res;
+      if (slot >= 0) free_slots.push_back(slot);
+      --inflight;
+      ++seen;
+    }
+    io_uring_cq_advance(ring, seen);
+  }
+  counters_.requests += static_cast<int64_t>(next);
+  counters_.bytes_read += bytes;
+  if (!error.empty()) throw Error(error);
+}
+
+std::string FlashStore::do_request(const Request& r, int slot) {
+  uint8_t* buf = r.io_dst != nullptr ? r.io_dst : slot_data(slot);
+  iovec iov{buf, r.io_bytes};
+  ssize_t n;
+  do {
+    n = ::preadv(fd_, &iov, 1, static_cast<off_t>(r.file_offset));
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) pool_->bytes += n;
+  return finish_request(r, n < 0 ? -static_cast<int64_t>(errno) : n, slot_data(slot));
+}
+
+void FlashStore::pool_worker(int slot) {
+  Pool& p = *pool_;
+  for (;;) {
+    p.wake[static_cast<size_t>(slot)]->acquire();
+    if (p.stop) return;
+    for (size_t i = p.next.fetch_add(1); i < p.total && !p.failed; i = p.next.fetch_add(1)) {
+      std::string e = do_request(requests_[i], slot);
+      if (!e.empty()) {
+        std::lock_guard<std::mutex> lock(p.error_mutex);
+        if (p.error.empty()) p.error = std::move(e);
+        p.failed = true;
+      }
+    }
+    p.done.release();
+  }
+}
+
+void FlashStore::run_pool() {
+  Pool& p = *pool_;
+  const size_t n = requests_.size();
+  p.total = n;
+  p.next = 0;
+  p.failed = false;
+  p.bytes = 0;
+  p.error.clear();
+  // Wake only as many workers as there are requests beyond the one the caller takes.
+  const int helpers = static_cast<int>(std::min<size_t>(static_cast<size_t>(options_.threads), n - 1));
+  for (int t = 0; t < helpers; ++t) p.wake[static_cast<size_t>(t)]->release();
+  const int caller_slot = options_.threads;
+  for (size_t i = p.next.fetch_add(1); i < n && !p.failed; i = p.next.fetch_add(1)) {
+    std::string e = do_request(requests_[i], caller_slot);
+    if (!e.empty()) {
+      std::lock_guard<std::mutex> lock(p.error_mutex);
+      if (p.error.empty()) p.error = std::move(e);
+      p.failed = true;
+    }
+  }
+  for (int t = 0; t < helpers; ++t) p.done.acquire();
+  counters_.requests += static_cast<int64_t>(std::min(p.next.load(), n));
+  counters_.bytes_read += p.bytes.load();
+  if (p.failed) throw Error(p.error);
+}
+
+}  // namespace flashchat

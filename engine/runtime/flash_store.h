@@ -1,0 +1,147 @@
+// flash_store.h - reads runs of adjacent neuron bundles from ffn.bin, bypassing the page cache.
+//
+// The file is opened with O_DIRECT so that the only DRAM the reads use is what the engine
+// accounts for (the destination rows plus this store's fixed staging buffers). When O_DIRECT is
+// refused (open or the first aligned read fails with EINVAL, e.g. some tmpfs) the store falls
+// back to buffered reads followed by posix_fadvise(POSIX_FADV_DONTNEED) on the range read, and
+// direct_io() says so.
+//
+// A read is a list of runs {file offset, length, destination}. Each run is cut into requests of
+// at most request_bytes and many requests are kept in flight (io_uring, or a pool of threads
+// calling preadv). A direct-mode request whose offset, length and destination are all 4 KiB
+// aligned lands in place; any other lands in a 4 KiB-aligned staging slot covering the 4 KiB
+// span around it and is copied out. Staging memory is allocated once at open() and never grows:
+// big runs are chunked, not buffered whole.
+//
+// Not thread-safe for concurrent read_runs() calls on one store (they are serialised by a mutex).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace flashchat {
+
+// One contiguous byte range of the file and where it goes. dst must hold `length` bytes and may
+// have any alignment.
+struct ReadRun {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  uint8_t* dst = nullptr;
+};
+
+// How requests are kept in flight.
+enum class FlashReadBackend { IoUring, ThreadPool };
+
+// The measured faster backend on this machine (bench/flash_read_bench.cc; see flash_store.cc).
+inline constexpr FlashReadBackend kDefaultFlashReadBackend = FlashReadBackend::IoUring;
+
+struct FlashStoreOptions {
+  FlashReadBackend backend = kDefaultFlashReadBackend;
+  int queue_depth = 32;                // io_uring: requests in flight
+  int threads = 8;                     // thread pool: worker threads (the caller reads too)
+  int64_t request_bytes = 128 * 1024;  // largest single request (multiple of 4096)
+};
+
+class FlashStore {
+ public:
+  using Backend = FlashReadBackend;
+  using Options = FlashStoreOptions;
+
+  // Cumulative since open() or reset_counters().
+  struct Counters {
+    int64_t bytes_read = 0;       // bytes transferred from the file (incl. 4 KiB alignment pads)
+    int64_t bytes_requested = 0;  // sum of run lengths asked for
+    int64_t requests = 0;         // I/O requests issued
+    int64_t runs = 0;
+    double io_ms = 0;             // wall time spent inside read_runs()
+  };
+
+  static Backend default_backend() { return kDefaultFlashReadBackend; }
+  static const char* backend_name(Backend b);
+
+  FlashStore();
+  ~FlashStore();
+  FlashStore(const FlashStore&) = delete;
+  FlashStore& operator=(const FlashStore&) = delete;
+
+  // Opens `path` for reading (closing any file already open). direct = try O_DIRECT first.
+  // Allocates the staging buffers. Throws Error naming the file when it cannot be opened, is
+  // not a regular file, or the options are invalid (queue_depth/threads < 1, request_bytes not
+  // a positive multiple of 4096); falls back to ThreadPool when io_uring cannot be set up.
+  void open(const std::string& path, bool direct, const Options& options);
+  void open(const std::string& path, bool direct = true) { open(path, direct, Options()); }
+  void close();
+  bool is_open() const { return fd_ >= 0; }
+
+  const std::string& path() const { return path_; }
+  uint64_t file_size_bytes() const { return file_size_; }
+  // True when O_DIRECT is in force; false after the buffered fallback (or open(path, false)).
+  bool direct_io() const { return direct_; }
+  Backend backend() const { return backend_; }
+  const Options& options() const { return options_; }
+  // Bytes of 4 KiB-aligned staging buffers held (I/O buffers in the DRAM budget); fixed after open.
+  int64_t staging_bytes() const { return staging_bytes_; }
+
+  // Reads every run completely into its dst, many requests in flight. Throws Error naming the
+  // file and offset when a run reaches past the end of the file, on a short read or an I/O error
+  // (after every request in flight has completed, so the store stays usable and no buffer is
+  // written after the throw). Runs must not overlap in dst.
+  void read_runs(std::span<const ReadRun> runs);
+  // One run.
+  void read(uint64_t offset, uint64_t length, uint8_t* dst);
+
+  const Counters& counters() const { return counters_; }
+  void reset_counters() { counters_ = Counters(); }
+
+ private:
+  struct Request {
+    uint64_t file_offset = 0;  // where the I/O starts (aligned in direct mode)
+    uint32_t io_bytes = 0;     // bytes the I/O asks for
+    uint32_t expect_bytes = 0; // bytes that must arrive (io_bytes clipped at EOF)
+    uint8_t* io_dst = nullptr; // in place, or nullptr = staged
+    uint32_t copy_from = 0;    // staged: offset in the slot of the first byte wanted
+    uint32_t copy_bytes = 0;   // staged: bytes to copy to copy_dst
+    uint8_t* copy_dst = nullptr;
+    uint64_t run_offset = 0;   // for messages: the run this request belongs to
+  };
+  struct Ring;
+  struct Pool;
+
+  void plan(std::span<const ReadRun> runs);
+  void run_uring();
+  void run_pool();
+  void pool_worker(int slot);
+  // Performs request i synchronously into `slot` (thread pool); returns an error message or "".
+  std::string do_request(const Request& r, int slot);
+  // Checks a completed request's result, copies staged bytes out, drops cached pages in buffered
+  // mode. Returns an error message or "".
+  std::string finish_request(const Request& r, int64_t result, uint8_t* slot_buf);
+  uint8_t* slot_data(int slot) {
+    return staging_ == nullptr ? nullptr
+                               : staging_ + static_cast<size_t>(slot) * options_.request_bytes;
+  }
+
+  std::string path_;
+  int fd_ = -1;
+  uint64_t file_size_ = 0;
+  bool direct_ = false;
+  Backend backend_ = Backend::IoUring;
+  Options options_;
+  uint8_t* staging_ = nullptr;
+  int64_t staging_bytes_ = 0;
+  int n_slots_ = 0;
+  std::unique_ptr<Ring> ring_;
+  std::unique_ptr<Pool> pool_;
+  std::vector<Request> requests_;  // reserved once; reused per call
+  Counters counters_;
+  std::mutex read_mutex_;
+};
+
+}  // namespace flashchat
