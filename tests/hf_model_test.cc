@@ -133,6 +133,7 @@ class HfModelTest : public QObject {
   void tokenizer_matches_reference_data();
   void tokenizer_matches_reference();
   void dispatches_directories();
+  void loads_variants();
   void rejects_bad_config();
   void rejects_bad_weights();
   void rejects_missing_files();
@@ -292,6 +293,65 @@ void HfModelTest::dispatches_directories() {
   auto m = model_load(dir.toStdString());
   QCOMPARE(m->source_format, std::string("safetensors"));
   QCOMPARE(m->config.arch, Arch::Llama);
+}
+
+// Config variants the fixtures do not cover directly: model_type "mistral", architectures only,
+// OPT without biases (enable_bias false) and without LayerNorm affine parameters.
+void HfModelTest::loads_variants() {
+  REQUIRE_FIXTURE(data_dir("tiny_opt") + "/config.json");
+  QTemporaryDir tmp;
+  QVERIFY(tmp.isValid());
+  const QString dir = tmp.path();
+
+  QVERIFY(fixture_copy("tiny_llama", dir));
+  config_edit(dir, [](QJsonObject& o) { o["model_type"] = "mistral"; });
+  QCOMPARE(model_load_hf(dir.toStdString())->config.arch, Arch::Llama);
+  config_edit(dir, [](QJsonObject& o) {
+    o.remove("model_type");
+    o.remove("num_key_value_heads");  // defaults to num_attention_heads
+    o.remove("rope_theta");           // defaults to 10000
+  });
+  expect_load_error(dir, {"k_proj.weight", "[16,32]", "[32,32]"});  // now MHA: k is (32, 32)
+
+  // OPT with enable_bias = false: the q/k/v/o and fc biases are not read (LayerNorm biases are).
+  QVERIFY(fixture_copy("tiny_opt", dir));
+  config_edit(dir, [](QJsonObject& o) { o["enable_bias"] = false; });
+  safetensors_edit(dir + "/model.safetensors", [](std::map<std::string, StEntry>& e) {
+    for (auto it = e.begin(); it != e.end();) {
+      const bool drop = it->first.find("_proj.bias") != std::string::npos ||
+                        it->first.find(".fc1.bias") != std::string::npos ||
+                        it->first.find(".fc2.bias") != std::string::npos;
+      it = drop ? e.erase(it) : std::next(it);
+    }
+  });
+  {
+    auto m = model_load_hf(dir.toStdString());
+    QVERIFY(!m->config.has_biases);
+    QVERIFY(m->weights.layers[0].bq.empty());
+    QVERIFY(m->weights.layers[1].ffn_down_bias.empty());
+    QVERIFY(!m->weights.layers[0].attn_norm_bias.empty());
+    Transformer tf(*m, 4);
+    const float* logits = tf.forward(5, 0);
+    QVERIFY(std::isfinite(logits[0]));
+  }
+
+  // OPT with layer_norm_elementwise_affine = false: LayerNorms become weight 1, bias 0.
+  QVERIFY(fixture_copy("tiny_opt", dir));
+  config_edit(dir, [](QJsonObject& o) { o["layer_norm_elementwise_affine"] = false; });
+  safetensors_edit(dir + "/model.safetensors", [](std::map<std::string, StEntry>& e) {
+    for (auto it = e.begin(); it != e.end();) {
+      it = it->first.find("layer_norm.") != std::string::npos ? e.erase(it) : std::next(it);
+    }
+  });
+  {
+    auto m = model_load_hf(dir.toStdString());
+    const LayerWeights& l = m->weights.layers[1];
+    for (int i = 0; i < 32; ++i) {
+      QCOMPARE(l.ffn_norm.f32()[i], 1.0f);
+      QCOMPARE(l.ffn_norm_bias.f32()[i], 0.0f);
+      QCOMPARE(m->weights.output_norm.f32()[i], 1.0f);
+    }
+  }
 }
 
 void HfModelTest::rejects_bad_config() {
