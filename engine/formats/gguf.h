@@ -68,12 +68,15 @@ struct GgufTensorInfo {
   int64_t n_elements() const;
 };
 
+// Copies and moves keep tensor_data() pointers valid (the bytes are shared, not copied).
 class GgufFile {
  public:
   // Opens and validates `path`. Throws Error on any malformed input.
   static GgufFile open(const std::string& path);
-  // Parses an in-memory image (used by the fuzzer and tests); `name` is used in messages.
+  // Parses an already mapped file (kept alive by the result).
   static GgufFile parse(std::shared_ptr<MappedFile> file);
+  // Parses an in-memory image (used by the fuzzer and tests); `name` is used in messages. The
+  // bytes are copied, so `data` may be freed afterwards (mapping() is then null).
   static GgufFile parse_bytes(const uint8_t* data, size_t size, const std::string& name);
 
   uint32_t version() const { return version_; }

@@ -33,10 +33,15 @@ struct SafetensorsTensor {
 };
 
 // One file.
+// Copies and moves keep every tensor's data pointer valid (the bytes are shared).
 class SafetensorsFile {
  public:
+  // Maps and validates `path`. Throws Error on any malformed input.
   static SafetensorsFile open(const std::string& path);
+  // Parses an already mapped file (kept alive by the result).
   static SafetensorsFile parse(std::shared_ptr<MappedFile> file);
+  // Parses an in-memory image (fuzzer, tests); `name` is used in messages and as each tensor's
+  // `file`. The bytes are copied, so `data` may be freed afterwards (mapping() is then null).
   static SafetensorsFile parse_bytes(const uint8_t* data, size_t size, const std::string& name);
 
   const std::map<std::string, SafetensorsTensor>& tensors() const { return tensors_; }
