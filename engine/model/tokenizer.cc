@@ -38,6 +38,17 @@ size_t utf8_len(unsigned char c) {
   return 1;
 }
 
+// Bytes of the character at s[pos]: its UTF-8 length when the sequence is complete and well
+// formed, else 1 (a stray byte is a character of its own).
+size_t utf8_char_len(std::string_view s, size_t pos) {
+  const size_t n = utf8_len(static_cast<unsigned char>(s[pos]));
+  if (pos + n > s.size()) return 1;
+  for (size_t i = 1; i < n; ++i) {
+    if ((static_cast<unsigned char>(s[pos + i]) & 0xC0) != 0x80) return 1;
+  }
+  return n;
+}
+
 // Decodes the code point at s[pos] (advancing pos); invalid bytes decode as themselves.
 uint32_t utf8_next(std::string_view s, size_t& pos) {
   const auto c = static_cast<unsigned char>(s[pos]);
@@ -228,7 +239,9 @@ struct Tokenizer::Impl {
   std::array<int, 256> byte_token{};             // Spm: byte -> <0xXX> id (or -1)
   std::array<std::string, 256> byte_to_str;      // ByteBpe: byte -> UTF-8 of its code point
   std::unordered_map<uint32_t, uint8_t> cp_to_byte;
-  std::vector<std::string> specials;  // texts matched by parse_special
+  // Ids of the tokens parse_special matches, bucketed by first byte, longest text first.
+  std::array<std::vector<int>, 256> specials;
+  bool has_specials = false;
   std::string source = kSource;
 
   TokenType type(int id) const {
@@ -247,7 +260,7 @@ struct Tokenizer::Impl {
                                               const PriorityFn& pair_priority) const {
     std::vector<Symbol> syms;
     for (size_t pos = 0; pos < word.size();) {
-      size_t len = std::min(utf8_len(static_cast<unsigned char>(word[pos])), word.size() - pos);
+      const size_t len = utf8_char_len(word, pos);
       Symbol s;
       s.start = pos;
       s.len = len;
@@ -344,8 +357,7 @@ struct Tokenizer::Impl {
           continue;
         }
         for (size_t pos = 0; pos < sym.size();) {  // fall back to single characters
-          const size_t len =
-              std::min(utf8_len(static_cast<unsigned char>(sym[pos])), sym.size() - pos);
+          const size_t len = utf8_char_len(sym, pos);
           const int cid = find(sym.substr(pos, len));
           if (cid >= 0)
             out.push_back(cid);
@@ -393,11 +405,14 @@ Tokenizer::Tokenizer(TokenizerSpec spec) : impl_(std::make_unique<Impl>()) {
     }
     if ((t == TokenType::Control || t == TokenType::UserDefined || t == TokenType::Unknown) &&
         !spec.tokens[i].empty()) {
-      im.specials.push_back(spec.tokens[i]);
+      im.specials[static_cast<unsigned char>(spec.tokens[i][0])].push_back(static_cast<int>(i));
+      im.has_specials = true;
     }
   }
-  std::sort(im.specials.begin(), im.specials.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (auto& bucket : im.specials) {
+    std::stable_sort(bucket.begin(), bucket.end(),
+                     [&](int a, int b) { return spec.tokens[a].size() > spec.tokens[b].size(); });
+  }
   const auto table = gpt2_byte_to_cp();
   for (int b = 0; b < 256; ++b) {
     utf8_append(im.byte_to_str[b], table[b]);
@@ -438,27 +453,28 @@ std::vector<int> Tokenizer::encode(std::string_view text, bool add_bos, bool par
     }
     prev_special = false;
   };
-  if (!parse_special || im.specials.empty()) {
+  if (!parse_special || !im.has_specials) {
     encode_raw(text);
     return out;
   }
   size_t raw_start = 0;
   for (size_t pos = 0; pos < text.size();) {
-    const std::string* hit = nullptr;
-    for (const std::string& s : im.specials) {
+    int hit = -1;
+    for (int id : im.specials[static_cast<unsigned char>(text[pos])]) {
+      const std::string& s = im.spec.tokens[id];
       if (text.compare(pos, s.size(), s) == 0) {
-        hit = &s;
+        hit = id;
         break;
       }
     }
-    if (!hit) {
+    if (hit < 0) {
       ++pos;
       continue;
     }
     encode_raw(text.substr(raw_start, pos - raw_start));
-    out.push_back(im.find(*hit));
+    out.push_back(hit);
     prev_special = true;
-    pos += hit->size();
+    pos += im.spec.tokens[hit].size();
     raw_start = pos;
   }
   encode_raw(text.substr(raw_start));
