@@ -40,10 +40,9 @@ struct AlignedBuffer {
     const size_t rounded = (size_bytes + 63) / 64 * 64;
     data = static_cast<uint8_t*>(std::aligned_alloc(64, rounded));
     if (data == nullptr) throw flashchat::Error("matvec_bench: out of memory");
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, rounded, 1 << 20),
-                      [&](const tbb::blocked_range<size_t>& r) {
-                        std::memset(data + r.begin(), 0, r.size());
-                      });
+    tbb::parallel_for(
+        tbb::blocked_range<size_t>(0, rounded, 1 << 20),
+        [&](const tbb::blocked_range<size_t>& r) { std::memset(data + r.begin(), 0, r.size()); });
   }
   ~AlignedBuffer() { std::free(data); }
   AlignedBuffer(const AlignedBuffer&) = delete;
@@ -86,9 +85,10 @@ Bandwidth measure_read_bandwidth(size_t size_bytes, size_t slice_bytes, int runs
   AlignedBuffer buf(size_bytes);
   float* f = reinterpret_cast<float*>(buf.data);
   const size_t n = size_bytes / sizeof(float);
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 18), [&](const tbb::blocked_range<size_t>& r) {
-    for (size_t i = r.begin(); i < r.end(); ++i) f[i] = static_cast<float>(i & 7);
-  });
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1 << 18),
+                    [&](const tbb::blocked_range<size_t>& r) {
+                      for (size_t i = r.begin(); i < r.end(); ++i) f[i] = static_cast<float>(i & 7);
+                    });
   const size_t slice_n = std::max<size_t>(slice_bytes / sizeof(float) / 32 * 32, 32);
   Bandwidth bw;
   volatile float sink = 0.0f;
@@ -125,8 +125,8 @@ MatvecResult measure_matvec(flashchat::DType dtype, int64_t rows, int64_t cols,
   proto.rows = rows;
   proto.cols = cols;
   const size_t bytes = static_cast<size_t>(proto.size_bytes());
-  const int copies = std::max(
-      1, static_cast<int>(std::ceil(min_footprint_mib * 1024.0 * 1024.0 / static_cast<double>(bytes))));
+  const int copies = std::max(1, static_cast<int>(std::ceil(min_footprint_mib * 1024.0 * 1024.0 /
+                                                            static_cast<double>(bytes))));
   std::vector<std::unique_ptr<AlignedBuffer>> mats;
   std::vector<flashchat::Tensor> tensors;
   for (int c = 0; c < copies; ++c) {
@@ -134,18 +134,19 @@ MatvecResult measure_matvec(flashchat::DType dtype, int64_t rows, int64_t cols,
     uint8_t* d = mats.back()->data;
     // deterministic small values so that no denormals/NaNs slow anything down
     const int64_t n = rows * cols;
-    tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, 1 << 16), [&](const tbb::blocked_range<int64_t>& r) {
-      for (int64_t i = r.begin(); i < r.end(); ++i) {
-        const float v = static_cast<float>((i * 2654435761u + c) % 2001) / 1000.0f - 1.0f;
-        if (dtype == flashchat::DType::F32) {
-          reinterpret_cast<float*>(d)[i] = v;
-        } else if (dtype == flashchat::DType::F16) {
-          reinterpret_cast<uint16_t*>(d)[i] = flashchat::fp32_to_fp16(v);
-        } else {
-          reinterpret_cast<uint16_t*>(d)[i] = flashchat::fp32_to_bf16(v);
-        }
-      }
-    });
+    tbb::parallel_for(
+        tbb::blocked_range<int64_t>(0, n, 1 << 16), [&](const tbb::blocked_range<int64_t>& r) {
+          for (int64_t i = r.begin(); i < r.end(); ++i) {
+            const float v = static_cast<float>((i * 2654435761u + c) % 2001) / 1000.0f - 1.0f;
+            if (dtype == flashchat::DType::F32) {
+              reinterpret_cast<float*>(d)[i] = v;
+            } else if (dtype == flashchat::DType::F16) {
+              reinterpret_cast<uint16_t*>(d)[i] = flashchat::fp32_to_fp16(v);
+            } else {
+              reinterpret_cast<uint16_t*>(d)[i] = flashchat::fp32_to_bf16(v);
+            }
+          }
+        });
     flashchat::Tensor t = proto;
     t.data = d;
     tensors.push_back(t);
@@ -200,8 +201,10 @@ int main(int argc, char** argv) {
   double footprint_mib = 512.0;
   std::vector<std::string> shapes = {"4096x4096", "11008x4096", "4096x11008"};
   std::vector<std::string> dtypes = {"F32", "F16", "BF16"};
-  app.add_option("--buffer-mib", buffer_mib, "bandwidth test buffer size (MiB)")->check(CLI::PositiveNumber);
-  app.add_option("--bandwidth-runs", bandwidth_runs, "bandwidth runs (best is kept)")->check(CLI::PositiveNumber);
+  app.add_option("--buffer-mib", buffer_mib, "bandwidth test buffer size (MiB)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--bandwidth-runs", bandwidth_runs, "bandwidth runs (best is kept)")
+      ->check(CLI::PositiveNumber);
   app.add_option("--slice-mib", slice_mib, "bandwidth slice timed on its own (MiB)")
       ->check(CLI::PositiveNumber);
   app.add_option("--iters", iters, "timed matvecs per shape and dtype")->check(CLI::PositiveNumber);
@@ -223,14 +226,16 @@ int main(int argc, char** argv) {
 
   try {
     std::printf("threads: %zu\n", n_threads);
-    const Bandwidth band = measure_read_bandwidth(static_cast<size_t>(buffer_mib) << 20,
-                                                  static_cast<size_t>(slice_mib) << 20, bandwidth_runs);
+    const Bandwidth band =
+        measure_read_bandwidth(static_cast<size_t>(buffer_mib) << 20,
+                               static_cast<size_t>(slice_mib) << 20, bandwidth_runs);
     // The reference is the best slice: a matvec also runs for milliseconds, so both are peaks
     // over the same time scale (a full pass on a busy machine is interrupted by other work).
     const double bw = std::max(band.slice_gbs, band.whole_gbs);
-    std::printf("memory read bandwidth: %.2f GB/s best %d MiB slice, %.2f GB/s best full pass "
-                "(%d MiB buffer, %d passes)\n",
-                band.slice_gbs, slice_mib, band.whole_gbs, buffer_mib, bandwidth_runs);
+    std::printf(
+        "memory read bandwidth: %.2f GB/s best %d MiB slice, %.2f GB/s best full pass "
+        "(%d MiB buffer, %d passes)\n",
+        band.slice_gbs, slice_mib, band.whole_gbs, buffer_mib, bandwidth_runs);
     std::fflush(stdout);
 
     std::vector<MatvecResult> results;
@@ -242,29 +247,35 @@ int main(int argc, char** argv) {
       }
       for (const std::string& d : dtypes) {
         flashchat::DType dtype;
-        if (d == "F32") dtype = flashchat::DType::F32;
-        else if (d == "F16") dtype = flashchat::DType::F16;
-        else if (d == "BF16") dtype = flashchat::DType::BF16;
+        if (d == "F32")
+          dtype = flashchat::DType::F32;
+        else if (d == "F16")
+          dtype = flashchat::DType::F16;
+        else if (d == "BF16")
+          dtype = flashchat::DType::BF16;
         else {
           std::fprintf(stderr, "matvec_bench: bad dtype '%s' (F32, F16, BF16)\n", d.c_str());
           return 2;
         }
         const MatvecResult r = measure_matvec(dtype, rows, cols, footprint_mib, iters);
-        std::printf("%-4s %6lldx%-6lld %8.1f MiB x%-3d best %7.3f ms (%6.2f GB/s, %5.2fx bw)  "
-                    "median %7.3f ms (%6.2f GB/s, %5.2fx bw)\n",
-                    r.dtype.c_str(), static_cast<long long>(r.rows), static_cast<long long>(r.cols),
-                    r.weight_mib, r.copies, r.best_ms, r.best_gbs, r.best_gbs / bw, r.median_ms,
-                    r.median_gbs, r.median_gbs / bw);
+        std::printf(
+            "%-4s %6lldx%-6lld %8.1f MiB x%-3d best %7.3f ms (%6.2f GB/s, %5.2fx bw)  "
+            "median %7.3f ms (%6.2f GB/s, %5.2fx bw)\n",
+            r.dtype.c_str(), static_cast<long long>(r.rows), static_cast<long long>(r.cols),
+            r.weight_mib, r.copies, r.best_ms, r.best_gbs, r.best_gbs / bw, r.median_ms,
+            r.median_gbs, r.median_gbs / bw);
         std::fflush(stdout);
         results.push_back(r);
       }
     }
 
-    std::printf("\n| dtype | shape | weights (MiB) | best (ms) | best GB/s | best / bw | median (ms) "
-                "| median GB/s | median / bw |\n");
+    std::printf(
+        "\n| dtype | shape | weights (MiB) | best (ms) | best GB/s | best / bw | median (ms) "
+        "| median GB/s | median / bw |\n");
     std::printf("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-    std::printf("| (memory read, %zu threads) | %d MiB slices of %d MiB | | | %.2f | 1.00 | | %.2f | |\n",
-                n_threads, slice_mib, buffer_mib, bw, band.whole_gbs);
+    std::printf(
+        "| (memory read, %zu threads) | %d MiB slices of %d MiB | | | %.2f | 1.00 | | %.2f | |\n",
+        n_threads, slice_mib, buffer_mib, bw, band.whole_gbs);
     for (const MatvecResult& r : results) {
       std::printf("| %s | %lldx%lld | %.1f | %.3f | %.2f | %.2f | %.3f | %.2f | %.2f |\n",
                   r.dtype.c_str(), static_cast<long long>(r.rows), static_cast<long long>(r.cols),

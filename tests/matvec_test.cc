@@ -1,11 +1,12 @@
 // matvec_test.cc - every kernel and dtype against a double-precision scalar reference.
+#include "compute/matvec.h"
+
 #include <QtTest>
 #include <cmath>
 #include <cstdint>
 #include <random>
 #include <vector>
 
-#include "compute/matvec.h"
 #include "core/error.h"
 #include "formats/dtype.h"
 
@@ -71,7 +72,9 @@ double ref_dot(const TestMatrix& m, int64_t r, const std::vector<float>& x) {
 }
 
 // fp32 accumulation of n products of magnitude <= 1: error grows ~ sqrt(n) * eps, bound loosely.
-double tolerance(int64_t cols) { return 1e-5 * std::sqrt(static_cast<double>(cols)) + 1e-6; }
+double tolerance(int64_t cols) {
+  return 1e-5 * std::sqrt(static_cast<double>(cols)) + 1e-6;
+}
 
 const DType kDtypes[] = {DType::F32, DType::F16, DType::BF16};
 
@@ -85,8 +88,8 @@ class MatvecTest : public QObject {
     QTest::addColumn<int>("dtype");
     QTest::addColumn<qint64>("rows");
     QTest::addColumn<qint64>("cols");
-    const qint64 shapes[][2] = {{1, 1},    {3, 7},     {17, 9},    {33, 64},  {97, 131},
-                                {257, 1003}, {1029, 515}, {2051, 4099}, {64, 8}, {5, 33}};
+    const qint64 shapes[][2] = {{1, 1},      {3, 7},      {17, 9},      {33, 64}, {97, 131},
+                                {257, 1003}, {1029, 515}, {2051, 4099}, {64, 8},  {5, 33}};
     for (DType d : kDtypes) {
       for (const auto& s : shapes) {
         const QByteArray name = QByteArray(flashchat::dtype_name(d)) + " " +
@@ -142,8 +145,10 @@ class MatvecTest : public QObject {
         const std::vector<float> x = random_vector(cols, 99);
         for (int64_t r = 0; r < rows; ++r) {
           const float got = flashchat::dot_row(m.t, r, x.data());
-          QVERIFY2(std::abs(got - ref_dot(m, r, x)) <= tolerance(cols),
-                   qPrintable(QString("%1 cols %2 row %3").arg(flashchat::dtype_name(d)).arg(cols).arg(r)));
+          QVERIFY2(
+              std::abs(got - ref_dot(m, r, x)) <= tolerance(cols),
+              qPrintable(
+                  QString("%1 cols %2 row %3").arg(flashchat::dtype_name(d)).arg(cols).arg(r)));
         }
         QVERIFY_THROWS_EXCEPTION(flashchat::Error, flashchat::dot_row(m.t, rows, x.data()));
       }
@@ -162,8 +167,10 @@ class MatvecTest : public QObject {
         flashchat::axpy_row(m.t, row, a, out.data());
         for (int64_t c = 0; c < cols; ++c) {
           const double ref = start[c] + static_cast<double>(a) * m.exact[row * cols + c];
-          QVERIFY2(std::abs(out[c] - ref) <= 1e-6,
-                   qPrintable(QString("%1 cols %2 col %3").arg(flashchat::dtype_name(d)).arg(cols).arg(c)));
+          QVERIFY2(
+              std::abs(out[c] - ref) <= 1e-6,
+              qPrintable(
+                  QString("%1 cols %2 col %3").arg(flashchat::dtype_name(d)).arg(cols).arg(c)));
         }
       }
     }

@@ -1,4 +1,6 @@
 // sampler_test.cc - greedy, determinism, distribution and the truncation filters.
+#include "model/sampler.h"
+
 #include <QtTest>
 #include <cmath>
 #include <map>
@@ -6,7 +8,6 @@
 #include <vector>
 
 #include "core/error.h"
-#include "model/sampler.h"
 
 using flashchat::Sampler;
 using flashchat::SamplingParams;

@@ -1,6 +1,8 @@
 // transformer_test.cc - Transformer::forward on tiny random in-memory models (llama with GQA and
 // both RoPE layouts, every FFN activation; OPT with biases and learned positions) against a
 // naive double-precision forward written here from the math.
+#include "model/transformer.h"
+
 #include <QtTest>
 #include <cmath>
 #include <memory>
@@ -11,7 +13,6 @@
 #include "core/error.h"
 #include "formats/dtype.h"
 #include "model/model.h"
-#include "model/transformer.h"
 
 using namespace flashchat;
 
@@ -160,12 +161,15 @@ void add(Vec& a, const Mat& b) {
 
 double act(Activation a, double x) {
   switch (a) {
-    case Activation::Silu: return x / (1.0 + std::exp(-x));
+    case Activation::Silu:
+      return x / (1.0 + std::exp(-x));
     case Activation::Gelu:
       return 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
     case Activation::Relu:
-    case Activation::DRelu: return std::max(x, 0.0);
-    case Activation::Relu2: return std::max(x, 0.0) * std::max(x, 0.0);
+    case Activation::DRelu:
+      return std::max(x, 0.0);
+    case Activation::Relu2:
+      return std::max(x, 0.0) * std::max(x, 0.0);
   }
   return x;
 }
@@ -219,7 +223,8 @@ class RefForward {
     Vec x(w_.embd.v.begin() + static_cast<ptrdiff_t>(token) * c_.dim,
           w_.embd.v.begin() + static_cast<ptrdiff_t>(token + 1) * c_.dim);
     if (opt) {
-      for (int i = 0; i < c_.dim; ++i) x[static_cast<size_t>(i)] += w_.pos.at(pos + c_.pos_offset, i);
+      for (int i = 0; i < c_.dim; ++i)
+        x[static_cast<size_t>(i)] += w_.pos.at(pos + c_.pos_offset, i);
     }
     for (int l = 0; l < c_.n_layers; ++l) {
       const RefLayer& L = w_.layers[static_cast<size_t>(l)];
@@ -245,7 +250,8 @@ class RefForward {
           double s = 0.0;
           for (int i = 0; i < hd; ++i) {
             s += q[static_cast<size_t>(head * hd + i)] *
-                 keys_[static_cast<size_t>(l)][static_cast<size_t>(t)][static_cast<size_t>(kvh * hd + i)];
+                 keys_[static_cast<size_t>(l)][static_cast<size_t>(t)]
+                      [static_cast<size_t>(kvh * hd + i)];
           }
           scores[static_cast<size_t>(t)] = opt ? s : s / std::sqrt(static_cast<double>(hd));
         }
@@ -255,7 +261,8 @@ class RefForward {
           const double a = std::exp(scores[static_cast<size_t>(t)]) / z;
           for (int i = 0; i < hd; ++i) {
             attn[static_cast<size_t>(head * hd + i)] +=
-                a * values_[static_cast<size_t>(l)][static_cast<size_t>(t)][static_cast<size_t>(kvh * hd + i)];
+                a * values_[static_cast<size_t>(l)][static_cast<size_t>(t)]
+                           [static_cast<size_t>(kvh * hd + i)];
           }
         }
       }
@@ -387,10 +394,10 @@ class TransformerTest : public QObject {
     QTest::addColumn<int>("activation");
     QTest::addColumn<int>("dtype");
     const std::pair<const char*, Activation> acts[] = {{"silu", Activation::Silu},
-                                                        {"gelu", Activation::Gelu},
-                                                        {"relu", Activation::Relu},
-                                                        {"relu2", Activation::Relu2},
-                                                        {"drelu", Activation::DRelu}};
+                                                       {"gelu", Activation::Gelu},
+                                                       {"relu", Activation::Relu},
+                                                       {"relu2", Activation::Relu2},
+                                                       {"drelu", Activation::DRelu}};
     const std::pair<const char*, DType> dtypes[] = {
         {"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16}};
     for (const auto& [rname, rope] : {std::pair{"interleaved", RopeStyle::Interleaved},
@@ -398,8 +405,8 @@ class TransformerTest : public QObject {
       for (const auto& [aname, act] : acts) {
         for (const auto& [dname, dt] : dtypes) {
           const std::string row = std::string(rname) + " " + aname + " " + dname;
-          QTest::newRow(row.c_str()) << static_cast<int>(rope) << static_cast<int>(act)
-                                     << static_cast<int>(dt);
+          QTest::newRow(row.c_str())
+              << static_cast<int>(rope) << static_cast<int>(act) << static_cast<int>(dt);
         }
       }
     }
@@ -411,7 +418,8 @@ class TransformerTest : public QObject {
     QFETCH(int, dtype);
     const ModelConfig cfg =
         llama_config(static_cast<RopeStyle>(rope), static_cast<Activation>(activation));
-    const double err = compare_forward(cfg, static_cast<DType>(dtype), 1000 + rope * 10 + activation);
+    const double err =
+        compare_forward(cfg, static_cast<DType>(dtype), 1000 + rope * 10 + activation);
     QVERIFY2(err < 1e-4, qPrintable(QString("relative error %1").arg(err)));
   }
 
@@ -434,7 +442,8 @@ class TransformerTest : public QObject {
   void opt_matches_reference() {
     for (DType dt : {DType::F32, DType::F16, DType::BF16}) {
       const double err = compare_forward(opt_config(), dt, 4242);
-      QVERIFY2(err < 1e-4, qPrintable(QString("%1: relative error %2").arg(dtype_name(dt)).arg(err)));
+      QVERIFY2(err < 1e-4,
+               qPrintable(QString("%1: relative error %2").arg(dtype_name(dt)).arg(err)));
     }
     ModelConfig untied = opt_config();
     untied.tied_output = false;
@@ -488,7 +497,8 @@ class TransformerTest : public QObject {
     std::unique_ptr<Model> model = ModelBuilder(cfg, DType::F32, 9).build(ref);
     Transformer tf(*model, 4);
     QCOMPARE(tf.max_context(), 4);
-    QCOMPARE(tf.kv_cache_bytes(), int64_t{2} * cfg.n_layers * 4 * cfg.n_kv_heads * cfg.head_dim * 4);
+    QCOMPARE(tf.kv_cache_bytes(),
+             int64_t{2} * cfg.n_layers * 4 * cfg.n_kv_heads * cfg.head_dim * 4);
     QVERIFY_THROWS_EXCEPTION(Error, tf.forward(1, 4));
     QVERIFY_THROWS_EXCEPTION(Error, tf.forward(1, -1));
     QVERIFY_THROWS_EXCEPTION(Error, tf.forward(cfg.vocab_size, 0));

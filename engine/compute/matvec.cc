@@ -52,8 +52,12 @@ inline __m256 load8_bf16(const uint16_t* p) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
 }
 
-inline float scalar_f16(uint16_t h) { return _cvtsh_ss(h); }
-inline float scalar_bf16(uint16_t b) { return bf16_to_fp32(b); }
+inline float scalar_f16(uint16_t h) {
+  return _cvtsh_ss(h);
+}
+inline float scalar_bf16(uint16_t b) {
+  return bf16_to_fp32(b);
+}
 
 // w (n,) . x (n,) with w half-precision; four independent accumulators to hide FMA latency.
 template <__m256 (*Load8)(const uint16_t*), float (*Scalar)(uint16_t)>
@@ -137,8 +141,7 @@ void matvec(const Tensor& W, const float* x, float* out) {
 }
 
 // W rows [row_begin, row_end) @ x (cols,) -> out (row_end - row_begin,)
-void matvec_rows(const Tensor& W, const float* x, float* out, int64_t row_begin,
-                 int64_t row_end) {
+void matvec_rows(const Tensor& W, const float* x, float* out, int64_t row_begin, int64_t row_end) {
   check_plain(W, "matvec_rows");
   if (row_begin < 0 || row_end > W.rows || row_begin > row_end) {
     fail("matvec", "matvec_rows: row range [" + std::to_string(row_begin) + ", " +

@@ -106,11 +106,10 @@ int Sampler::sample(float* logits, int n_vocab, const std::vector<int>& history)
   // min-p: drop tokens below min_p * p_max (the maximum always survives).
   if (p.min_p > 0.0f) {
     const float threshold = p.min_p * candidates_[0].first;
-    candidates_.erase(std::remove_if(candidates_.begin() + 1, candidates_.end(),
-                                     [threshold](const std::pair<float, int>& c) {
-                                       return c.first < threshold;
-                                     }),
-                      candidates_.end());
+    candidates_.erase(
+        std::remove_if(candidates_.begin() + 1, candidates_.end(),
+                       [threshold](const std::pair<float, int>& c) { return c.first < threshold; }),
+        candidates_.end());
   }
 
   // draw: u uniform in [0, mass), walk the cumulative distribution.

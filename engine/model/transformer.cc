@@ -66,8 +66,9 @@ void validate_model(const Model& model) {
   const std::string src = source_of(model);
   if (c.dim <= 0 || c.n_layers <= 0 || c.n_heads <= 0 || c.n_kv_heads <= 0 || c.head_dim <= 0 ||
       c.ffn_dim <= 0 || c.vocab_size <= 0) {
-    fail(src, "invalid model config: dim, n_layers, n_heads, n_kv_heads, head_dim, ffn_dim and "
-              "vocab_size must all be positive");
+    fail(src,
+         "invalid model config: dim, n_layers, n_heads, n_kv_heads, head_dim, ffn_dim and "
+         "vocab_size must all be positive");
   }
   if (c.n_heads % c.n_kv_heads != 0) {
     fail(src, "n_heads (" + std::to_string(c.n_heads) + ") is not a multiple of n_kv_heads (" +
@@ -114,8 +115,12 @@ void validate_model(const Model& model) {
   }
 }
 
-inline float silu(float x) { return x * (1.0f / (1.0f + std::exp(-x))); }
-inline float relu(float x) { return x > 0.0f ? x : 0.0f; }
+inline float silu(float x) {
+  return x * (1.0f / (1.0f + std::exp(-x)));
+}
+inline float relu(float x) {
+  return x > 0.0f ? x : 0.0f;
+}
 inline float gelu_tanh(float x) {
   constexpr float kSqrt2OverPi = 0.7978845608028654f;
   return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
@@ -124,10 +129,13 @@ inline float gelu_tanh(float x) {
 // In place: v[i] = act(v[i]) (the non-gated / gate half of an activation).
 inline float activate(Activation a, float x) {
   switch (a) {
-    case Activation::Silu: return silu(x);
-    case Activation::Gelu: return gelu_tanh(x);
+    case Activation::Silu:
+      return silu(x);
+    case Activation::Gelu:
+      return gelu_tanh(x);
     case Activation::Relu:
-    case Activation::DRelu: return relu(x);
+    case Activation::DRelu:
+      return relu(x);
     case Activation::Relu2: {
       const float r = relu(x);
       return r * r;
@@ -230,14 +238,15 @@ Transformer::Transformer(const Model& model, int max_context, FfnBackend* ffn)
       for (int j = 0; j < half; ++j) {
         const size_t idx = static_cast<size_t>(pos) * half + j;
         if (cfg_.rope_style == RopeStyle::Interleaved) {
-          const float freq = 1.0f / std::pow(cfg_.rope_theta, static_cast<float>(2 * j) /
-                                                                  static_cast<float>(cfg_.head_dim));
+          const float freq =
+              1.0f / std::pow(cfg_.rope_theta,
+                              static_cast<float>(2 * j) / static_cast<float>(cfg_.head_dim));
           const float val = static_cast<float>(pos) * freq;
           rope_cos_[idx] = std::cos(val);
           rope_sin_[idx] = std::sin(val);
         } else {
           const double freq = 1.0 / std::pow(static_cast<double>(cfg_.rope_theta),
-                                              static_cast<double>(2 * j) / cfg_.head_dim);
+                                             static_cast<double>(2 * j) / cfg_.head_dim);
           const double val = pos * freq;
           rope_cos_[idx] = static_cast<float>(std::cos(val));
           rope_sin_[idx] = static_cast<float>(std::sin(val));
@@ -352,9 +361,10 @@ void Transformer::attention(int layer, int pos) {
 
   const int64_t work = int64_t{pos + 1} * cfg_.n_heads * hd;
   if (work >= kParallelAttentionWork && cfg_.n_heads > 1) {
-    tbb::parallel_for(tbb::blocked_range<int>(0, cfg_.n_heads), [&](const tbb::blocked_range<int>& r) {
-      for (int h = r.begin(); h != r.end(); ++h) head(h);
-    });
+    tbb::parallel_for(tbb::blocked_range<int>(0, cfg_.n_heads),
+                      [&](const tbb::blocked_range<int>& r) {
+                        for (int h = r.begin(); h != r.end(); ++h) head(h);
+                      });
   } else {
     for (int h = 0; h < cfg_.n_heads; ++h) head(h);
   }
@@ -386,8 +396,10 @@ const float* Transformer::forward(int token, int pos) {
 
   const float q_scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int half = hd / 2;
-  const float* rc = rope_cos_.empty() ? nullptr : rope_cos_.data() + static_cast<size_t>(pos) * half;
-  const float* rs = rope_sin_.empty() ? nullptr : rope_sin_.data() + static_cast<size_t>(pos) * half;
+  const float* rc =
+      rope_cos_.empty() ? nullptr : rope_cos_.data() + static_cast<size_t>(pos) * half;
+  const float* rs =
+      rope_sin_.empty() ? nullptr : rope_sin_.data() + static_cast<size_t>(pos) * half;
 
   for (int l = 0; l < cfg_.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
