@@ -1,0 +1,49 @@
+// flash_convert.h - converting a dense model (GGUF file or Hugging Face directory) into a flash
+// model directory (docs/FLASH_DESIGN.md): ffn.bin (row-column bundles), dram.safetensors
+// (resident weights), predictors.safetensors (trained on calibration text) and manifest.json.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "flash/flash_model.h"
+#include "flash/predictor_train.h"
+
+namespace flashchat {
+
+struct ConvertOptions {
+  PredictorTrainOptions predictor;  // its `progress` is ignored; use `progress` below
+  std::string calib_path;           // calibration text; empty = flash_default_calib_path()
+  int calib_tokens = 4096;          // the text is cut to this many tokens
+  bool train_predictors = true;     // false: no predictors.safetensors (oracle/dense modes only)
+  // Called with the overall fraction done (0..1) and the stage ("load", "ffn", "resident",
+  // "predictors: ...", "manifest", "done"); return false to cancel.
+  std::function<bool(double fraction, const std::string& stage)> progress;
+};
+
+// What the converter wrote (for the CLI's summary).
+struct ConvertReport {
+  FlashLayout ffn;
+  std::vector<int> ranks;  // empty without predictors
+  std::vector<float> thresholds;
+  std::vector<PredictorMetrics> metrics;
+  int calib_tokens = 0;          // tokens the predictors were trained on
+  uint64_t dram_bytes = 0;       // size of dram.safetensors
+  uint64_t predictor_bytes = 0;  // size of predictors.safetensors
+  double seconds = 0;
+};
+
+// The default calibration corpus: $FLASHCHAT_CALIB when set, else resources/calib/default.txt
+// of the source tree this library was built from.
+std::string flash_default_calib_path();
+
+// Converts `input` into the flash model directory `out_dir`. Everything is written into a
+// sibling temporary directory "<out_dir>.tmp-XXXXXX" that is renamed to out_dir at the end, so
+// out_dir either does not exist or holds a complete model. Refuses (Error) when out_dir exists
+// and is not an empty directory. On any error or cancellation (Error "<out_dir>: conversion
+// cancelled") the temporary directory is removed and the exception propagates.
+ConvertReport flash_convert(const std::string& input, const std::string& out_dir,
+                            const ConvertOptions& options);
+
+}  // namespace flashchat

@@ -1,0 +1,294 @@
+// flash_model.cc - opening a flash model directory (docs/FLASH_DESIGN.md): manifest.json,
+// dram.safetensors (the resident weights, mapped), predictors.safetensors, and the layout of
+// ffn.bin (read later by the runtime, not here).
+
+#include "flash/flash_model.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "core/checksum.h"
+#include "core/error.h"
+#include "flash/flash_manifest.h"
+#include "formats/safetensors.h"
+#include "model/weight_import.h"
+
+namespace flashchat {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(s[i]);
+  }
+  return out + "]";
+}
+
+json manifest_read(const std::string& dir, const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) fail(dir, "no such directory");
+  if (!fs::is_directory(dir, ec)) fail(dir, "not a directory (a flash model is a directory)");
+  if (!fs::exists(path, ec)) {
+    fail(path, "missing: not a flash model directory (make one with flashchat-cli convert)");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  try {
+    return json::parse(ss.str());
+  } catch (const json::exception& e) {
+    fail(path, std::string("malformed JSON: ") + e.what());
+  }
+}
+
+// A plain file name inside the model directory (no directories, no "..").
+std::string file_name_field(const ManifestFields& f, const char* key) {
+  const std::string name = f.string(key);
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    f.bad(key, "= '" + name + "' must be a file name inside the model directory");
+  }
+  return name;
+}
+
+// Checks that dir/name exists with the size the manifest lists, and (when verify) its CRC32.
+void file_check(const std::string& dir, const std::string& name, const ManifestFields& files,
+                const ManifestFields& checksums, bool verify) {
+  const std::string path = dir + "/" + name;
+  const uint64_t want = files.unsigned_integer(name.c_str());
+  uint32_t want_crc = 0;
+  const std::string crc_text = checksums.string(name.c_str());
+  if (!crc32_parse(crc_text, &want_crc)) {
+    checksums.bad(name, "= '" + crc_text + "' is not of the form crc32:xxxxxxxx");
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) fail(path, "missing (listed in manifest.json)");
+  if (!S_ISREG(st.st_mode)) fail(path, "is not a regular file");
+  const auto have = static_cast<uint64_t>(st.st_size);
+  if (have != want) {
+    throw Error(path + " is " + std::to_string(have) + " bytes, manifest says " +
+                std::to_string(want) +
+                (have < want ? " (truncated?)" : " (modified or appended to?)"));
+  }
+  if (!verify) return;
+  // ffn.bin can be far larger than memory: do not leave it in the page cache.
+  const uint32_t have_crc = crc32_file(path, /*drop_cache=*/true);
+  if (have_crc != want_crc) {
+    fail(path, "checksum mismatch: file has " + crc32_format(have_crc) + ", manifest says " +
+                   crc_text + " (the file is corrupt)");
+  }
+}
+
+FlashLayout layout_parse(const ManifestFields& f, const ModelConfig& c, uint64_t file_size) {
+  FlashLayout L;
+  const std::string dtype = f.string("dtype");
+  if (!flash_dtype_from_name(dtype, &L.dtype)) f.bad("dtype", "= '" + dtype + "' (F32, F16, BF16)");
+  L.dim = static_cast<int>(f.integer("dim", 1, int64_t{1} << 30));
+  L.neurons = static_cast<int>(f.integer("neurons", 1, int64_t{1} << 30));
+  L.gated = f.boolean("gated");
+  L.n_layers = c.n_layers;
+  if (L.dim != c.dim) f.bad("dim", "= " + std::to_string(L.dim) + " differs from config.dim");
+  if (L.neurons != c.ffn_dim) {
+    f.bad("neurons", "= " + std::to_string(L.neurons) + " differs from config.ffn_dim");
+  }
+  if (L.gated != c.ffn_gated) f.bad("gated", "differs from config.ffn_gated");
+  const int64_t want_bundle = (L.gated ? 3 : 2) * L.part_bytes();
+  L.bundle_bytes = f.integer("bundle_bytes", 1, INT64_MAX);
+  if (L.bundle_bytes != want_bundle) {
+    f.bad("bundle_bytes", "= " + std::to_string(L.bundle_bytes) + ", expected " +
+                              std::to_string(want_bundle) + " for this dtype, dim and gating");
+  }
+  L.size_bytes = f.unsigned_integer("size_bytes");
+  if (L.size_bytes != file_size) {
+    f.bad("size_bytes", "= " + std::to_string(L.size_bytes) + " differs from files." +
+                            f.string("file") + " (" + std::to_string(file_size) + ")");
+  }
+  const json& offsets = f.array("layer_offsets");
+  if (offsets.size() != static_cast<size_t>(c.n_layers)) {
+    f.bad("layer_offsets", "has " + std::to_string(offsets.size()) + " entries for " +
+                               std::to_string(c.n_layers) + " layers");
+  }
+  const uint64_t region = static_cast<uint64_t>(L.neurons) * static_cast<uint64_t>(L.bundle_bytes);
+  uint64_t prev_end = 0;
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    const std::string key = "layer_offsets[" + std::to_string(i) + "]";
+    if (!offsets[i].is_number_unsigned()) f.bad(key, "must be a non-negative integer");
+    const uint64_t off = offsets[i].get<uint64_t>();
+    if (off % kFlashAlignBytes != 0)
+      f.bad(key, "= " + std::to_string(off) + " is not a multiple of 4096");
+    if (off < prev_end) f.bad(key, "= " + std::to_string(off) + " overlaps the previous layer");
+    if (off > L.size_bytes || region > L.size_bytes - off) {
+      f.bad(key, ": the layer's " + std::to_string(region) + " bytes end beyond ffn.bin (" +
+                     std::to_string(L.size_bytes) + " bytes)");
+    }
+    prev_end = off + region;
+    L.layer_offsets.push_back(off);
+  }
+  return L;
+}
+
+// Fills the model's resident tensors from dram.safetensors; every tensor is shape-checked and
+// the file may hold nothing else.
+void resident_load(Model& model, const SafetensorsFile& file, const std::string& path) {
+  std::set<std::string> used;
+  for (FlashResidentEntry& e : flash_resident_entries(model)) {
+    auto it = file.tensors().find(e.name);
+    if (it == file.tensors().end()) {
+      if (e.required) fail(path, "missing tensor '" + e.name + "'");
+      continue;
+    }
+    const SafetensorsTensor& t = it->second;
+    const std::vector<int64_t> want =
+        e.rows == 0 ? std::vector<int64_t>{e.cols} : std::vector<int64_t>{e.rows, e.cols};
+    if (t.shape != want) {
+      fail(path, "tensor '" + e.name + "' has shape " + shape_str(t.shape) + ", expected " +
+                     shape_str(want));
+    }
+    *e.tensor = e.rows == 0 ? weight_import_vector(model, t.dtype, t.data, e.cols)
+                            : weight_import_matrix(model, t.dtype, t.data, e.rows, e.cols);
+    used.insert(e.name);
+  }
+  for (const auto& [name, t] : file.tensors()) {
+    if (!used.count(name)) fail(path, "unexpected tensor '" + name + "'");
+  }
+  if (model.config.tied_output) model.weights.output = model.weights.token_embd;
+}
+
+void predictors_load(FlashModel& fm, const ManifestFields& f, const std::string& path) {
+  const ModelConfig& c = fm.model->config;
+  const size_t n_layers = static_cast<size_t>(c.n_layers);
+  auto layer_array = [&](const char* key) -> const json& {
+    const json& a = f.array(key);
+    if (a.size() != n_layers) {
+      f.bad(key, "has " + std::to_string(a.size()) + " entries for " + std::to_string(n_layers) +
+                     " layers");
+    }
+    return a;
+  };
+  const json& ranks = layer_array("ranks");
+  const json& thresholds = layer_array("thresholds");
+  const json& metrics = layer_array("metrics");
+  SafetensorsFile file = SafetensorsFile::open(path);
+  auto tensor = [&](const std::string& name, std::vector<int64_t> shape, std::vector<float>& out) {
+    auto it = file.tensors().find(name);
+    if (it == file.tensors().end()) fail(path, "missing tensor '" + name + "'");
+    const SafetensorsTensor& t = it->second;
+    if (t.dtype != DType::F32)
+      fail(path, "tensor '" + name + "' must be F32, is " + dtype_name(t.dtype));
+    if (t.shape != shape) {
+      fail(path, "tensor '" + name + "' has shape " + shape_str(t.shape) + ", expected " +
+                     shape_str(shape));
+    }
+    out.resize(static_cast<size_t>(t.n_elements()));
+    std::memcpy(out.data(), t.data, t.size_bytes);
+  };
+  const int max_rank = std::min(c.dim, c.ffn_dim);
+  for (size_t l = 0; l < n_layers; ++l) {
+    const std::string idx = "[" + std::to_string(l) + "]";
+    if (!ranks[l].is_number_integer() || ranks[l].get<int64_t>() < 1 ||
+        ranks[l].get<int64_t>() > max_rank) {
+      f.bad("ranks" + idx,
+            "must be an integer in [1, " + std::to_string(max_rank) + "], got " + ranks[l].dump());
+    }
+    if (!thresholds[l].is_number()) f.bad("thresholds" + idx, "must be a number");
+    fm.thresholds.push_back(thresholds[l].get<float>());
+    ManifestFields m(metrics[l], f.source(), f.field_name("metrics" + idx + "."));
+    fm.metrics.push_back({m.number("recall"), m.number("precision"), m.number("predicted_active"),
+                          m.number("true_active")});
+    Predictor p;
+    p.rank = ranks[l].get<int>();
+    p.dim = c.dim;
+    p.neurons = c.ffn_dim;
+    const std::string b = "blk." + std::to_string(l) + ".";
+    tensor(b + "pred_a", {p.rank, p.dim}, p.a);
+    tensor(b + "pred_b", {p.neurons, p.rank}, p.b);
+    tensor(b + "pred_bias", {p.neurons}, p.bias);
+    fm.predictors.push_back(std::move(p));
+  }
+  if (file.tensors().size() != 3 * n_layers) {
+    fail(path, "holds " + std::to_string(file.tensors().size()) + " tensors, expected " +
+                   std::to_string(3 * n_layers) + " (pred_a, pred_b, pred_bias per layer)");
+  }
+}
+
+}  // namespace
+
+bool flash_model_is_dir(const std::string& path) {
+  std::error_code ec;
+  return fs::is_directory(path, ec) && fs::is_regular_file(fs::path(path) / "manifest.json", ec);
+}
+
+std::unique_ptr<FlashModel> flash_model_open(const std::string& dir, bool verify_checksums) {
+  const std::string manifest_path = dir + "/manifest.json";
+  const json j = manifest_read(dir, manifest_path);
+  const ManifestFields top(j, manifest_path);
+  const std::string magic = top.string("magic");
+  if (magic != kFlashMagic) {
+    fail(manifest_path,
+         "magic is '" + magic + "', expected '" + kFlashMagic + "' (not a flash model manifest)");
+  }
+  const int64_t version = top.integer("version", INT64_MIN, INT64_MAX);
+  if (version != kFlashVersion) {
+    fail(manifest_path, "format version " + std::to_string(version) +
+                            " is not supported (this build reads version " +
+                            std::to_string(kFlashVersion) + "); convert the model again");
+  }
+
+  auto fm = std::make_unique<FlashModel>();
+  fm->dir = dir;
+  fm->model = std::make_unique<Model>();
+  Model& model = *fm->model;
+  model.config = flash_config_from_json(top.object("config"));
+  model.tokenizer = flash_tokenizer_from_json(top.object("tokenizer"));
+  if (model.tokenizer.tokens.size() > static_cast<size_t>(model.config.vocab_size)) {
+    top.bad("tokenizer.tokens", "has " + std::to_string(model.tokenizer.tokens.size()) +
+                                    " tokens but config.vocab_size is " +
+                                    std::to_string(model.config.vocab_size));
+  }
+  model.chat_template = top.string_or("chat_template", "");
+  model.source_path = dir;
+  model.source_format = "flash";
+
+  const ManifestFields files = top.object("files");
+  const ManifestFields checksums = top.object("checksums");
+  const ManifestFields ffn = top.object("ffn");
+  const std::string ffn_name = file_name_field(ffn, "file");
+  const std::string dram_name = "dram.safetensors";
+  fm->ffn = layout_parse(ffn, model.config, files.unsigned_integer(ffn_name.c_str()));
+  fm->ffn_path = dir + "/" + ffn_name;
+  std::string pred_name;
+  std::unique_ptr<ManifestFields> pred;
+  if (top.has("predictors")) {
+    pred = std::make_unique<ManifestFields>(top.object("predictors"));
+    pred_name = file_name_field(*pred, "file");
+  }
+
+  // Sizes of every file first (cheap, catches truncation), then the checksums.
+  std::vector<std::string> names = {dram_name, ffn_name};
+  if (pred) names.push_back(pred_name);
+  for (const std::string& name : names) file_check(dir, name, files, checksums, false);
+  if (verify_checksums) {
+    for (const std::string& name : names) file_check(dir, name, files, checksums, true);
+  }
+
+  const std::string dram_path = dir + "/" + dram_name;
+  SafetensorsFile dram = SafetensorsFile::open(dram_path);
+  model.storage.push_back(dram.mapping());
+  resident_load(model, dram, dram_path);
+  if (pred) predictors_load(*fm, *pred, dir + "/" + pred_name);
+  return fm;
+}
+
+}  // namespace flashchat
