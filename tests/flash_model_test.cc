@@ -5,6 +5,7 @@
 
 #include "flash/flash_model.h"
 
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cstring>
@@ -431,6 +432,30 @@ class FlashModelTest : public QObject {
     const std::string e = error_of([&] { flash_model_open(dir, false); });
     VERIFY_CONTAINS(e, path);
     VERIFY_CONTAINS(e, message.toStdString());
+  }
+
+  void cli_convert() {
+    const QString cli = qEnvironmentVariable("FLASHCHAT_CLI");
+    if (cli.isEmpty()) QSKIP("FLASHCHAT_CLI not set");
+    const QString out = tmp_.path() + "/cli.flash";
+    QProcess p;
+    p.start(cli, {"convert", flashchat_test::test_data_path("tiny_llama_drelu"), "-o", out,
+                  "--rank", "4", "--tokens", "300"});
+    QVERIFY(p.waitForFinished(120000));
+    const QString out_text = QString::fromUtf8(p.readAllStandardOutput());
+    QVERIFY2(p.exitCode() == 0, qPrintable(p.readAllStandardError()));
+    QVERIFY(out_text.contains("recall"));
+    QVERIFY(out_text.contains("predictors:"));
+    std::unique_ptr<FlashModel> fm = flash_model_open(out.toStdString());
+    QCOMPARE(fm->predictors.size(), fm->metrics.size());
+    QVERIFY(!fm->predictors.empty());
+    QCOMPARE(fm->predictors[0].rank, 4);
+    // A second run refuses the now non-empty directory.
+    p.start(cli, {"convert", flashchat_test::test_data_path("tiny_llama_drelu"), "-o", out,
+                  "--no-predictors"});
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains("not empty"));
   }
 
   void checksum_verification_passes_on_good_model() {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_convert.h"
 #include "core/error.h"
 #include "core/process_stats.h"
 #include "core/units.h"
@@ -242,6 +243,10 @@ int main(int argc, char** argv) {
   auto* info = app.add_subcommand("info", "Architecture, shapes, types, tokenizer and bytes by part");
   info->add_option("-m,--model", info_model, "GGUF file or Hugging Face directory")->required();
 
+  CliConvertArgs cargs;
+  CLI::App* convert_sub = nullptr;
+  cli_convert_register(app, cargs, &convert_sub);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -258,6 +263,7 @@ int main(int argc, char** argv) {
       return run_tokenize(tk_model, tk_text, tk_file, tk_decode, tk_bos, tk_special);
     }
     if (info->parsed()) return run_info(info_model);
+    if (convert_sub->parsed()) return cli_convert_run(cargs);
   } catch (const Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "error: %s\n", e.what());

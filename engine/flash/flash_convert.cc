@@ -231,12 +231,26 @@ SafetensorsWriteResult predictors_write(const Model& m, const ConvertOptions& op
                     " tokens (need at least 16)");
   }
   report.calib_tokens = static_cast<int>(tokens.size());
+  // The trainer calls back from its worker threads (serialised); a cancellation is reported
+  // to it by returning false, and it then throws.
+  bool cancelled = false;
   PredictorTrainOptions po = options.predictor;
   po.progress = [&](double f, const std::string& stage) {
-    progress(p0 + (p1 - p0) * f, "predictors: " + stage);
-    return true;
+    try {
+      progress(p0 + (p1 - p0) * f, "predictors: " + stage);
+      return true;
+    } catch (const Error&) {
+      cancelled = true;
+      return false;
+    }
   };
-  TrainedPredictors tp = predictor_train_all(m, tokens, po);
+  TrainedPredictors tp;
+  try {
+    tp = predictor_train_all(m, tokens, po);
+  } catch (const Error&) {
+    if (cancelled) throw Error(progress.out_dir + ": conversion cancelled");
+    throw;
+  }
   const ModelConfig& c = m.config;
   const size_t n = static_cast<size_t>(c.n_layers);
   if (tp.layers.size() != n || tp.thresholds.size() != n || tp.metrics.size() != n) {

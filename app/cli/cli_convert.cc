@@ -1,0 +1,186 @@
+#include "cli/cli_convert.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/units.h"
+#include "flash/flash_convert.h"
+
+using namespace flashchat;
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+
+extern "C" void convert_on_sigint(int) {
+  g_cancel.store(true);
+}
+
+// Installs the SIGINT handler for the lifetime of the object, then restores the previous one.
+struct SigintGuard {
+  struct sigaction previous {};
+  SigintGuard() {
+    g_cancel.store(false);
+    struct sigaction sa {};
+    sa.sa_handler = convert_on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &previous);
+  }
+  ~SigintGuard() { sigaction(SIGINT, &previous, nullptr); }
+};
+
+// "<exe dir>/../share/flashchat/calib/default.txt" when installed there, else "" (the engine's
+// default: $FLASHCHAT_CALIB or the source tree).
+std::string installed_calib_path() {
+  if (const char* env = std::getenv("FLASHCHAT_CALIB"); env != nullptr && *env != '\0') return "";
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  const std::filesystem::path p =
+      exe.parent_path() / ".." / "share" / "flashchat" / "calib" / "default.txt";
+  return std::filesystem::is_regular_file(p, ec) ? p.lexically_normal().string() : "";
+}
+
+std::string duration_format(double seconds) {
+  const long s = static_cast<long>(seconds + 0.5);
+  char text[32];
+  if (s >= 3600) {
+    std::snprintf(text, sizeof(text), "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  } else {
+    std::snprintf(text, sizeof(text), "%ld:%02ld", s / 60, s % 60);
+  }
+  return text;
+}
+
+// One-line progress bar on stderr: "[#########...........]  45% ffn  ETA 0:12".
+class ProgressBar {
+ public:
+  ProgressBar() : tty_(::isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()) {}
+
+  void update(double fraction, const std::string& stage) {
+    const auto now = std::chrono::steady_clock::now();
+    const double since_draw = std::chrono::duration<double>(now - last_draw_).count();
+    // Redraw at most 10x a second on a terminal, every 2 s otherwise; always on a new stage.
+    if (stage == stage_ && fraction < 1.0 && since_draw < (tty_ ? 0.1 : 2.0)) return;
+    last_draw_ = now;
+    stage_ = stage;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(fraction * kWidth + 0.5);
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.append(static_cast<size_t>(kWidth - filled), '.');
+    std::string eta = "--:--";
+    if (fraction >= 1.0) {
+      eta = duration_format(elapsed);
+    } else if (fraction > 0.02 && elapsed > 1.0) {
+      eta = duration_format(elapsed * (1.0 - fraction) / fraction);
+    }
+    std::string stage_text = stage.substr(0, 28);
+    // On a terminal the line is redrawn in place (\r, then clear to the end of the line).
+    std::fprintf(stderr, "%s[%s] %3d%% %-28s %s %s%s", tty_ ? "\r" : "", bar.c_str(),
+                 static_cast<int>(fraction * 100.0), stage_text.c_str(),
+                 fraction >= 1.0 ? "took" : "ETA", eta.c_str(), tty_ ? "\x1b[K" : "\n");
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+
+  // Ends the progress line (before other output).
+  void finish() {
+    if (drawn_ && tty_) std::fputc('\n', stderr);
+    drawn_ = false;
+  }
+
+ private:
+  bool tty_;
+  bool drawn_ = false;
+  std::string stage_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+void report_print(const CliConvertArgs& a, const ConvertReport& r) {
+  const FlashLayout& L = r.ffn;
+  std::printf("converted %s -> %s in %.1f s\n", a.input.c_str(), a.output.c_str(), r.seconds);
+  std::printf("ffn.bin:           %s (%s, %d layers x %d neurons, %lld-byte %s bundles)\n",
+              size_format_bytes(static_cast<int64_t>(L.size_bytes)).c_str(), dtype_name(L.dtype),
+              L.n_layers, L.neurons, static_cast<long long>(L.bundle_bytes),
+              L.gated ? "gate|up|down" : "up|down");
+  std::printf("dram.safetensors:  %s\n",
+              size_format_bytes(static_cast<int64_t>(r.dram_bytes)).c_str());
+  if (r.metrics.empty()) {
+    std::printf("predictors:        none (--no-predictors)\n");
+    return;
+  }
+  std::printf("predictors:        %s, trained on %d calibration tokens\n",
+              size_format_bytes(static_cast<int64_t>(r.predictor_bytes)).c_str(), r.calib_tokens);
+  std::printf("\nlayer  rank  recall  precision  predicted active  truly active\n");
+  double recall = 0, precision = 0, predicted = 0, truth = 0;
+  for (size_t i = 0; i < r.metrics.size(); ++i) {
+    const PredictorMetrics& m = r.metrics[i];
+    std::printf("%5zu  %4d  %6.3f  %9.3f  %15.1f%%  %11.1f%%\n", i, r.ranks[i], m.recall,
+                m.precision, 100.0 * m.predicted_active, 100.0 * m.true_active);
+    recall += m.recall;
+    precision += m.precision;
+    predicted += m.predicted_active;
+    truth += m.true_active;
+  }
+  const double n = static_cast<double>(r.metrics.size());
+  std::printf("  all        %6.3f  %9.3f  %15.1f%%  %11.1f%%\n", recall / n, precision / n,
+              100.0 * predicted / n, 100.0 * truth / n);
+}
+
+}  // namespace
+
+void cli_convert_register(CLI::App& app, CliConvertArgs& args, CLI::App** sub) {
+  CLI::App* c = app.add_subcommand(
+      "convert", "Convert a GGUF file or Hugging Face directory into a flash model directory");
+  c->add_option("input", args.input, "GGUF file or Hugging Face directory")->required();
+  c->add_option("-o,--output", args.output,
+                "Flash model directory to create (must not exist or be empty)")
+      ->required();
+  c->add_option("--calib", args.calib,
+                "Calibration text for the predictors (default: bundled corpus)");
+  c->add_option("--rank", args.rank, "Predictor rank")->check(CLI::PositiveNumber);
+  c->add_option("--rank-last", args.rank_last, "Predictor rank of the last 4 layers (0 = --rank)")
+      ->check(CLI::NonNegativeNumber);
+  c->add_option("--tokens", args.tokens, "Calibration tokens")->check(CLI::PositiveNumber);
+  c->add_flag("--no-predictors", args.no_predictors, "Do not train predictors");
+  *sub = c;
+}
+
+int cli_convert_run(const CliConvertArgs& a) {
+  ConvertOptions o;
+  o.train_predictors = !a.no_predictors;
+  o.calib_tokens = a.tokens;
+  o.calib_path = a.calib.empty() ? installed_calib_path() : a.calib;
+  o.predictor.rank = a.rank;
+  o.predictor.rank_last_layers = a.rank_last;
+  ProgressBar bar;
+  o.progress = [&bar](double fraction, const std::string& stage) {
+    if (g_cancel.load()) return false;
+    bar.update(fraction, stage);
+    return true;
+  };
+  SigintGuard sigint;
+  ConvertReport report;
+  try {
+    report = flash_convert(a.input, a.output, o);
+  } catch (const Error&) {
+    bar.finish();
+    if (g_cancel.load()) {
+      std::fprintf(stderr, "conversion cancelled; %s was not created\n", a.output.c_str());
+      return 130;
+    }
+    throw;
+  }
+  bar.finish();
+  report_print(a, report);
+  return 0;
+}

@@ -1,0 +1,24 @@
+// cli_convert.h - `flashchat-cli convert INPUT -o DIR`: a dense model (GGUF file or Hugging
+// Face directory) to a flash model directory, with a progress bar, Ctrl-C cancellation and a
+// per-layer predictor quality table.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+struct CliConvertArgs {
+  std::string input;   // GGUF file or Hugging Face directory
+  std::string output;  // flash model directory to create
+  std::string calib;   // calibration text; empty = the installed / source-tree default
+  int rank = 64;       // predictor rank
+  int rank_last = 0;   // rank of the last layers (0 = rank)
+  int tokens = 4096;   // calibration tokens
+  bool no_predictors = false;
+};
+
+// Adds the "convert" subcommand to `app`, binding its options to `args`; *sub receives it.
+void cli_convert_register(CLI::App& app, CliConvertArgs& args, CLI::App** sub);
+
+// Runs the conversion. Returns 0 on success, 130 when cancelled with Ctrl-C (nothing is left
+// behind); engine errors propagate as flashchat::Error for the caller to report.
+int cli_convert_run(const CliConvertArgs& args);
