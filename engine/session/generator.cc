@@ -46,15 +46,33 @@ Generator::Generator(const Model& model, const Tokenizer& tokenizer, int max_con
       tokenizer_(tokenizer),
       transformer_(model, max_context > 0 ? max_context : model.config.max_seq_len) {}
 
-void Generator::reset() { history_.clear(); }
+void Generator::reset() {
+  history_.clear();
+  unfed_.clear();
+}
 
-GenerateResult Generator::generate(const std::vector<int>& prompt, const GenerateOptions& options,
+const float* Generator::feed(int token, bool prompt, double sampling_ms) {
+  if (hooks_.before_forward) hooks_.before_forward();
+  const int pos = static_cast<int>(history_.size());
+  auto t0 = std::chrono::steady_clock::now();
+  const float* logits = transformer_.forward(token, pos);
+  last_forward_ms_ = ms_since(t0);
+  history_.push_back(token);
+  if (hooks_.after_forward) hooks_.after_forward(token, pos, prompt, last_forward_ms_, sampling_ms);
+  return logits;
+}
+
+GenerateResult Generator::generate(const std::vector<int>& user_prompt,
+                                   const GenerateOptions& options,
                                    const std::function<bool(const TokenEvent&)>& on_token) {
   GenerateResult result;
-  result.prompt_tokens = static_cast<int>(prompt.size());
+  if (user_prompt.empty()) fail("generate", "empty prompt (start from at least a BOS token)");
+  // The last token of the previous reply, if it was never fed, goes first.
+  std::vector<int> prompt = unfed_;
+  prompt.insert(prompt.end(), user_prompt.begin(), user_prompt.end());
+  result.prompt_tokens = static_cast<int>(user_prompt.size());
   const int context = transformer_.max_context();
-  const int free_positions = context - context_used();
-  if (prompt.empty()) fail("generate", "empty prompt (start from at least a BOS token)");
+  const int free_positions = context - static_cast<int>(history_.size());
   if (static_cast<int>(prompt.size()) > free_positions) {
     fail("generate", "prompt of " + std::to_string(prompt.size()) + " tokens does not fit: " +
                          std::to_string(free_positions) + " of " + std::to_string(context) +
@@ -67,12 +85,18 @@ GenerateResult Generator::generate(const std::vector<int>& prompt, const Generat
     }
   }
 
+  unfed_.clear();
+
   // Prompt: every token goes through the model; the last one's logits start generation.
   auto t_prompt = std::chrono::steady_clock::now();
   const float* logits = nullptr;
   for (int id : prompt) {
-    logits = transformer_.forward(id, context_used());
-    history_.push_back(id);
+    if (hooks_.should_stop && hooks_.should_stop()) {
+      result.reason = StopReason::Cancelled;
+      result.prompt_ms = ms_since(t_prompt);
+      return result;
+    }
+    logits = feed(id, true, 0.0);
   }
   result.prompt_ms = ms_since(t_prompt);
 
@@ -88,6 +112,7 @@ GenerateResult Generator::generate(const std::vector<int>& prompt, const Generat
     auto t_token = std::chrono::steady_clock::now();
     std::copy(logits, logits + n_vocab, scratch.begin());
     const int id = sampler.sample(scratch.data(), n_vocab, history_);
+    const double sampling_ms = ms_since(t_token);
     const bool is_stop_token =
         id == tokenizer_.eos_id() ||
         std::find(options.stop_token_ids.begin(), options.stop_token_ids.end(), id) !=
@@ -102,7 +127,7 @@ GenerateResult Generator::generate(const std::vector<int>& prompt, const Generat
 
     TokenEvent event;
     event.token = id;
-    event.pos = context_used();
+    event.pos = static_cast<int>(history_.size());
     bool stop_string_hit = false;
     for (const std::string& s : options.stop_strings) {
       size_t at = held.find(s);
@@ -115,27 +140,26 @@ GenerateResult Generator::generate(const std::vector<int>& prompt, const Generat
     event.text = held.substr(0, held.size() - keep);
     held.erase(0, held.size() - keep);
     result.text += event.text;
+    event.token_ms = sampling_ms + last_forward_ms_;
 
-    // Feed the token so the next one can be sampled (and the context holds the whole reply).
-    const bool context_full = context_used() >= context;
-    if (!stop_string_hit && !context_full) {
-      logits = transformer_.forward(id, context_used());
-      history_.push_back(id);
-    }
-    event.token_ms = ms_since(t_token);
-    const bool go_on = !on_token || on_token(event);
+    // The text goes out before the next forward pass, so a stop request is honoured at once.
+    const bool go_on =
+        (!on_token || on_token(event)) && !(hooks_.should_stop && hooks_.should_stop());
     if (stop_string_hit) {
       result.reason = StopReason::StopString;
       break;
     }
-    if (context_full) {
+    if (!go_on || i + 1 == options.max_new_tokens) {
+      // Not fed yet: it enters the KV cache at the start of the next generate() call.
+      unfed_.push_back(id);
+      result.reason = go_on ? StopReason::MaxTokens : StopReason::Cancelled;
+      break;
+    }
+    if (context_used() >= context) {
       result.reason = StopReason::ContextFull;
       break;
     }
-    if (!go_on) {
-      result.reason = StopReason::Cancelled;
-      break;
-    }
+    logits = feed(id, false, sampling_ms);
   }
 
   if (result.reason != StopReason::StopString) {

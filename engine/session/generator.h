@@ -47,6 +47,19 @@ struct GenerateResult {
   }
 };
 
+// Optional observers of the token loop (the Session uses them for telemetry, settings changes
+// between tokens and stop requests).
+struct GeneratorHooks {
+  // Before every forward pass (prompt and generated tokens).
+  std::function<void()> before_forward;
+  // After every forward pass: the token fed, its position, whether it was a prompt token, the
+  // forward time and the sampling time that chose it (0 for prompt tokens).
+  std::function<void(int token, int pos, bool prompt, double forward_ms, double sampling_ms)>
+      after_forward;
+  // Checked before every forward pass; true ends generation with StopReason::Cancelled.
+  std::function<bool()> should_stop;
+};
+
 class Generator {
  public:
   // max_context: positions kept in the KV cache (0 = the model's own context length).
@@ -59,9 +72,13 @@ class Generator {
   GenerateResult generate(const std::vector<int>& prompt, const GenerateOptions& options,
                           const std::function<bool(const TokenEvent&)>& on_token = {});
 
+  // Hooks stay in force until replaced; nullptr clears them.
+  void set_hooks(const GeneratorHooks* hooks) { hooks_ = hooks ? *hooks : GeneratorHooks(); }
+
   // Forgets the context (KV cache positions), e.g. for a new conversation.
   void reset();
-  int context_used() const { return static_cast<int>(history_.size()); }
+  // Positions taken: tokens in the KV cache plus the last reply token not yet fed.
+  int context_used() const { return static_cast<int>(history_.size() + unfed_.size()); }
   int context_size() const { return transformer_.max_context(); }
   Transformer& transformer() { return transformer_; }
 
@@ -70,6 +87,12 @@ class Generator {
   const Tokenizer& tokenizer_;
   Transformer transformer_;
   std::vector<int> history_;  // every token in the KV cache, in order
+  std::vector<int> unfed_;    // sampled last, not yet run through the model
+  GeneratorHooks hooks_;
+  double last_forward_ms_ = 0;
+
+  // Runs one forward pass with the hooks around it; returns the logits.
+  const float* feed(int token, bool prompt, double sampling_ms);
 };
 
 }  // namespace flashchat

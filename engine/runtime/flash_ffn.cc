@@ -1,0 +1,392 @@
+#include "runtime/flash_ffn.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/units.h"
+#include "flash/predictor.h"
+#include "runtime/bundle_ffn.h"
+
+namespace flashchat {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+constexpr int64_t kIoBufferTargetBytes = 4 << 20;  // naive reads and streamed neurons
+constexpr int64_t kPage = 4096;
+
+}  // namespace
+
+struct FlashFfn::Layer {
+  std::unique_ptr<NeuronCache> cache;
+  std::unique_ptr<NeuronWindow> window;
+  std::vector<int32_t> active, add, remove, extra_remove;
+  LayerTelemetry tel;
+};
+
+const char* ffn_mode_name(FfnMode m) {
+  switch (m) {
+    case FfnMode::Dram: return "dram";
+    case FfnMode::Naive: return "naive";
+    case FfnMode::Mmap: return "mmap";
+    case FfnMode::Flash: return "flash";
+  }
+  return "?";
+}
+
+std::optional<FfnMode> ffn_mode_from_name(const std::string& name) {
+  for (FfnMode m : {FfnMode::Dram, FfnMode::Naive, FfnMode::Mmap, FfnMode::Flash}) {
+    if (name == ffn_mode_name(m)) return m;
+  }
+  return std::nullopt;
+}
+
+FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t fixed_bytes,
+                   int64_t budget_bytes)
+    : fm_(fm), layout_(fm.ffn), cfg_(fm.model->config), options_(options), fixed_bytes_(fixed_bytes) {
+  if (options_.window < 1) fail("flash ffn", "window must be at least 1");
+  const bool needs_predictor = options_.mode == FfnMode::Flash && !options_.oracle;
+  if (needs_predictor && static_cast<int>(fm_.predictors.size()) != layout_.n_layers) {
+    fail(fm_.dir, "this flash model has no predictors; convert it with predictors or use "
+                  "--oracle / another mode");
+  }
+  identity_ids_.resize(static_cast<size_t>(layout_.neurons));
+  for (int32_t i = 0; i < layout_.neurons; ++i) identity_ids_[static_cast<size_t>(i)] = i;
+  scratch_out_.resize(static_cast<size_t>(layout_.dim));
+
+  const bool uses_store = options_.mode == FfnMode::Flash || options_.mode == FfnMode::Naive ||
+                          options_.mode == FfnMode::Dram;
+  if (uses_store) store_.open(fm_.ffn_path, options_.direct_io, options_.store);
+  if (options_.mode == FfnMode::Mmap || options_.oracle || options_.evaluate_predictor) {
+    map_ = mapped_file_open(fm_.ffn_path);
+  }
+  io_buffer_rows_ = static_cast<int32_t>(std::clamp<int64_t>(
+      kIoBufferTargetBytes / layout_.bundle_bytes, 1, layout_.neurons));
+  const int64_t io_bytes =
+      (io_buffer_rows_ * layout_.bundle_bytes + kPage - 1) / kPage * kPage;
+  io_buffer_ = static_cast<uint8_t*>(std::aligned_alloc(kPage, static_cast<size_t>(io_bytes)));
+  if (io_buffer_ == nullptr) fail("flash ffn", "cannot allocate the I/O buffer");
+
+  budget_bytes_ = budget_bytes;
+  if (budget_bytes_ > 0 && budget_bytes_ < minimum_budget_bytes()) {
+    std::free(io_buffer_);
+    fail("budget", size_format_bytes(budget_bytes_) + " is below the minimum of " +
+                       size_format_bytes(minimum_budget_bytes()) + " for " +
+                       ffn_mode_name(options_.mode) + " mode (resident weights, predictors, KV "
+                       "cache and I/O buffers" +
+                       (options_.mode == FfnMode::Flash ? std::string(", one neuron per layer)")
+                                                        : std::string(")")));
+  }
+
+  layers_.resize(static_cast<size_t>(layout_.n_layers));
+  for (auto& L : layers_) {
+    L = std::make_unique<Layer>();
+    if (options_.mode == FfnMode::Flash || options_.mode == FfnMode::Dram) {
+      // Rows are reserved for the whole layer but only touched up to the capacity in force,
+      // so resident memory follows the budget (see apply_capacity()).
+      L->cache = std::make_unique<NeuronCache>(layout_.neurons, layout_.bundle_bytes,
+                                               layout_.neurons);
+      L->window = std::make_unique<NeuronWindow>(layout_.neurons, options_.window);
+    }
+  }
+  apply_capacity();
+  if (options_.mode == FfnMode::Dram) load_all_layers();
+}
+
+FlashFfn::~FlashFfn() { std::free(io_buffer_); }
+
+int64_t FlashFfn::io_buffer_bytes() const {
+  return (io_buffer_rows_ * layout_.bundle_bytes + kPage - 1) / kPage * kPage +
+         store_.staging_bytes();
+}
+
+int64_t FlashFfn::minimum_budget_bytes() const {
+  const int64_t base = fixed_bytes_ + io_buffer_bytes();
+  const int64_t layer_bytes = static_cast<int64_t>(layout_.neurons) * layout_.bundle_bytes;
+  switch (options_.mode) {
+    case FfnMode::Dram: return base + layer_bytes * layout_.n_layers;
+    case FfnMode::Flash: return base + layout_.bundle_bytes * layout_.n_layers;
+    case FfnMode::Naive:
+    case FfnMode::Mmap: return base;
+  }
+  return base;
+}
+
+int32_t FlashFfn::capacity_rows_for(int64_t budget_bytes) const {
+  if (options_.mode == FfnMode::Dram || budget_bytes <= 0) return layout_.neurons;
+  const int64_t free_bytes = budget_bytes - fixed_bytes_ - io_buffer_bytes();
+  const int64_t rows = free_bytes / (layout_.bundle_bytes * layout_.n_layers);
+  return static_cast<int32_t>(std::clamp<int64_t>(rows, 0, layout_.neurons));
+}
+
+int64_t FlashFfn::cache_bytes() const {
+  int64_t total = 0;
+  for (const auto& L : layers_) {
+    if (L->cache) total += static_cast<int64_t>(L->cache->capacity()) * layout_.bundle_bytes;
+  }
+  return total;
+}
+
+void FlashFfn::apply_capacity() {
+  const int32_t rows = capacity_rows_for(budget_bytes_);
+  for (auto& L : layers_) {
+    if (!L->cache) continue;
+    std::vector<int32_t> dropped = L->cache->set_capacity(rows);
+    (void)dropped;  // they stay in the window's sets; they are reloaded if needed again
+    // Give back the memory of rows beyond the capacity (whole pages only).
+    const uintptr_t begin = reinterpret_cast<uintptr_t>(L->cache->row_data(0)) +
+                            static_cast<uintptr_t>(rows) * layout_.bundle_bytes;
+    const uintptr_t end = reinterpret_cast<uintptr_t>(L->cache->row_data(0)) +
+                          static_cast<uintptr_t>(layout_.neurons) * layout_.bundle_bytes;
+    const uintptr_t page_begin = (begin + kPage - 1) / kPage * kPage;
+    if (end > page_begin) {
+      madvise(reinterpret_cast<void*>(page_begin), end - page_begin, MADV_DONTNEED);
+    }
+  }
+}
+
+void FlashFfn::set_window(int k) {
+  if (k < 1) fail("window", "must be at least 1");
+  options_.window = k;  // applied per layer at the next token (NeuronWindow::set_k)
+}
+
+void FlashFfn::set_budget(int64_t budget_bytes) {
+  if (budget_bytes > 0 && budget_bytes < minimum_budget_bytes()) {
+    fail("budget", size_format_bytes(budget_bytes) + " is below the minimum of " +
+                       size_format_bytes(minimum_budget_bytes()) + " for " +
+                       ffn_mode_name(options_.mode) + " mode");
+  }
+  budget_bytes_ = budget_bytes;
+  apply_capacity();
+}
+
+void FlashFfn::load_all_layers() {
+  for (int l = 0; l < layout_.n_layers; ++l) {
+    Layer& L = *layers_[static_cast<size_t>(l)];
+    L.cache->clear();
+    for (int32_t i = 0; i < layout_.neurons; ++i) L.cache->append(i);
+    store_.read(layout_.bundle_offset(l, 0),
+                static_cast<uint64_t>(layout_.neurons) * layout_.bundle_bytes,
+                L.cache->row_data(0));
+  }
+  store_.reset_counters();  // the one-time load is not per-token traffic
+}
+
+void FlashFfn::begin_token() {
+  predictor_ms_ = io_ms_ = memory_ms_ = 0;
+  bytes_read_ = requests_ = 0;
+  window_in_force_ = options_.window;
+  for (auto& L : layers_) L->tel = LayerTelemetry();
+}
+
+// Hidden values h (neurons,) of every neuron, from the mapped file (oracle / evaluation only).
+void FlashFfn::true_hidden(int layer, const float* x, std::vector<float>& hidden) {
+  hidden.resize(static_cast<size_t>(layout_.neurons));
+  const float* up_bias = cfg_.has_biases && !fm_.model->weights.layers[layer].ffn_up_bias.empty()
+                             ? fm_.model->weights.layers[layer].ffn_up_bias.f32()
+                             : nullptr;
+  std::fill(scratch_out_.begin(), scratch_out_.end(), 0.0f);
+  bundle_ffn_compute(layout_, cfg_, map_->data() + layout_.bundle_offset(layer, 0),
+                     layout_.neurons, identity_ids_.data(), up_bias, x, scratch_out_.data(),
+                     hidden.data());
+}
+
+void FlashFfn::select_active(int layer, const float* x, Layer& L) {
+  L.active.clear();
+  const bool need_truth = options_.oracle || options_.evaluate_predictor;
+  if (need_truth) true_hidden(layer, x, hidden_);
+  if (options_.oracle) {
+    for (int32_t i = 0; i < layout_.neurons; ++i) {
+      if (hidden_[static_cast<size_t>(i)] != 0.0f) L.active.push_back(i);
+    }
+  } else {
+    auto t0 = Clock::now();
+    predictor_predict(fm_.predictors[static_cast<size_t>(layer)], x, L.active, pred_scratch_);
+    predictor_ms_ += ms_since(t0);
+  }
+  L.tel.neurons_predicted = static_cast<int32_t>(L.active.size());
+  if (options_.evaluate_predictor) {
+    const float threshold =
+        layer < static_cast<int>(fm_.thresholds.size()) ? fm_.thresholds[layer] : 0.0f;
+    int32_t true_active = 0, true_positive = 0;
+    size_t j = 0;  // L.active is ascending
+    for (int32_t i = 0; i < layout_.neurons; ++i) {
+      const bool is_true = std::fabs(hidden_[static_cast<size_t>(i)]) > threshold;
+      while (j < L.active.size() && L.active[j] < i) ++j;
+      const bool predicted = j < L.active.size() && L.active[j] == i;
+      true_active += is_true;
+      true_positive += is_true && predicted;
+    }
+    L.tel.true_active = true_active;
+    L.tel.true_positive = true_positive;
+  }
+}
+
+// Appends `neurons` (ascending) to the cache and reads their bundles. Runs of adjacent neuron
+// ids land in adjacent rows, so with bundling each run is one read.
+void FlashFfn::load_into_cache(int layer, Layer& L, const std::vector<int32_t>& neurons) {
+  runs_.clear();
+  const uint64_t part = static_cast<uint64_t>(layout_.part_bytes());
+  for (size_t i = 0; i < neurons.size(); ++i) {
+    uint8_t* row = L.cache->append(neurons[i]);
+    const uint64_t offset = layout_.bundle_offset(layer, neurons[i]);
+    if (!options_.bundling) {
+      // The layout without bundling: the gate/up rows and the down column are separate reads.
+      const uint64_t first = static_cast<uint64_t>(layout_.down_offset());
+      runs_.push_back({offset, first, row});
+      runs_.push_back({offset + first, part, row + first});
+      continue;
+    }
+    const bool extends = !runs_.empty() && i > 0 && neurons[i] == neurons[i - 1] + 1 &&
+                         runs_.back().dst + runs_.back().length == row;
+    if (extends) {
+      runs_.back().length += static_cast<uint64_t>(layout_.bundle_bytes);
+    } else {
+      runs_.push_back({offset, static_cast<uint64_t>(layout_.bundle_bytes), row});
+    }
+  }
+  if (runs_.empty()) return;
+  const FlashStore::Counters before = store_.counters();
+  store_.read_runs(runs_);
+  const FlashStore::Counters& after = store_.counters();
+  io_ms_ += after.io_ms - before.io_ms;
+  bytes_read_ += after.bytes_read - before.bytes_read;
+  requests_ += after.requests - before.requests;
+}
+
+// Reads `count` neurons (ascending ids) through the I/O buffer chunk by chunk and accumulates
+// their FFN contribution into out: for neurons that do not fit the cache, and for naive mode.
+void FlashFfn::stream_and_compute(int layer, const int32_t* neurons, int32_t count,
+                                  const float* x, float* out) {
+  const float* up_bias = cfg_.has_biases && !fm_.model->weights.layers[layer].ffn_up_bias.empty()
+                             ? fm_.model->weights.layers[layer].ffn_up_bias.f32()
+                             : nullptr;
+  for (int32_t start = 0; start < count; start += io_buffer_rows_) {
+    const int32_t n = std::min(io_buffer_rows_, count - start);
+    runs_.clear();
+    for (int32_t i = 0; i < n; ++i) {
+      const int32_t id = neurons[start + i];
+      uint8_t* dst = io_buffer_ + static_cast<int64_t>(i) * layout_.bundle_bytes;
+      const bool extends = options_.bundling && i > 0 && id == neurons[start + i - 1] + 1;
+      if (extends) {
+        runs_.back().length += static_cast<uint64_t>(layout_.bundle_bytes);
+      } else {
+        runs_.push_back({layout_.bundle_offset(layer, id),
+                         static_cast<uint64_t>(layout_.bundle_bytes), dst});
+      }
+    }
+    const FlashStore::Counters before = store_.counters();
+    store_.read_runs(runs_);
+    const FlashStore::Counters& after = store_.counters();
+    io_ms_ += after.io_ms - before.io_ms;
+    bytes_read_ += after.bytes_read - before.bytes_read;
+    requests_ += after.requests - before.requests;
+    bundle_ffn_compute(layout_, cfg_, io_buffer_, n, neurons + start, up_bias, x, out);
+  }
+}
+
+void FlashFfn::ffn_forward(int layer, const float* x, float* out) {
+  Layer& L = *layers_[static_cast<size_t>(layer)];
+  const int64_t dim = layout_.dim;
+  std::fill(out, out + dim, 0.0f);
+  const LayerWeights& w = fm_.model->weights.layers[static_cast<size_t>(layer)];
+  const float* up_bias = !w.ffn_up_bias.empty() ? w.ffn_up_bias.f32() : nullptr;
+
+  switch (options_.mode) {
+    case FfnMode::Dram:
+      bundle_ffn_compute(layout_, cfg_, L.cache->row_data(0), L.cache->used_rows(),
+                         L.cache->row_to_neuron().data(), up_bias, x, out);
+      L.tel.neurons_predicted = layout_.neurons;
+      break;
+    case FfnMode::Mmap:
+      bundle_ffn_compute(layout_, cfg_, map_->data() + layout_.bundle_offset(layer, 0),
+                         layout_.neurons, identity_ids_.data(), up_bias, x, out);
+      L.tel.neurons_predicted = layout_.neurons;
+      break;
+    case FfnMode::Naive:
+      stream_and_compute(layer, identity_ids_.data(), layout_.neurons, x, out);
+      L.tel.neurons_predicted = layout_.neurons;
+      L.tel.neurons_streamed = layout_.neurons;
+      break;
+    case FfnMode::Flash: {
+      select_active(layer, x, L);
+      auto t_mem = Clock::now();
+      // Window bookkeeping and deletions (memory management).
+      if (L.window->k() != options_.window) {
+        L.window->set_k(options_.window, L.cache.get(), L.extra_remove);
+        L.cache->remove_many(L.extra_remove);
+        L.tel.neurons_removed += static_cast<int32_t>(L.extra_remove.size());
+      }
+      L.window->push(L.active, L.cache.get(), L.add, L.remove);
+      L.cache->remove_many(L.remove);
+      L.tel.neurons_removed += static_cast<int32_t>(L.remove.size());
+      // Shrink the window while its union does not fit the cache.
+      while (L.cache->used_rows() + static_cast<int32_t>(L.add.size()) > L.cache->capacity() &&
+             L.window->k() > 1) {
+        L.window->set_k(L.window->k() - 1, L.cache.get(), L.extra_remove);
+        L.cache->remove_many(L.extra_remove);
+        L.tel.neurons_removed += static_cast<int32_t>(L.extra_remove.size());
+      }
+      window_in_force_ = std::min(window_in_force_, L.window->sets_held());
+      std::sort(L.add.begin(), L.add.end());
+      const int32_t fit = std::min<int32_t>(static_cast<int32_t>(L.add.size()),
+                                            L.cache->free_rows());
+      std::vector<int32_t> overflow(L.add.begin() + fit, L.add.end());
+      L.add.resize(static_cast<size_t>(fit));
+      memory_ms_ += ms_since(t_mem);
+
+      load_into_cache(layer, L, L.add);
+      L.tel.neurons_added = fit;
+      bundle_ffn_compute(layout_, cfg_, L.cache->row_data(0), L.cache->used_rows(),
+                         L.cache->row_to_neuron().data(), up_bias, x, out);
+      if (!overflow.empty()) {
+        stream_and_compute(layer, overflow.data(), static_cast<int32_t>(overflow.size()), x, out);
+        L.tel.neurons_streamed = static_cast<int32_t>(overflow.size());
+      }
+      break;
+    }
+  }
+  if (!w.ffn_down_bias.empty()) {
+    const float* b = w.ffn_down_bias.f32();
+    for (int64_t i = 0; i < dim; ++i) out[i] += b[i];
+  }
+  if (L.cache) {
+    L.tel.cache_rows_used = L.cache->used_rows();
+    L.tel.cache_capacity = L.cache->capacity();
+  }
+}
+
+void FlashFfn::fill_telemetry(TokenTelemetry& t) const {
+  t.mode = ffn_mode_name(options_.mode);
+  t.predictor_ms = predictor_ms_;
+  t.io_ms = io_ms_;
+  t.memory_ms = memory_ms_;
+  t.bytes_read = bytes_read_;
+  t.read_requests = requests_;
+  t.window_requested = options_.window;
+  t.window_in_force = options_.mode == FfnMode::Flash ? window_in_force_ : 0;
+  t.budget_bytes = budget_bytes_;
+  t.dram.neuron_cache = options_.mode == FfnMode::Flash || options_.mode == FfnMode::Dram
+                            ? cache_bytes()
+                            : 0;
+  t.dram.io_buffers = io_buffer_bytes();
+  t.ffn_neurons_total = static_cast<int64_t>(layout_.neurons) * layout_.n_layers;
+  t.ffn_neurons_loaded = 0;
+  t.layers.clear();
+  for (const auto& L : layers_) {
+    t.layers.push_back(L->tel);
+    t.ffn_neurons_loaded += L->tel.neurons_added + L->tel.neurons_streamed;
+  }
+}
+
+}  // namespace flashchat

@@ -1,0 +1,106 @@
+// flash_ffn.h - the FFN of a flash model, in one of four modes, within a DRAM budget.
+//
+//   dram   every bundle loaded into DRAM once; every token multiplies all of them
+//   naive  every token reads each layer's whole FFN from flash (chunked through one I/O buffer)
+//   mmap   ffn.bin memory-mapped; the page cache decides what stays (llama.cpp's behaviour)
+//   flash  the paper: predictor -> window of the last k tokens' active sets -> neuron cache that
+//          loads only the increment (appends) and drops what left the window (swap with last)
+//
+// In flash mode the cache capacity per layer follows from the budget: what is left after the
+// fixed DRAM (resident weights, predictors, KV cache, I/O buffers) divided evenly over layers.
+// When the window's union does not fit, the window shrinks for that token (telemetry reports
+// the k in force); neurons of the current token that still do not fit are streamed through the
+// I/O buffer, used and dropped, so the result stays exact with respect to the active set.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/mapped_file.h"
+#include "flash/flash_model.h"
+#include "model/transformer.h"
+#include "runtime/flash_store.h"
+#include "runtime/neuron_cache.h"
+#include "runtime/neuron_window.h"
+#include "runtime/telemetry.h"
+
+namespace flashchat {
+
+enum class FfnMode : uint8_t { Dram, Naive, Mmap, Flash };
+const char* ffn_mode_name(FfnMode m);
+std::optional<FfnMode> ffn_mode_from_name(const std::string& name);
+
+struct FlashFfnOptions {
+  FfnMode mode = FfnMode::Flash;
+  int window = 4;                   // k, tokens whose active sets stay cached
+  bool bundling = true;             // false: gate/up and down read as separate requests
+  bool oracle = false;              // flash: use the true active sets (test mode) instead of
+                                    // the predictor
+  bool evaluate_predictor = false;  // also compute the true activations and count recall
+  bool direct_io = true;
+  FlashStore::Options store;
+};
+
+class FlashFfn : public FfnBackend {
+ public:
+  // fixed_bytes: DRAM held outside this object (resident weights, predictors, KV cache).
+  // budget_bytes: 0 = unlimited. Throws Error when the budget is below the mode's minimum
+  // (message states the minimum) or when the model has no predictors and flash mode without
+  // oracle is asked for.
+  FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t fixed_bytes,
+           int64_t budget_bytes);
+  ~FlashFfn() override;
+
+  void ffn_forward(int layer, const float* x, float* out) override;
+
+  // Between tokens. set_budget throws Error (and keeps the old budget) when too small.
+  void set_window(int k);
+  void set_budget(int64_t budget_bytes);
+  // Smallest budget the current mode accepts.
+  int64_t minimum_budget_bytes() const;
+
+  // Starts a token's accounting; fill_telemetry then adds this token's FFN side.
+  void begin_token();
+  void fill_telemetry(TokenTelemetry& t) const;
+
+  const FlashFfnOptions& options() const { return options_; }
+  int64_t budget_bytes() const { return budget_bytes_; }
+  int64_t io_buffer_bytes() const;
+  int64_t cache_bytes() const;  // rows usable (capacity) x bundle bytes, all layers
+
+ private:
+  struct Layer;
+  void apply_capacity();
+  void load_all_layers();
+  void select_active(int layer, const float* x, Layer& L);
+  void true_hidden(int layer, const float* x, std::vector<float>& hidden);
+  void load_into_cache(int layer, Layer& L, const std::vector<int32_t>& neurons);
+  void stream_and_compute(int layer, const int32_t* neurons, int32_t count, const float* x,
+                          float* out);
+  int32_t capacity_rows_for(int64_t budget_bytes) const;
+
+  const FlashModel& fm_;
+  const FlashLayout& layout_;
+  const ModelConfig& cfg_;
+  FlashFfnOptions options_;
+  int64_t fixed_bytes_ = 0;
+  int64_t budget_bytes_ = 0;
+
+  FlashStore store_;
+  std::shared_ptr<MappedFile> map_;       // mmap mode, and true activations for oracle/eval
+  std::vector<std::unique_ptr<Layer>> layers_;
+  uint8_t* io_buffer_ = nullptr;          // chunk buffer for naive reads and streamed neurons
+  int32_t io_buffer_rows_ = 0;
+  std::vector<int32_t> identity_ids_;     // 0..neurons-1
+  std::vector<float> scratch_out_, hidden_, pred_scratch_;
+  std::vector<ReadRun> runs_;
+
+  // Per-token accounting.
+  double predictor_ms_ = 0, io_ms_ = 0, memory_ms_ = 0;
+  int64_t bytes_read_ = 0, requests_ = 0;
+  int32_t window_in_force_ = 0;
+};
+
+}  // namespace flashchat

@@ -1,0 +1,162 @@
+#include "session/session.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/units.h"
+
+namespace flashchat {
+
+Session::Session(const SessionOptions& options) : options_(options) {
+  if (flash_model_is_dir(options_.model_path)) {
+    flash_ = flash_model_open(options_.model_path, options_.verify_checksums);
+    model_ = flash_->model.get();
+  } else {
+    dense_model_ = model_load(options_.model_path);
+    model_ = dense_model_.get();
+    options_.mode = FfnMode::Dram;
+  }
+  tokenizer_ = std::make_unique<Tokenizer>(model_->tokenizer);
+  const int context = options_.context > 0 ? options_.context
+                                           : std::min(model_->config.max_seq_len, 4096);
+  // The generator's Transformer gets the FFN backend below; for dense models it keeps its own.
+  generator_ = std::make_unique<Generator>(*model_, *tokenizer_, context);
+  if (flash_) {
+    ffn_ = make_ffn(options_.mode, options_.budget_bytes);
+    generator_->transformer().set_ffn_backend(ffn_.get());
+  } else if (options_.budget_bytes > 0 && options_.budget_bytes < fixed_bytes()) {
+    fail("budget", size_format_bytes(options_.budget_bytes) + " is below the " +
+                       size_format_bytes(fixed_bytes()) + " this model needs in DRAM (convert "
+                       "it to a flash model to run it in less)");
+  }
+  hooks_.before_forward = [this] { apply_pending(); };
+  hooks_.after_forward = [this](int token, int pos, bool prompt, double f_ms, double s_ms) {
+    on_forward(token, pos, prompt, f_ms, s_ms);
+  };
+  hooks_.should_stop = [this] { return stop_requested_.load(); };
+  generator_->set_hooks(&hooks_);
+}
+
+Session::~Session() = default;
+
+// Resident weights + predictors + KV cache: what every mode holds besides the FFN.
+int64_t Session::fixed_bytes() const {
+  int64_t bytes = model_->bytes().total() + generator_->transformer().kv_cache_bytes();
+  if (flash_) {
+    for (const Predictor& p : flash_->predictors) bytes += p.size_bytes();
+  }
+  return bytes;
+}
+
+std::unique_ptr<FlashFfn> Session::make_ffn(FfnMode mode, int64_t budget) const {
+  FlashFfnOptions o;
+  o.mode = mode;
+  o.window = options_.window;
+  o.bundling = options_.bundling;
+  o.oracle = options_.oracle;
+  o.evaluate_predictor = options_.evaluate_predictor;
+  o.direct_io = options_.direct_io;
+  return std::make_unique<FlashFfn>(*flash_, o, fixed_bytes(), budget);
+}
+
+int64_t Session::minimum_budget_bytes(FfnMode mode) const {
+  if (!flash_) return fixed_bytes();
+  if (ffn_ && ffn_->options().mode == mode) return ffn_->minimum_budget_bytes();
+  return make_ffn(mode, 0)->minimum_budget_bytes();
+}
+
+void Session::set_window(int k) {
+  if (k < 1) fail("window", "must be at least 1");
+  std::lock_guard<std::mutex> lock(mutex_);
+  pending_window_ = k;
+}
+
+void Session::set_budget(int64_t bytes) {
+  const FfnMode mode = ffn_ ? ffn_->options().mode : FfnMode::Dram;
+  const int64_t minimum = minimum_budget_bytes(mode);
+  if (bytes > 0 && bytes < minimum) {
+    fail("budget", size_format_bytes(bytes) + " is below the minimum of " +
+                       size_format_bytes(minimum) + " for " + ffn_mode_name(mode) + " mode");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  pending_budget_ = bytes;
+}
+
+void Session::set_mode(FfnMode mode) {
+  if (!flash_) fail(options_.model_path, "only converted flash models can change mode");
+  const int64_t budget = pending_budget_.value_or(options_.budget_bytes);
+  const int64_t minimum = minimum_budget_bytes(mode);
+  if (budget > 0 && budget < minimum) {
+    fail("mode", std::string(ffn_mode_name(mode)) + " mode needs a budget of at least " +
+                     size_format_bytes(minimum));
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  pending_mode_ = mode;
+}
+
+void Session::apply_pending() {
+  std::optional<int> window;
+  std::optional<int64_t> budget;
+  std::optional<FfnMode> mode;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    window.swap(pending_window_);
+    budget.swap(pending_budget_);
+    mode.swap(pending_mode_);
+  }
+  if (window) options_.window = *window;
+  if (budget) options_.budget_bytes = *budget;
+  if (!ffn_) return;
+  if (mode && *mode != ffn_->options().mode) {
+    options_.mode = *mode;
+    ffn_ = make_ffn(options_.mode, options_.budget_bytes);
+    generator_->transformer().set_ffn_backend(ffn_.get());
+  } else {
+    if (window) ffn_->set_window(*window);
+    if (budget) ffn_->set_budget(*budget);
+  }
+  ffn_->begin_token();
+}
+
+void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
+                         double sampling_ms) {
+  TokenTelemetry t;
+  t.index = token_index_++;
+  t.pos = pos;
+  t.prompt = prompt;
+  t.mode = ffn_mode_name(options_.mode);
+  if (ffn_) ffn_->fill_telemetry(t);
+  t.sampling_ms = sampling_ms;
+  t.total_ms = forward_ms + sampling_ms;
+  t.compute_ms = std::max(0.0, forward_ms - t.predictor_ms - t.io_ms - t.memory_ms);
+  t.budget_bytes = options_.budget_bytes;
+  t.dram.resident_weights = model_->bytes().total();
+  t.dram.kv_cache = generator_->transformer().kv_cache_bytes();
+  if (flash_) {
+    for (const Predictor& p : flash_->predictors) t.dram.predictors += p.size_bytes();
+  }
+  if (on_telemetry_) on_telemetry_(t);
+  std::lock_guard<std::mutex> lock(mutex_);
+  last_telemetry_ = std::move(t);
+}
+
+GenerateResult Session::generate(const std::vector<int>& prompt, const GenerateOptions& options,
+                                 const std::function<bool(const TokenEvent&)>& on_token,
+                                 const TelemetryCallback& on_telemetry) {
+  stop_requested_ = false;
+  on_telemetry_ = on_telemetry;
+  struct ClearCallback {
+    Session* s;
+    ~ClearCallback() { s->on_telemetry_ = nullptr; }
+  } clear{this};
+  return generator_->generate(prompt, options, on_token);
+}
+
+TokenTelemetry Session::last_telemetry() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_telemetry_;
+}
+
+void Session::reset_context() { generator_->reset(); }
+
+}  // namespace flashchat
