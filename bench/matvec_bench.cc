@@ -51,22 +51,33 @@ struct AlignedBuffer {
   size_t size = 0;
 };
 
-// Sum of floats f[0, n) by all threads (AVX2, four accumulators).
+// Sum of floats f[0, n) by all threads (AVX2). Each task reads four sequential streams at once
+// (like a kernel working on several rows), which keeps more cache misses in flight than one.
 float parallel_sum(const float* f, size_t n) {
   return tbb::parallel_reduce(
       tbb::blocked_range<size_t>(0, n / 32, 1 << 14), 0.0f,
       [&](const tbb::blocked_range<size_t>& r, float acc) {
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-        __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-        for (size_t b = r.begin(); b < r.end(); ++b) {
-          const float* p = f + b * 32;
-          a0 = _mm256_add_ps(a0, _mm256_load_ps(p));
-          a1 = _mm256_add_ps(a1, _mm256_load_ps(p + 8));
-          a2 = _mm256_add_ps(a2, _mm256_load_ps(p + 16));
-          a3 = _mm256_add_ps(a3, _mm256_load_ps(p + 24));
+        __m256 a[8];
+        for (__m256& v : a) v = _mm256_setzero_ps();
+        const size_t quarter = r.size() / 4;
+        const float* s0 = f + r.begin() * 32;
+        for (size_t b = 0; b < quarter; ++b) {
+          for (int k = 0; k < 4; ++k) {
+            const float* p = s0 + (k * quarter + b) * 32;
+            a[2 * k] =
+                _mm256_add_ps(a[2 * k], _mm256_add_ps(_mm256_load_ps(p), _mm256_load_ps(p + 8)));
+            a[2 * k + 1] = _mm256_add_ps(
+                a[2 * k + 1], _mm256_add_ps(_mm256_load_ps(p + 16), _mm256_load_ps(p + 24)));
+          }
         }
+        for (size_t b = r.begin() + 4 * quarter; b < r.end(); ++b) {  // leftover blocks
+          const float* p = f + b * 32;
+          for (int k = 0; k < 4; ++k) a[k] = _mm256_add_ps(a[k], _mm256_load_ps(p + 8 * k));
+        }
+        __m256 t = a[0];
+        for (int k = 1; k < 8; ++k) t = _mm256_add_ps(t, a[k]);
         alignas(32) float lanes[8];
-        _mm256_store_ps(lanes, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+        _mm256_store_ps(lanes, t);
         for (float l : lanes) acc += l;
         return acc;
       },

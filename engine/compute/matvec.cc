@@ -59,22 +59,51 @@ inline float scalar_bf16(uint16_t b) {
   return bf16_to_fp32(b);
 }
 
-// w (n,) . x (n,) with w half-precision; four independent accumulators to hide FMA latency.
+// w (n,) . x (n,) with w half-precision. Two accumulators over blocks of 16, one more block of
+// 8, a fixed horizontal sum, then the scalar tail: dot4_half below does exactly the same
+// arithmetic per row, so a row's result never depends on how rows are grouped or scheduled.
 template <__m256 (*Load8)(const uint16_t*), float (*Scalar)(uint16_t)>
 inline float dot_half(const uint16_t* w, const float* x, int64_t n) {
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-  __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
   int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
+  for (; i + 16 <= n; i += 16) {
     a0 = _mm256_fmadd_ps(Load8(w + i), _mm256_loadu_ps(x + i), a0);
     a1 = _mm256_fmadd_ps(Load8(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
-    a2 = _mm256_fmadd_ps(Load8(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
-    a3 = _mm256_fmadd_ps(Load8(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
   }
-  for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(Load8(w + i), _mm256_loadu_ps(x + i), a0);
-  float sum = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  if (i + 8 <= n) {
+    a0 = _mm256_fmadd_ps(Load8(w + i), _mm256_loadu_ps(x + i), a0);
+    i += 8;
+  }
+  float sum = hsum(_mm256_add_ps(a0, a1));
   for (; i < n; ++i) sum += Scalar(w[i]) * x[i];
   return sum;
+}
+
+// Four rows w[0..3] (n,) . x (n,) -> out (4,): four weight streams in flight at once (more
+// memory-level parallelism than one row at a time), x loaded once for all four.
+template <__m256 (*Load8)(const uint16_t*), float (*Scalar)(uint16_t)>
+inline void dot4_half(const uint16_t* const w[4], const float* x, int64_t n, float* out) {
+  __m256 a0[4], a1[4];
+  for (int r = 0; r < 4; ++r) a0[r] = a1[r] = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+    for (int r = 0; r < 4; ++r) {
+      a0[r] = _mm256_fmadd_ps(Load8(w[r] + i), x0, a0[r]);
+      a1[r] = _mm256_fmadd_ps(Load8(w[r] + i + 8), x1, a1[r]);
+    }
+  }
+  const bool block8 = i + 8 <= n;
+  if (block8) {
+    const __m256 x0 = _mm256_loadu_ps(x + i);
+    for (int r = 0; r < 4; ++r) a0[r] = _mm256_fmadd_ps(Load8(w[r] + i), x0, a0[r]);
+    i += 8;
+  }
+  for (int r = 0; r < 4; ++r) {
+    float sum = hsum(_mm256_add_ps(a0[r], a1[r]));
+    for (int64_t j = i; j < n; ++j) sum += Scalar(w[r][j]) * x[j];
+    out[r] = sum;
+  }
 }
 
 // out (n,) += a * w (n,) with w half-precision.
@@ -92,6 +121,19 @@ inline const uint16_t* half_row(const Tensor& W, int64_t r) {
   return reinterpret_cast<const uint16_t*>(W.row(r));
 }
 
+// W rows [r0, r1) (., cols) half-precision @ x (cols,) -> out (r1 - r0,), four rows at a time.
+template <__m256 (*Load8)(const uint16_t*), float (*Scalar)(uint16_t)>
+void half_rows(const Tensor& W, const float* x, float* out, int64_t r0, int64_t r1) {
+  const int64_t n = W.cols;
+  int64_t r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const uint16_t* const w[4] = {half_row(W, r), half_row(W, r + 1), half_row(W, r + 2),
+                                  half_row(W, r + 3)};
+    dot4_half<Load8, Scalar>(w, x, n, out + (r - r0));
+  }
+  for (; r < r1; ++r) out[r - r0] = dot_half<Load8, Scalar>(half_row(W, r), x, n);
+}
+
 // W rows [r0, r1) (., cols) @ x (cols,) -> out (r1 - r0,). Single-threaded.
 void rows_kernel(const Tensor& W, const float* x, float* out, int64_t r0, int64_t r1) {
   const int64_t n = W.cols;
@@ -102,14 +144,10 @@ void rows_kernel(const Tensor& W, const float* x, float* out, int64_t r0, int64_
       return;
     }
     case DType::F16:
-      for (int64_t r = r0; r < r1; ++r) {
-        out[r - r0] = dot_half<load8_f16, scalar_f16>(half_row(W, r), x, n);
-      }
+      half_rows<load8_f16, scalar_f16>(W, x, out, r0, r1);
       return;
     case DType::BF16:
-      for (int64_t r = r0; r < r1; ++r) {
-        out[r - r0] = dot_half<load8_bf16, scalar_bf16>(half_row(W, r), x, n);
-      }
+      half_rows<load8_bf16, scalar_bf16>(W, x, out, r0, r1);
       return;
     default:
       fail_dtype(W, "matvec_rows");
