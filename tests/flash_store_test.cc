@@ -234,6 +234,31 @@ class FlashStoreTest : public QObject {
     qInfo("tmpfs O_DIRECT %s", kernel_direct ? "accepted" : "refused (buffered fallback)");
   }
 
+  // Adjacent neurons landing in adjacent rows merge into one run; the runs read the bundles.
+  void bundle_runs_merge_adjacent() {
+    const int64_t bb = 3000;
+    std::vector<uint8_t> rows(8 * bb);
+    const std::vector<int32_t> neurons{4, 5, 6, 9, 10, 2, 3};
+    std::vector<uint8_t*> dsts;
+    for (int j = 0; j < 7; ++j) dsts.push_back(rows.data() + (j == 6 ? 7 : j) * bb);
+    std::vector<ReadRun> runs;
+    flashchat::bundle_runs_append(8192, bb, neurons, dsts, runs);
+    QCOMPARE(runs.size(), size_t{4});  // {4,5,6} {9,10} {2} {3} (3's row is not next to 2's)
+    QCOMPARE(runs[0].offset, uint64_t{8192 + 4 * bb});
+    QCOMPARE(runs[0].length, uint64_t{3 * bb});
+    QCOMPARE(runs[1].length, uint64_t{2 * bb});
+    QCOMPARE(runs[3].dst, rows.data() + 7 * bb);
+    FlashStore store;
+    store.open(path_);
+    store.read_runs(runs);
+    for (int j = 0; j < 7; ++j) {
+      const uint64_t off = 8192 + uint64_t(neurons[size_t(j)]) * bb;
+      for (int64_t b = 0; b < bb; b += 7) QCOMPARE(dsts[size_t(j)][b], file_byte(off + b));
+    }
+    const std::vector<uint8_t*> short_dsts(2, rows.data());
+    QVERIFY_THROWS_EXCEPTION(Error, flashchat::bundle_runs_append(0, bb, neurons, short_dsts, runs));
+  }
+
   void open_errors() {
     FlashStore store;
     QVERIFY_THROWS_EXCEPTION(Error, store.open(dir_.filePath("missing.bin").toStdString()));

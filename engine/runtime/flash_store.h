@@ -49,6 +49,14 @@ struct FlashStoreOptions {
   int64_t request_bytes = 128 * 1024;  // largest single request (multiple of 4096)
 };
 
+// Appends the runs that read bundle neurons[j] (at layer_offset + neurons[j] * bundle_bytes) into
+// dsts[j], merging consecutive entries that are adjacent both on disk (neuron + 1) and in memory
+// (dst + bundle_bytes) into one run. Sort neurons (and append cache rows in that order) to get
+// long runs. neurons and dsts have the same length (throws Error otherwise).
+void bundle_runs_append(uint64_t layer_offset, int64_t bundle_bytes,
+                        std::span<const int32_t> neurons, std::span<uint8_t* const> dsts,
+                        std::vector<ReadRun>& runs);
+
 class FlashStore {
  public:
   using Backend = FlashReadBackend;
