@@ -491,6 +491,30 @@ class TransformerTest : public QObject {
     }
   }
 
+  void ffn_without_weights_needs_a_backend() {
+    // A flash model keeps no FFN matrices in memory: the transformer accepts it, the dense FFN
+    // refuses to run it, and a backend that supplies the FFN makes it work.
+    for (const ModelConfig& cfg :
+         {llama_config(RopeStyle::Halves, Activation::Silu), opt_config()}) {
+      RefWeights ref;
+      std::unique_ptr<Model> full = ModelBuilder(cfg, DType::F32, 21).build(ref);
+      std::unique_ptr<Model> flash = ModelBuilder(cfg, DType::F32, 21).build(ref);
+      for (LayerWeights& L : flash->weights.layers) L.ffn_gate = L.ffn_up = L.ffn_down = Tensor{};
+      WrappingFfn from_full(*full);
+      Transformer dense_tf(*full, 6);
+      Transformer flash_tf(*flash, 6);
+      QVERIFY_THROWS_EXCEPTION(Error, flash_tf.forward(1, 0));
+      Transformer backed_tf(*flash, 6, &from_full);
+      for (int pos = 0; pos < 4; ++pos) {
+        const int tok = kTokens[pos] % cfg.vocab_size;
+        const float* a = dense_tf.forward(tok, pos);
+        const std::vector<float> expected(a, a + cfg.vocab_size);
+        const float* b = backed_tf.forward(tok, pos);
+        QCOMPARE(std::vector<float>(b, b + cfg.vocab_size), expected);
+      }
+    }
+  }
+
   void bad_input_throws() {
     RefWeights ref;
     const ModelConfig cfg = llama_config(RopeStyle::Interleaved, Activation::Silu);

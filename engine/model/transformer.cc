@@ -107,9 +107,13 @@ void validate_model(const Model& model) {
     check_vector(model, L.bo, c.dim, p + "attn_output_bias", false);
     check_vector(model, L.ffn_norm, c.dim, p + "ffn_norm", true);
     check_vector(model, L.ffn_norm_bias, c.dim, p + "ffn_norm_bias", false);
-    if (c.ffn_gated) check_matrix(model, L.ffn_gate, c.ffn_dim, c.dim, p + "ffn_gate");
-    check_matrix(model, L.ffn_up, c.ffn_dim, c.dim, p + "ffn_up");
-    check_matrix(model, L.ffn_down, c.dim, c.ffn_dim, p + "ffn_down");
+    // A flash model keeps its FFN matrices on flash (all empty here); DenseFfn refuses it.
+    const bool ffn_on_flash = L.ffn_gate.empty() && L.ffn_up.empty() && L.ffn_down.empty();
+    if (!ffn_on_flash) {
+      if (c.ffn_gated) check_matrix(model, L.ffn_gate, c.ffn_dim, c.dim, p + "ffn_gate");
+      check_matrix(model, L.ffn_up, c.ffn_dim, c.dim, p + "ffn_up");
+      check_matrix(model, L.ffn_down, c.dim, c.ffn_dim, p + "ffn_down");
+    }
     check_vector(model, L.ffn_up_bias, c.ffn_dim, p + "ffn_up_bias", false);
     check_vector(model, L.ffn_down_bias, c.dim, p + "ffn_down_bias", false);
   }
@@ -176,6 +180,9 @@ void DenseFfn::ffn_forward(int layer, const float* x, float* out) {
     fail(source_of(model_), "ffn_forward: layer " + std::to_string(layer) + " out of range");
   }
   const LayerWeights& L = model_.weights.layers[static_cast<size_t>(layer)];
+  if (L.ffn_up.empty()) {
+    fail(source_of(model_), "the FFN of this model is on flash: it needs a flash FFN backend");
+  }
   // up (ffn_dim, dim) @ x (dim,) -> hidden (ffn_dim,)  (+ fc1 bias)
   matvec(L.ffn_up, x, hidden_.data());
   add_bias(L.ffn_up_bias, hidden_.data(), c.ffn_dim);
