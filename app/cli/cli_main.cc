@@ -20,17 +20,21 @@
 #include "core/error.h"
 #include "core/process_stats.h"
 #include "core/units.h"
+#include "flash/flash_model.h"
 #include "model/chat_template.h"
 #include "model/model.h"
 #include "model/tokenizer.h"
-#include "session/generator.h"
+#include "runtime/telemetry.h"
+#include "session/session.h"
 
 using namespace flashchat;
 
 namespace {
 
 struct LoadedModel {
-  std::unique_ptr<Model> model;
+  std::unique_ptr<FlashModel> flash;  // set for converted flash models (owns `model` then)
+  std::unique_ptr<Model> owned;
+  const Model* model = nullptr;
   std::unique_ptr<Tokenizer> tokenizer;
   double load_ms = 0;
 };
@@ -38,7 +42,13 @@ struct LoadedModel {
 LoadedModel load(const std::string& path) {
   auto t0 = std::chrono::steady_clock::now();
   LoadedModel m;
-  m.model = model_load(path);
+  if (flash_model_is_dir(path)) {
+    m.flash = flash_model_open(path);
+    m.model = m.flash->model.get();
+  } else {
+    m.owned = model_load(path);
+    m.model = m.owned.get();
+  }
   m.tokenizer = std::make_unique<Tokenizer>(m.model->tokenizer);
   m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return m;
@@ -64,11 +74,37 @@ struct GenerateArgs {
   int context = 0;
   bool chat = false;
   SamplingParams sampling;
+  // Flash models.
+  std::string mode = "flash";
+  std::string budget;       // e.g. 512M, 2G; empty = unlimited
+  int window = 4;
+  bool no_bundling = false;
+  bool oracle = false;
+  bool eval_predictor = false;
+  bool buffered_io = false;
+  std::string telemetry_path;
 };
 
 int run_generate(const GenerateArgs& a) {
-  LoadedModel m = load(a.model);
-  const Tokenizer& tok = *m.tokenizer;
+  auto t0 = std::chrono::steady_clock::now();
+  SessionOptions so;
+  so.model_path = a.model;
+  auto mode = ffn_mode_from_name(a.mode);
+  if (!mode) fail("--mode", "unknown mode '" + a.mode + "' (dram, naive, mmap, flash)");
+  so.mode = *mode;
+  so.window = a.window;
+  so.budget_bytes = a.budget.empty() ? 0 : size_parse_bytes(a.budget);
+  so.bundling = !a.no_bundling;
+  so.oracle = a.oracle;
+  so.evaluate_predictor = a.eval_predictor;
+  so.direct_io = !a.buffered_io;
+  so.context = a.context;
+  Session session(so);
+  const double load_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const Tokenizer& tok = session.tokenizer();
+  const Model& model = session.model();
+
   GenerateOptions options;
   options.max_new_tokens = a.n_tokens;
   options.sampling = a.sampling;
@@ -77,7 +113,7 @@ int run_generate(const GenerateArgs& a) {
 
   std::vector<int> prompt;
   if (a.chat) {
-    ChatFormat format = chat_format_detect(m.model->chat_template);
+    ChatFormat format = chat_format_detect(model.chat_template);
     if (!a.chat_format.empty()) {
       auto f = chat_format_from_name(a.chat_format);
       if (!f) fail("--template", "unknown chat format '" + a.chat_format + "'");
@@ -86,29 +122,63 @@ int run_generate(const GenerateArgs& a) {
     std::vector<ChatMessage> messages;
     if (!a.system.empty()) messages.push_back({"system", a.system});
     messages.push_back({"user", a.prompt});
-    prompt = tok.encode(chat_format_apply(format, messages), m.model->tokenizer.add_bos, true);
+    prompt = tok.encode(chat_format_apply(format, messages), model.tokenizer.add_bos, true);
     options.stop_strings = chat_format_stop_strings(format);
   } else {
     prompt = tok.encode(a.prompt, tok.bos_id() >= 0, false);
   }
   if (prompt.empty()) fail("generate", "the prompt is empty and the model has no BOS token");
 
-  Generator generator(*m.model, tok, a.context);
-  GenerateResult r = generator.generate(prompt, options, [](const TokenEvent& e) {
-    std::fwrite(e.text.data(), 1, e.text.size(), stdout);
-    std::fflush(stdout);
-    return true;
-  });
+  std::ofstream telemetry;
+  if (!a.telemetry_path.empty()) {
+    telemetry.open(a.telemetry_path, std::ios::trunc);
+    if (!telemetry) fail(a.telemetry_path, "cannot write telemetry file");
+  }
+  // Totals over generated tokens (prompt tokens excluded), for the summary line.
+  TokenTelemetry sum;
+  int64_t n_generated = 0;
+  GenerateResult r = session.generate(
+      prompt, options,
+      [](const TokenEvent& e) {
+        std::fwrite(e.text.data(), 1, e.text.size(), stdout);
+        std::fflush(stdout);
+        return true;
+      },
+      [&](const TokenTelemetry& t) {
+        if (telemetry.is_open()) telemetry << telemetry_to_json_line(t) << "\n";
+        if (t.prompt) return;
+        ++n_generated;
+        sum.io_ms += t.io_ms;
+        sum.memory_ms += t.memory_ms;
+        sum.compute_ms += t.compute_ms;
+        sum.predictor_ms += t.predictor_ms;
+        sum.bytes_read += t.bytes_read;
+        sum.ffn_neurons_loaded += t.ffn_neurons_loaded;
+        sum.ffn_neurons_total = t.ffn_neurons_total;
+        sum.dram = t.dram;
+      });
   std::fputc('\n', stdout);
   std::fprintf(stderr,
                "load: %.1f ms | prompt: %d tokens in %.1f ms | generated: %zu tokens in %.1f ms "
                "(%.2f tokens/s) | stop: %s | context: %d/%d | peak RSS: %s\n",
-               m.load_ms, r.prompt_tokens, r.prompt_ms, r.tokens.size(), r.generate_ms,
-               r.tokens_per_second(), stop_reason_name(r.reason), generator.context_used(),
-               generator.context_size(), size_format_bytes(process_peak_rss_bytes()).c_str());
+               load_ms, r.prompt_tokens, r.prompt_ms, r.tokens.size(), r.generate_ms,
+               r.tokens_per_second(), stop_reason_name(r.reason), session.context_used(),
+               session.context_size(), size_format_bytes(process_peak_rss_bytes()).c_str());
+  if (session.is_flash_model() && n_generated > 0) {
+    const double n = static_cast<double>(n_generated);
+    std::fprintf(stderr,
+                 "mode: %s | per token: io %.2f ms, memory %.2f ms, predictor %.2f ms, compute "
+                 "%.2f ms | read %s/token | FFN loaded/token %.2f%% | DRAM accounted %s of "
+                 "budget %s\n",
+                 a.mode.c_str(), sum.io_ms / n, sum.memory_ms / n, sum.predictor_ms / n,
+                 sum.compute_ms / n, size_format_bytes(static_cast<int64_t>(sum.bytes_read / n)).c_str(),
+                 sum.ffn_neurons_total ? 100.0 * sum.ffn_neurons_loaded / n / sum.ffn_neurons_total : 0.0,
+                 size_format_bytes(sum.dram.total()).c_str(),
+                 so.budget_bytes ? size_format_bytes(so.budget_bytes).c_str() : "unlimited");
+  }
   if (r.reason == StopReason::ContextFull) {
     std::fprintf(stderr, "note: the context of %d tokens is full; use --ctx to enlarge it "
-                 "(model maximum %d)\n", generator.context_size(), m.model->config.max_seq_len);
+                 "(model maximum %d)\n", session.context_size(), model.config.max_seq_len);
   }
   return 0;
 }
@@ -200,6 +270,24 @@ int run_info(const std::string& model_path) {
   std::printf("  attention    %s (%.1f%%)\n", size_format_bytes(b.attention).c_str(), pct(b.attention));
   std::printf("  ffn          %s (%.1f%%)\n", size_format_bytes(b.ffn).c_str(), pct(b.ffn));
   std::printf("  other        %s (%.1f%%)\n", size_format_bytes(b.other).c_str(), pct(b.other));
+  if (m.flash) {
+    const FlashLayout& f = m.flash->ffn;
+    std::printf("flash FFN:     %s on flash (ffn.bin), %s bundles of %lld bytes (%s x %d neurons "
+                "x %d layers)\n",
+                size_format_bytes(static_cast<int64_t>(f.size_bytes)).c_str(),
+                f.gated ? "gate|up|down" : "up|down", static_cast<long long>(f.bundle_bytes),
+                dtype_name(f.dtype), f.neurons, f.n_layers);
+    std::printf("predictors:    %zu layers\n", m.flash->predictors.size());
+    for (size_t l = 0; l < m.flash->predictors.size(); ++l) {
+      const Predictor& p = m.flash->predictors[l];
+      const PredictorMetrics pm =
+          l < m.flash->metrics.size() ? m.flash->metrics[l] : PredictorMetrics();
+      std::printf("  layer %-3zu   rank %-4d recall %.3f precision %.3f predicted %.1f%% true "
+                  "%.1f%% (%s)\n",
+                  l, p.rank, pm.recall, pm.precision, 100 * pm.predicted_active,
+                  100 * pm.true_active, size_format_bytes(p.size_bytes()).c_str());
+    }
+  }
   return 0;
 }
 
@@ -213,7 +301,7 @@ int main(int argc, char** argv) {
 
   GenerateArgs g;
   auto* gen = app.add_subcommand("generate", "Generate text; the text goes to stdout, statistics to stderr");
-  gen->add_option("-m,--model", g.model, "GGUF file or Hugging Face directory")->required();
+  gen->add_option("-m,--model", g.model, "GGUF file, Hugging Face directory or flash model directory")->required();
   gen->add_option("-p,--prompt", g.prompt, "Prompt text (default: start from BOS)");
   gen->add_option("-n,--n-tokens", g.n_tokens, "Maximum tokens to generate")->check(CLI::NonNegativeNumber);
   gen->add_option("--temp", g.sampling.temperature, "Temperature (0 = greedy)")->check(CLI::NonNegativeNumber);
@@ -227,6 +315,15 @@ int main(int argc, char** argv) {
   gen->add_flag("--chat", g.chat, "Format the prompt as a user turn with the model's chat template");
   gen->add_option("--system", g.system, "System prompt (with --chat)");
   gen->add_option("--template", g.chat_format, "Chat format override: plain, llama2, chatml, zephyr, mistral");
+  gen->add_option("--mode", g.mode, "Flash models: dram, naive, mmap or flash")
+      ->check(CLI::IsMember({"dram", "naive", "mmap", "flash"}));
+  gen->add_option("--budget", g.budget, "DRAM budget, e.g. 512M or 2G (default: unlimited)");
+  gen->add_option("--window", g.window, "Tokens whose active neurons stay cached")->check(CLI::PositiveNumber);
+  gen->add_flag("--no-bundling", g.no_bundling, "Read gate/up rows and down columns as separate requests");
+  gen->add_flag("--oracle", g.oracle, "Use the true active neurons instead of the predictor (test mode)");
+  gen->add_flag("--eval-predictor", g.eval_predictor, "Also compute true activations and report recall");
+  gen->add_flag("--buffered-io", g.buffered_io, "Do not use O_DIRECT");
+  gen->add_option("--telemetry", g.telemetry_path, "Write per-token telemetry as JSON lines");
 
   std::string tk_model, tk_text, tk_file;
   bool tk_decode = false, tk_bos = false, tk_special = false;

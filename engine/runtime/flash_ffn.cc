@@ -257,7 +257,14 @@ void FlashFfn::load_into_cache(int layer, Layer& L, const std::vector<int32_t>& 
   }
   if (runs_.empty()) return;
   const FlashStore::Counters before = store_.counters();
-  store_.read_runs(runs_);
+  try {
+    store_.read_runs(runs_);
+  } catch (...) {
+    // The rows were reserved but never filled: drop them so the cache holds no stale rows and
+    // the next token (or the next generation) reloads these neurons.
+    L.cache->remove_many(neurons);
+    throw;
+  }
   const FlashStore::Counters& after = store_.counters();
   io_ms_ += after.io_ms - before.io_ms;
   bytes_read_ += after.bytes_read - before.bytes_read;
