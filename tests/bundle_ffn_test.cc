@@ -224,6 +224,17 @@ class BundleFfnTest : public QObject {
                    1e-5 * std::max(1.0, want_max),
                qPrintable(QString("subset out[%1] = %2, want %3").arg(r).arg(sub_out[r]).arg(want[r])));
     }
+    // Selecting the same rows in place (no gather) gives the same bits, and the hidden values.
+    std::vector<float> sel_out(static_cast<size_t>(dim), 0.0f), sel_h(subset.size());
+    BundleFfnStats sel_stats;
+    bundle_ffn_compute_selected(f.layout, f.model.config, f.bundles.data(), n, ids.data(),
+                                subset.data(), static_cast<int32_t>(subset.size()), up_bias,
+                                x.data(), sel_out.data(), sel_h.data(), &sel_stats);
+    QVERIFY(std::memcmp(sel_out.data(), sub_out.data(), sel_out.size() * sizeof(float)) == 0);
+    QCOMPARE(sel_stats.rows, static_cast<int32_t>(subset.size()));
+    for (size_t k = 0; k < subset.size(); ++k) {
+      QCOMPARE(sel_h[k], row_hidden[static_cast<size_t>(subset[k])]);
+    }
     // Deterministic: the same call twice gives the same bits.
     std::vector<float> again(static_cast<size_t>(dim), 0.0f);
     bundle_ffn_compute(f.layout, f.model.config, rows.data(), static_cast<int32_t>(subset.size()),
@@ -248,6 +259,10 @@ class BundleFfnTest : public QObject {
     const int32_t id = 0;
     QVERIFY_THROWS_EXCEPTION(Error, bundle_ffn_compute(f.layout, other, f.bundles.data(), 1, &id,
                                                        nullptr, x.data(), out.data()));
+    const int32_t bad_row = 8;
+    QVERIFY_THROWS_EXCEPTION(Error, bundle_ffn_compute_selected(f.layout, f.model.config,
+                                                                f.bundles.data(), 8, &id, &bad_row,
+                                                                1, nullptr, x.data(), out.data()));
     other = f.model.config;
     other.ffn_gated = false;
     QVERIFY_THROWS_EXCEPTION(Error, bundle_ffn_compute(f.layout, other, f.bundles.data(), 1, &id,

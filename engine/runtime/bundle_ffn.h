@@ -32,4 +32,13 @@ void bundle_ffn_compute(const FlashLayout& layout, const ModelConfig& cfg, const
                         const float* x, float* out, float* row_hidden = nullptr,
                         BundleFfnStats* stats = nullptr);
 
+// The same over only the rows listed in row_list (n_list entries, each in [0, n_rows); e.g. the
+// current token's neurons among a cache's rows), in list order. item_hidden (n_list,), optional:
+// h per listed row. stats->rows counts listed rows. Throws Error on a row outside [0, n_rows).
+void bundle_ffn_compute_selected(const FlashLayout& layout, const ModelConfig& cfg,
+                                 const uint8_t* rows, int32_t n_rows,
+                                 const int32_t* row_neuron_ids, const int32_t* row_list,
+                                 int32_t n_list, const float* up_bias, const float* x, float* out,
+                                 float* item_hidden = nullptr, BundleFfnStats* stats = nullptr);
+
 }  // namespace flashchat

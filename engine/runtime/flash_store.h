@@ -39,14 +39,21 @@ struct ReadRun {
 // How requests are kept in flight.
 enum class FlashReadBackend { IoUring, ThreadPool };
 
-// The measured faster backend on this machine (bench/flash_read_bench.cc; see flash_store.cc).
+// The measured faster backend on this machine (bench/flash_read_bench.cc, 2 cores, virtio disk,
+// random 16/32/64 KiB runs in batches of 128, medians of 3 interleaved rounds):
+//   io_uring qd64  512 / 738 / 1075 MB/s, 118-264 CPU-ms per GB
+//   io_uring qd32  466 / 627 /  926 MB/s
+//   pool 32 thr    488 / 714 /  942 MB/s, 354-1213 CPU-ms per GB
+//   fio qd32       456 / 741 / 1386 MB/s
+// io_uring at depth 64 is at least as fast and costs 2-4x less CPU (which the FFN needs).
 inline constexpr FlashReadBackend kDefaultFlashReadBackend = FlashReadBackend::IoUring;
 
 struct FlashStoreOptions {
   FlashReadBackend backend = kDefaultFlashReadBackend;
-  int queue_depth = 32;                // io_uring: requests in flight
-  int threads = 8;                     // thread pool: worker threads (the caller reads too)
-  int64_t request_bytes = 128 * 1024;  // largest single request (multiple of 4096)
+  int queue_depth = 64;               // io_uring: requests in flight
+  int threads = 16;                   // thread pool: worker threads (the caller reads too)
+  int64_t request_bytes = 64 * 1024;  // largest single request (multiple of 4096); staging is
+                                      // queue_depth (or threads + 1) x request_bytes = 4 MiB
 };
 
 // Appends the runs that read bundle neurons[j] (at layer_offset + neurons[j] * bundle_bytes) into
