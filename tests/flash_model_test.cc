@@ -251,6 +251,54 @@ class FlashModelTest : public QObject {
     convert_and_check(flashchat_test::test_data_path(name).toStdString(), no_predictors());
   }
 
+  // FFN matrices of different dtypes: ffn.bin is F16; F16 rows are copied, F32 rows rounded.
+  void convert_mixed_dtypes() {
+    const std::string src_dir = flashchat_test::test_data_path("tiny_llama_drelu").toStdString();
+    const std::string dir = tmp_.path().toStdString() + "/mixed_src";
+    fs::create_directory(dir);
+    for (const char* f : {"config.json", "tokenizer.json", "tokenizer_config.json"}) {
+      fs::copy_file(src_dir + "/" + f, dir + "/" + f);
+    }
+    SafetensorsFile in = SafetensorsFile::open(src_dir + "/model.safetensors");
+    std::vector<SafetensorsWriteTensor> out;
+    std::vector<std::vector<uint16_t>> halves;
+    halves.reserve(in.tensors().size());
+    for (const auto& [name, t] : in.tensors()) {
+      QCOMPARE(t.dtype, DType::F32);
+      if (name.rfind("model.layers.0.mlp.", 0) == 0) {  // layer 0's FFN becomes F16
+        const float* f = reinterpret_cast<const float*>(t.data);
+        halves.emplace_back(static_cast<size_t>(t.n_elements()));
+        for (int64_t i = 0; i < t.n_elements(); ++i) halves.back()[i] = fp32_to_fp16(f[i]);
+        out.push_back({name, DType::F16, t.shape, halves.back().data()});
+      } else {
+        out.push_back({name, t.dtype, t.shape, t.data});
+      }
+    }
+    safetensors_write(dir + "/model.safetensors", out);
+    const std::string flash = tmp_.path().toStdString() + "/mixed.flash";
+    flash_convert(dir, flash, no_predictors());
+    std::unique_ptr<FlashModel> fm = flash_model_open(flash);
+    std::unique_ptr<Model> src = model_load(dir);
+    const FlashLayout& L = fm->ffn;
+    QCOMPARE(L.dtype, DType::F16);
+    auto ffn = mapped_file_open(fm->ffn_path);
+    for (int layer = 0; layer < 2; ++layer) {
+      const LayerWeights& l = src->weights.layers[static_cast<size_t>(layer)];
+      auto as_f16 = [&](const Tensor& t, int64_t index) -> uint16_t {
+        if (t.dtype == DType::F16) return static_cast<const uint16_t*>(t.data)[index];
+        return fp32_to_fp16(static_cast<const float*>(t.data)[index]);
+      };
+      for (int i = 0; i < L.neurons; ++i) {
+        const auto* b = reinterpret_cast<const uint16_t*>(ffn->data() + L.bundle_offset(layer, i));
+        for (int k = 0; k < L.dim; ++k) {
+          QCOMPARE(b[k], as_f16(l.ffn_gate, int64_t{i} * L.dim + k));
+          QCOMPARE(b[L.dim + k], as_f16(l.ffn_up, int64_t{i} * L.dim + k));
+          QCOMPARE(b[2 * L.dim + k], as_f16(l.ffn_down, int64_t{k} * L.neurons + i));
+        }
+      }
+    }
+  }
+
   void convert_with_predictors_data() {
     QTest::addColumn<QString>("path");
     QTest::newRow("tiny_opt") << flashchat_test::test_data_path("tiny_opt");

@@ -66,9 +66,12 @@ class ProgressBar {
 
   void update(double fraction, const std::string& stage) {
     const auto now = std::chrono::steady_clock::now();
-    const double since_draw = std::chrono::duration<double>(now - last_draw_).count();
-    // Redraw at most 10x a second on a terminal, every 2 s otherwise; always on a new stage.
-    if (stage == stage_ && fraction < 1.0 && since_draw < (tty_ ? 0.1 : 2.0)) return;
+    // On a terminal redraw at most 10x a second; into a log only every 5% or on a new stage.
+    if (stage == stage_ && fraction < 1.0) {
+      if (tty_ && std::chrono::duration<double>(now - last_draw_).count() < 0.1) return;
+      if (!tty_ && fraction < last_fraction_ + 0.05) return;
+    }
+    last_fraction_ = fraction;
     last_draw_ = now;
     stage_ = stage;
     const double elapsed = std::chrono::duration<double>(now - start_).count();
@@ -82,9 +85,9 @@ class ProgressBar {
     } else if (fraction > 0.02 && elapsed > 1.0) {
       eta = duration_format(elapsed * (1.0 - fraction) / fraction);
     }
-    std::string stage_text = stage.substr(0, 28);
+    std::string stage_text = stage.substr(0, 36);
     // On a terminal the line is redrawn in place (\r, then clear to the end of the line).
-    std::fprintf(stderr, "%s[%s] %3d%% %-28s %s %s%s", tty_ ? "\r" : "", bar.c_str(),
+    std::fprintf(stderr, "%s[%s] %3d%% %-36s %s %s%s", tty_ ? "\r" : "", bar.c_str(),
                  static_cast<int>(fraction * 100.0), stage_text.c_str(),
                  fraction >= 1.0 ? "took" : "ETA", eta.c_str(), tty_ ? "\x1b[K" : "\n");
     std::fflush(stderr);
@@ -101,6 +104,7 @@ class ProgressBar {
   bool tty_;
   bool drawn_ = false;
   std::string stage_;
+  double last_fraction_ = 0;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_{};
 };

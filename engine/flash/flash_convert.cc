@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -73,25 +74,31 @@ void elems_convert(DType from, const void* src, DType to, void* dst, int64_t n,
   }
 }
 
-// Columns [j0, j0 + nb) of a (rows, cols) matrix, transposed into out (nb, rows), same dtype.
-// W (rows, cols) -> out[j][r] = W[r][j0 + j]
-void columns_gather(const Tensor& w, int64_t j0, int64_t nb, std::vector<uint8_t>& out) {
-  const int64_t es = dtype_bytes_for(w.dtype, 1);
-  const int64_t rows = w.rows;
-  out.resize(static_cast<size_t>(nb * rows * es));
+// Columns [j0, j0 + nb) of a (rows, cols) matrix of E-sized elements, transposed into
+// out (nb, rows): W (rows, cols) -> out[j][r] = W[r][j0 + j]. Tiled for the caches.
+template <typename E>
+void columns_gather_typed(const E* w, int64_t rows, int64_t cols, int64_t j0, int64_t nb, E* out) {
   constexpr int64_t kTile = 64;
-  const auto* src = static_cast<const uint8_t*>(w.data);
   for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
     const int64_t r1 = std::min(rows, r0 + kTile);
     for (int64_t c0 = 0; c0 < nb; c0 += kTile) {
       const int64_t c1 = std::min(nb, c0 + kTile);
       for (int64_t r = r0; r < r1; ++r) {
-        const uint8_t* row = src + (r * w.cols + j0) * es;
-        for (int64_t c = c0; c < c1; ++c) {
-          std::memcpy(out.data() + (c * rows + r) * es, row + c * es, static_cast<size_t>(es));
-        }
+        const E* row = w + r * cols + j0;
+        for (int64_t c = c0; c < c1; ++c) out[c * rows + r] = row[c];
       }
     }
+  }
+}
+
+void columns_gather(const Tensor& w, int64_t j0, int64_t nb, std::vector<uint8_t>& out) {
+  out.resize(static_cast<size_t>(dtype_bytes_for(w.dtype, nb * w.rows)));
+  if (w.dtype == DType::F32) {
+    columns_gather_typed(static_cast<const uint32_t*>(w.data), w.rows, w.cols, j0, nb,
+                         reinterpret_cast<uint32_t*>(out.data()));
+  } else {  // F16, BF16 (checked by ffn_check)
+    columns_gather_typed(static_cast<const uint16_t*>(w.data), w.rows, w.cols, j0, nb,
+                         reinterpret_cast<uint16_t*>(out.data()));
   }
 }
 
@@ -334,6 +341,10 @@ ConvertReport flash_convert(const std::string& input, const std::string& out_dir
          std::string("cannot create a temporary directory beside it: ") + std::strerror(errno));
   }
   TempDir tmp{tmpl};
+  // mkdtemp creates 0700; the model directory gets the usual 0777 & ~umask.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(tmp.path.c_str(), 0777 & ~mask);
 
   std::unique_ptr<Model> model = model_load(input);
   ffn_check(*model, input);
