@@ -56,7 +56,8 @@ struct TokenTelemetry {
   int32_t window_requested = 0;  // k asked for
   int32_t window_in_force = 0;   // k actually held (smaller when the budget forces it)
   int64_t budget_bytes = 0;
-  DramBytes dram;
+  DramBytes dram;                  // what the engine accounts for
+  int64_t process_rss_bytes = 0;   // what the kernel counts for the whole process (VmRSS)
   int64_t ffn_neurons_total = 0;   // n_layers * ffn_dim
   int64_t ffn_neurons_loaded = 0;  // added + streamed, all layers
   std::vector<LayerTelemetry> layers;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/process_stats.h"
 #include "core/units.h"
 
 namespace flashchat {
@@ -132,6 +133,7 @@ void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
   t.budget_bytes = options_.budget_bytes;
   t.dram.resident_weights = model_->bytes().total();
   t.dram.kv_cache = generator_->transformer().kv_cache_bytes();
+  t.process_rss_bytes = process_rss_bytes();
   if (flash_) {
     for (const Predictor& p : flash_->predictors) t.dram.predictors += p.size_bytes();
   }
