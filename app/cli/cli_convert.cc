@@ -23,17 +23,23 @@ extern "C" void convert_on_sigint(int) {
   g_cancel.store(true);
 }
 
-// Installs the SIGINT handler for the lifetime of the object, then restores the previous one.
+// Installs the cancelling handler for SIGINT (Ctrl-C) and SIGTERM for the lifetime of the
+// object, then restores the previous handlers.
 struct SigintGuard {
-  struct sigaction previous {};
+  struct sigaction previous_int {
+  }, previous_term{};
   SigintGuard() {
     g_cancel.store(false);
     struct sigaction sa {};
     sa.sa_handler = convert_on_sigint;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &previous);
+    sigaction(SIGINT, &sa, &previous_int);
+    sigaction(SIGTERM, &sa, &previous_term);
   }
-  ~SigintGuard() { sigaction(SIGINT, &previous, nullptr); }
+  ~SigintGuard() {
+    sigaction(SIGINT, &previous_int, nullptr);
+    sigaction(SIGTERM, &previous_term, nullptr);
+  }
 };
 
 // "<exe dir>/../share/flashchat/calib/default.txt" when installed there, else "" (the engine's

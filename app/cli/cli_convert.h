@@ -19,6 +19,6 @@ struct CliConvertArgs {
 // Adds the "convert" subcommand to `app`, binding its options to `args`; *sub receives it.
 void cli_convert_register(CLI::App& app, CliConvertArgs& args, CLI::App** sub);
 
-// Runs the conversion. Returns 0 on success, 130 when cancelled with Ctrl-C (nothing is left
-// behind); engine errors propagate as flashchat::Error for the caller to report.
+// Runs the conversion. Returns 0 on success, 130 when cancelled by Ctrl-C or SIGTERM (nothing is
+// left behind); engine errors propagate as flashchat::Error for the caller to report.
 int cli_convert_run(const CliConvertArgs& args);
