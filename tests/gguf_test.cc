@@ -94,8 +94,7 @@ class GgufWriter {
   void set_kv_count(uint64_t n) { n_kv_ = n; }
 
   std::vector<uint8_t> build() const {
-    std::vector<uint8_t> out;
-    out.insert(out.end(), {'G', 'G', 'U', 'F'});
+    std::vector<uint8_t> out = {'G', 'G', 'U', 'F'};
     put<uint32_t>(out, version_);
     put<uint64_t>(out, n_tensors_);
     put<uint64_t>(out, n_kv_);

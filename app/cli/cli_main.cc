@@ -86,6 +86,9 @@ struct GenerateArgs {
 };
 
 int run_generate(const GenerateArgs& a) {
+  // Process RSS before the model is loaded: the binary, its libraries and the runtime — the
+  // fixed overhead that sits outside the engine's DRAM budget.
+  const int64_t baseline_rss = process_rss_bytes();
   auto t0 = std::chrono::steady_clock::now();
   SessionOptions so;
   so.model_path = a.model;
@@ -169,12 +172,14 @@ int run_generate(const GenerateArgs& a) {
     std::fprintf(stderr,
                  "mode: %s | per token: io %.2f ms, memory %.2f ms, predictor %.2f ms, compute "
                  "%.2f ms | read %s/token | FFN loaded/token %.2f%% | DRAM accounted %s of "
-                 "budget %s\n",
+                 "budget %s | peak RSS above start %s (start %s)\n",
                  a.mode.c_str(), sum.io_ms / n, sum.memory_ms / n, sum.predictor_ms / n,
                  sum.compute_ms / n, size_format_bytes(static_cast<int64_t>(sum.bytes_read / n)).c_str(),
                  sum.ffn_neurons_total ? 100.0 * sum.ffn_neurons_loaded / n / sum.ffn_neurons_total : 0.0,
                  size_format_bytes(sum.dram.total()).c_str(),
-                 so.budget_bytes ? size_format_bytes(so.budget_bytes).c_str() : "unlimited");
+                 so.budget_bytes ? size_format_bytes(so.budget_bytes).c_str() : "unlimited",
+                 size_format_bytes(process_peak_rss_bytes() - baseline_rss).c_str(),
+                 size_format_bytes(baseline_rss).c_str());
   }
   if (r.reason == StopReason::ContextFull) {
     std::fprintf(stderr, "note: the context of %d tokens is full; use --ctx to enlarge it "

@@ -32,7 +32,10 @@ struct GgufLoader {
     if (t.ne != want) {
       auto str = [](const std::vector<int64_t>& v) {
         std::string s = "[";
-        for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+        for (size_t i = 0; i < v.size(); ++i) {
+          if (i > 0) s += ',';
+          s += std::to_string(v[i]);
+        }
         return s + "]";
       };
       fail(file.path(), "tensor '" + t.name + "' has shape " + str(t.ne) + ", expected " +
