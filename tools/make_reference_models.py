@@ -11,7 +11,8 @@ Rerun (needs only python3 + numpy; output is byte-identical for the same numpy v
     /usr/bin/python3 tools/make_reference_models.py            # writes tests/data/tiny_*/
     /usr/bin/python3 tools/make_reference_models.py --out DIR  # elsewhere
 
-The generated files are committed fixtures.
+The generated files are committed fixtures. Safetensors / JSON / byte-level BPE writing is shared
+with bench/make_synthetic_opt.py in tools/hf_writer.py.
 
 Models (all: hidden 32, 4 heads, 2 layers, max_position_embeddings 64):
   tiny_opt          OPT, ffn 128, fp32, tied lm_head, "model." tensor prefix, biases non-zero
@@ -32,63 +33,11 @@ the only difference to the engine is its fp32 arithmetic and the tolerance can s
 import argparse
 import json
 import os
-import re
-import struct
 
 import numpy as np
 
-# ------------------------------------------------------------------------------------------------
-# safetensors writing / dtype rounding
-
-
-def to_bf16_bits(a):
-    """float32 array -> uint16 bfloat16 bits, round to nearest even."""
-    u = np.ascontiguousarray(a, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    rounding = ((u >> 16) & 1) + 0x7FFF
-    return ((u + rounding) >> 16).astype(np.uint16)
-
-
-def bf16_bits_to_f32(b):
-    return (b.astype(np.uint32) << 16).view(np.float32)
-
-
-def store(a, dtype):
-    """Returns (bytes, stored values as float64) for array a in dtype 'F32' | 'F16' | 'BF16'."""
-    a = np.asarray(a, dtype=np.float64)
-    if dtype == "F32":
-        s = a.astype("<f4")
-        return s.tobytes(), s.astype(np.float64)
-    if dtype == "F16":
-        s = a.astype("<f2")
-        return s.tobytes(), s.astype(np.float64)
-    if dtype == "BF16":
-        bits = to_bf16_bits(a.astype(np.float32)).astype("<u2")
-        return bits.tobytes(), bf16_bits_to_f32(bits).astype(np.float64).reshape(a.shape)
-    raise ValueError(dtype)
-
-
-def write_safetensors(path, tensors):
-    """tensors: list of (name, dtype, shape, bytes). Writes a safetensors file."""
-    header = {"__metadata__": {"format": "pt"}}
-    offset = 0
-    for name, dtype, shape, data in tensors:
-        header[name] = {"dtype": dtype, "shape": list(shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for _, _, _, data in tensors:
-            f.write(data)
-
-
-def write_json(path, obj, indent=None):
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f, ensure_ascii=False, indent=indent)
-        f.write("\n")
-
+from hf_writer import (bpe_apply, learn_merges, make_byte_bpe_tokenizer, store, write_json,
+                       write_safetensors)
 
 # ------------------------------------------------------------------------------------------------
 # tokenizers
@@ -96,122 +45,6 @@ def write_json(path, obj, indent=None):
 CORPUS = ("The quick brown fox jumps over the lazy dog. The dog sleeps in the sun, and the fox "
           "runs into the forest. A small model reads the text and writes the next word. Hello "
           "world, hello there! It is the best of times, it is the worst of times.")
-
-
-def learn_merges(words, n_merges, known):
-    """Tiny BPE trainer. words: {tuple(symbols): count}. Returns merges [(a, b)] in rank order.
-    Ties break on the lexicographically smallest pair; a merge whose result already exists in
-    `known` (set of token strings) is skipped so every merged token has exactly one merge."""
-    words = dict(words)
-    merges = []
-    known = set(known)
-    banned = set()
-    while len(merges) < n_merges:
-        counts = {}
-        for w, c in words.items():
-            for p in zip(w, w[1:]):
-                if p not in banned:
-                    counts[p] = counts.get(p, 0) + c
-        if not counts:
-            break
-        best = min(counts, key=lambda p: (-counts[p], p))
-        if best[0] + best[1] in known:
-            banned.add(best)
-            continue
-        merges.append(best)
-        known.add(best[0] + best[1])
-        new_words = {}
-        for w, c in words.items():
-            out, i = [], 0
-            while i < len(w):
-                if i + 1 < len(w) and (w[i], w[i + 1]) == best:
-                    out.append(w[i] + w[i + 1])
-                    i += 2
-                else:
-                    out.append(w[i])
-                    i += 1
-            new_words[tuple(out)] = new_words.get(tuple(out), 0) + c
-        words = new_words
-    return merges
-
-
-def bpe_apply(symbols, ranks):
-    """HF BPE: repeatedly merge the adjacent pair with the lowest merge rank (leftmost on ties)."""
-    symbols = list(symbols)
-    while True:
-        best, best_i = None, -1
-        for i in range(len(symbols) - 1):
-            r = ranks.get((symbols[i], symbols[i + 1]))
-            if r is not None and (best is None or r < best):
-                best, best_i = r, i
-        if best is None:
-            return symbols
-        symbols[best_i:best_i + 2] = [symbols[best_i] + symbols[best_i + 1]]
-
-
-def gpt2_bytes_to_unicode():
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
-        list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, [chr(c) for c in cs]))
-
-
-# GPT-2's pre-tokenizer regex restricted to ASCII (\p{L} -> [A-Za-z], \p{N} -> [0-9]); the
-# texts used here are ASCII so this is exact.
-GPT2_SPLIT = re.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+""")
-
-
-def make_byte_bpe_tokenizer(n_merges=40):
-    """OPT / GPT-2 style byte-level BPE. Returns (tokenizer_json, vocab list, encode fn)."""
-    b2u = gpt2_bytes_to_unicode()
-    specials = ["<s>", "<pad>", "</s>", "<unk>"]
-    byte_tokens = [b2u[b] for b in range(256)]
-    words = {}
-    for piece in GPT2_SPLIT.findall(CORPUS):
-        w = tuple(b2u[b] for b in piece.encode("utf-8"))
-        words[w] = words.get(w, 0) + 1
-    merges = learn_merges(words, n_merges, set(byte_tokens) | set(specials))
-    vocab = specials + byte_tokens + [a + b for a, b in merges]
-    ranks = {m: i for i, m in enumerate(merges)}
-    ids = {t: i for i, t in enumerate(vocab)}
-
-    def encode(text):
-        out = []
-        for piece in GPT2_SPLIT.findall(text):
-            syms = bpe_apply([b2u[b] for b in piece.encode("utf-8")], ranks)
-            out += [ids[s] for s in syms]
-        return out
-
-    tok = {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": [
-            {"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
-             "normalized": True, "special": True} for i, s in enumerate(specials)],
-        "normalizer": None,
-        "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
-                          "use_regex": True},
-        "post_processor": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False,
-                           "use_regex": True},
-        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
-                    "use_regex": True},
-        "model": {"type": "BPE", "dropout": None, "unk_token": None,
-                  "continuing_subword_prefix": "", "end_of_word_suffix": "", "fuse_unk": False,
-                  "byte_fallback": False, "vocab": {t: i for i, t in enumerate(vocab)},
-                  "merges": [a + " " + b for a, b in merges]},
-    }
-    tok_config = {"add_bos_token": True, "add_prefix_space": False, "bos_token": "</s>",
-                  "eos_token": "</s>", "pad_token": "<pad>", "unk_token": "</s>",
-                  "model_max_length": 64, "tokenizer_class": "GPT2Tokenizer"}
-    return tok, tok_config, vocab, encode
-
 
 SPM_SPACE = "\u2581"
 
@@ -464,7 +297,7 @@ def write_weights(out, tensors, shard):
 
 def make_opt(out, seed, dtype, tied, prefix):
     rng = np.random.default_rng(seed)
-    tok, tok_config, vocab, encode = make_byte_bpe_tokenizer()
+    tok, tok_config, vocab, encode = make_byte_bpe_tokenizer(CORPUS, 40, 64)
     d, ffn, L, H, max_pos = 32, 128, 2, 4, 64
     V = len(vocab)
     cfg = {"_name_or_path": os.path.basename(out), "architectures": ["OPTForCausalLM"],
