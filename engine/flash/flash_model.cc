@@ -16,6 +16,7 @@
 
 #include "core/checksum.h"
 #include "core/error.h"
+#include "core/shape_string.h"
 #include "flash/flash_manifest.h"
 #include "formats/safetensors.h"
 #include "model/weight_import.h"
@@ -26,15 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(s[i]);
-  }
-  return out + "]";
-}
 
 json manifest_read(const std::string& dir, const std::string& path) {
   std::error_code ec;
@@ -153,8 +145,8 @@ void resident_load(Model& model, const SafetensorsFile& file, const std::string&
     const std::vector<int64_t> want =
         e.rows == 0 ? std::vector<int64_t>{e.cols} : std::vector<int64_t>{e.rows, e.cols};
     if (t.shape != want) {
-      fail(path, "tensor '" + e.name + "' has shape " + shape_str(t.shape) + ", expected " +
-                     shape_str(want));
+      fail(path, "tensor '" + e.name + "' has shape " + shape_string(t.shape) + ", expected " +
+                     shape_string(want));
     }
     *e.tensor = e.rows == 0 ? weight_import_vector(model, t.dtype, t.data, e.cols)
                             : weight_import_matrix(model, t.dtype, t.data, e.rows, e.cols);
@@ -188,8 +180,8 @@ void predictors_load(FlashModel& fm, const ManifestFields& f, const std::string&
     if (t.dtype != DType::F32)
       fail(path, "tensor '" + name + "' must be F32, is " + dtype_name(t.dtype));
     if (t.shape != shape) {
-      fail(path, "tensor '" + name + "' has shape " + shape_str(t.shape) + ", expected " +
-                     shape_str(shape));
+      fail(path, "tensor '" + name + "' has shape " + shape_string(t.shape) + ", expected " +
+                     shape_string(shape));
     }
     out.resize(static_cast<size_t>(t.n_elements()));
     std::memcpy(out.data(), t.data, t.size_bytes);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/shape_string.h"
 #include "formats/gguf.h"
 #include "model/model.h"
 #include "model/tokenizer_gguf.h"
@@ -30,16 +31,8 @@ struct GgufLoader {
   void check_shape(const GgufTensorInfo& t, std::initializer_list<int64_t> expected_ne) const {
     std::vector<int64_t> want(expected_ne);
     if (t.ne != want) {
-      auto str = [](const std::vector<int64_t>& v) {
-        std::string s = "[";
-        for (size_t i = 0; i < v.size(); ++i) {
-          if (i > 0) s += ',';
-          s += std::to_string(v[i]);
-        }
-        return s + "]";
-      };
-      fail(file.path(), "tensor '" + t.name + "' has shape " + str(t.ne) + ", expected " +
-                            str(want) + " (ne, innermost first)");
+      fail(file.path(), "tensor '" + t.name + "' has shape " + shape_string(t.ne) + ", expected " +
+                            shape_string(want) + " (ne, innermost first)");
     }
   }
 

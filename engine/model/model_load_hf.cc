@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/shape_string.h"
 #include "formats/safetensors.h"
 #include "model/model.h"
 #include "model/tokenizer_json.h"
@@ -194,15 +195,6 @@ ModelConfig opt_config(const ConfigFields& f) {
   return c;
 }
 
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(s[i]);
-  }
-  return out + "]";
-}
-
 // Tensor lookup with shape checks; errors name the shard (or the weights file) and the tensor.
 struct HfTensors {
   const SafetensorsCheckpoint& ckpt;
@@ -217,8 +209,8 @@ struct HfTensors {
   void check_shape(const SafetensorsTensor& t, const std::vector<int64_t>& want) const {
     if (t.shape != want) {
       fail(t.file.empty() ? weights_path : t.file, "tensor " + t.name + " has shape " +
-                                                       shape_str(t.shape) + ", expected " +
-                                                       shape_str(want));
+                                                       shape_string(t.shape) + ", expected " +
+                                                       shape_string(want));
     }
   }
   // (rows, cols) matrix, kept in its stored dtype.
