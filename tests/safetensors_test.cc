@@ -27,10 +27,10 @@ namespace {
 std::vector<uint8_t> st_image(const std::string& header, const std::vector<uint8_t>& data,
                               uint64_t declared_len = UINT64_MAX) {
   const uint64_t len = declared_len == UINT64_MAX ? header.size() : declared_len;
-  std::vector<uint8_t> out(8);
+  std::vector<uint8_t> out(8 + header.size() + data.size());
   std::memcpy(out.data(), &len, 8);
-  out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), data.begin(), data.end());
+  std::copy(header.begin(), header.end(), out.begin() + 8);
+  std::copy(data.begin(), data.end(), out.begin() + 8 + static_cast<std::ptrdiff_t>(header.size()));
   return out;
 }
 
