@@ -12,4 +12,5 @@ if [ ! -e "$MODEL" ]; then
   echo "flash model directory (the embedded default model arrives with a later issue)." >&2
   exit 1
 fi
-exec build/app/flashchat-cli generate --model "$MODEL" --temp 0.8 -n 200 "$@"
+[ $# -eq 0 ] && set -- --temp 0.8 -n 200
+exec build/app/flashchat-cli generate --model "$MODEL" "$@"
