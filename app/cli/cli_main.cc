@@ -161,6 +161,7 @@ int run_generate(const GenerateArgs& a) {
         sum.dram = t.dram;
       });
   std::fputc('\n', stdout);
+  std::fflush(stdout);
   std::fprintf(stderr,
                "load: %.1f ms | prompt: %d tokens in %.1f ms | generated: %zu tokens in %.1f ms "
                "(%.2f tokens/s) | stop: %s | context: %d/%d | peak RSS: %s\n",
