@@ -8,6 +8,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -314,6 +315,65 @@ class FlashModelTest : public QObject {
     o.predictor.rank = 8;
     o.predictor.epochs = 3;
     convert_and_check(path.toStdString(), o);
+  }
+
+  // predictors.safetensors holds A and B as F16; files written before that hold them as F32,
+  // which still load (rounded to F16) and predict exactly what the F16 file predicts.
+  void loads_f16_and_older_f32_predictors() {
+    const std::string dir = tmp_.path().toStdString() + "/pred16.flash";
+    ConvertOptions o;
+    o.calib_tokens = 1024;
+    o.predictor.rank = 8;
+    o.predictor.epochs = 3;
+    flash_convert(flashchat_test::test_data_path("tiny_opt").toStdString(), dir, o);
+    const std::string pred_path = dir + "/predictors.safetensors";
+    std::unique_ptr<FlashModel> fm = flash_model_open(dir, true);
+    const size_t n_layers = fm->predictors.size();
+    QVERIFY(n_layers > 0);
+    std::vector<std::vector<float>> a32(n_layers), b32(n_layers);
+    {
+      SafetensorsFile f = SafetensorsFile::open(pred_path);
+      std::vector<SafetensorsWriteTensor> tensors;
+      for (size_t l = 0; l < n_layers; ++l) {
+        const Predictor& p = fm->predictors[l];
+        const std::string b = "blk." + std::to_string(l) + ".";
+        QCOMPARE(f.tensors().at(b + "pred_a").dtype, DType::F16);
+        QCOMPARE(f.tensors().at(b + "pred_b").dtype, DType::F16);
+        QCOMPARE(f.tensors().at(b + "pred_bias").dtype, DType::F32);
+        QCOMPARE(p.size_bytes(), static_cast<int64_t>(p.a.size() + p.b.size()) * 2 +
+                                     static_cast<int64_t>(p.bias.size()) * 4);
+        predictor_weights_f32(p, a32[l], b32[l]);
+        tensors.push_back({b + "pred_a", DType::F32, {p.rank, p.dim}, a32[l].data()});
+        tensors.push_back({b + "pred_b", DType::F32, {p.neurons, p.rank}, b32[l].data()});
+        tensors.push_back({b + "pred_bias", DType::F32, {p.neurons}, p.bias.data()});
+      }
+      fs::remove(pred_path);
+      safetensors_write(pred_path, tensors, {{"format", "flashchat-predictors"}});
+      json manifest = json::parse(file_read(dir + "/manifest.json"));
+      QVERIFY(manifest["files"]["predictors.safetensors"].get<uint64_t>() <
+              fs::file_size(pred_path));
+      manifest["files"]["predictors.safetensors"] = fs::file_size(pred_path);
+      file_write(dir + "/manifest.json", manifest.dump());
+    }
+    std::unique_ptr<FlashModel> old = flash_model_open(dir, false);  // checksum changed
+    QCOMPARE(old->predictors.size(), n_layers);
+    std::vector<int32_t> active16, active32;
+    std::vector<float> scratch;
+    for (size_t l = 0; l < n_layers; ++l) {
+      const Predictor& p = fm->predictors[l];
+      const Predictor& q = old->predictors[l];
+      QCOMPARE(q.rank, p.rank);
+      QCOMPARE(q.a.size(), p.a.size());
+      QCOMPARE(q.b.size(), p.b.size());
+      QCOMPARE(q.bias, p.bias);
+      for (int t = 0; t < 20; ++t) {
+        std::vector<float> x(static_cast<size_t>(p.dim));
+        for (size_t j = 0; j < x.size(); ++j) x[j] = std::sin(0.37f * float(j + 1) * float(t + 1));
+        predictor_predict(p, x.data(), active16, scratch);
+        predictor_predict(q, x.data(), active32, scratch);
+        QCOMPARE(active32, active16);
+      }
+    }
   }
 
   void refuses_nonempty_out_dir() {

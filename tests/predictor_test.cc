@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "flash/predictor_train.h"
+#include "formats/dtype.h"
 #include "model/model.h"
 #include "model/tokenizer.h"
 #include "model/transformer.h"
@@ -35,23 +36,24 @@ Predictor random_predictor(int rank, int dim, int neurons, uint64_t seed) {
   p.a.resize(static_cast<size_t>(rank) * dim);
   p.b.resize(static_cast<size_t>(neurons) * rank);
   p.bias.resize(static_cast<size_t>(neurons));
-  for (float& v : p.a) v = normal(rng);
-  for (float& v : p.b) v = normal(rng);
+  for (uint16_t& v : p.a) v = fp32_to_fp16(normal(rng));
+  for (uint16_t& v : p.b) v = fp32_to_fp16(normal(rng));
   for (float& v : p.bias) v = 0.5f * normal(rng);
   return p;
 }
 
-// z (n,) = B (A x) + bias in double, the straightforward way.
+// z (n,) = B (A x) + bias in double, the straightforward way (on the stored F16 weights).
 std::vector<double> reference_logits(const Predictor& p, const float* x) {
   std::vector<double> h(static_cast<size_t>(p.rank), 0.0);
   for (int k = 0; k < p.rank; ++k) {
-    for (int j = 0; j < p.dim; ++j) h[k] += double{p.a[static_cast<size_t>(k) * p.dim + j]} * x[j];
+    for (int j = 0; j < p.dim; ++j)
+      h[k] += double{fp16_to_fp32(p.a[static_cast<size_t>(k) * p.dim + j])} * x[j];
   }
   std::vector<double> z(static_cast<size_t>(p.neurons));
   for (int i = 0; i < p.neurons; ++i) {
     z[i] = p.bias[i];
     for (int k = 0; k < p.rank; ++k)
-      z[i] += double{p.b[static_cast<size_t>(i) * p.rank + k]} * h[k];
+      z[i] += double{fp16_to_fp32(p.b[static_cast<size_t>(i) * p.rank + k])} * h[k];
   }
   return z;
 }
@@ -168,6 +170,75 @@ class PredictorTest : public QObject {
     bad.b.pop_back();
     std::vector<float> x(8, 1.0f);
     QVERIFY_THROWS_EXCEPTION(Error, predictor_predict(bad, x.data(), active, scratch));
+  }
+
+  // Trained factors are rounded to F16 once (predictor_store_f16). predictor_predict on the F16
+  // predictor must agree with a plain fp32 computation on the rounded weights, and rounding must
+  // barely move the predictions of the unrounded fp32 predictor - also when A and B have very
+  // different scales (as after folding the input standardisation), which the rank-wise
+  // power-of-two rescaling keeps inside the F16 range.
+  void f16_predictor_matches_f32_reference() {
+    const int rank = 24, dim = 96, neurons = 700;
+    std::mt19937_64 rng(11);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (const float a_scale : {1.0f, 3e4f, 1e-6f}) {
+      std::vector<float> a32(static_cast<size_t>(rank) * dim),
+          b32(static_cast<size_t>(neurons) * rank);
+      for (float& v : a32) v = a_scale * normal(rng);
+      for (float& v : b32) v = normal(rng) / a_scale;
+      Predictor p;
+      p.rank = rank;
+      p.dim = dim;
+      p.neurons = neurons;
+      p.bias.resize(static_cast<size_t>(neurons));
+      for (float& v : p.bias) v = 0.5f * normal(rng);
+      predictor_store_f16(p, a32.data(), b32.data());
+      QCOMPARE(p.a.size(), a32.size());
+      QCOMPARE(p.b.size(), b32.size());
+      QCOMPARE(p.size_bytes(), int64_t{(rank * dim + neurons * rank) * 2 + neurons * 4});
+      std::vector<float> a16, b16;  // the rounded weights as fp32
+      predictor_weights_f32(p, a16, b16);
+      for (float v : a16) QVERIFY(std::isfinite(v));
+      for (float v : b16) QVERIFY(std::isfinite(v));
+
+      std::vector<int32_t> active;
+      std::vector<float> scratch;
+      int64_t checked = 0, flips_vs_unrounded = 0, cells = 0;
+      for (int trial = 0; trial < 50; ++trial) {
+        std::vector<float> x(static_cast<size_t>(dim));
+        for (float& v : x) v = normal(rng);
+        predictor_predict(p, x.data(), active, scratch);
+        QVERIFY(std::is_sorted(active.begin(), active.end()));
+        std::vector<bool> in_set(static_cast<size_t>(neurons), false);
+        for (int32_t i : active) in_set[static_cast<size_t>(i)] = true;
+        // fp32 reference: z = B (A x) + bias, plain loops, on the rounded and unrounded weights.
+        auto logits = [&](const std::vector<float>& a, const std::vector<float>& b) {
+          std::vector<float> h(static_cast<size_t>(rank), 0.0f), z(static_cast<size_t>(neurons));
+          for (int k = 0; k < rank; ++k) {
+            for (int j = 0; j < dim; ++j) h[k] += a[static_cast<size_t>(k) * dim + j] * x[j];
+          }
+          for (int i = 0; i < neurons; ++i) {
+            z[i] = p.bias[i];
+            for (int k = 0; k < rank; ++k) z[i] += b[static_cast<size_t>(i) * rank + k] * h[k];
+          }
+          return z;
+        };
+        const std::vector<float> z16 = logits(a16, b16), z32 = logits(a32, b32);
+        for (int i = 0; i < neurons; ++i) {
+          ++cells;
+          flips_vs_unrounded += in_set[i] != (z32[i] > 0.0f);
+          if (std::fabs(z16[i]) < 1e-3f) continue;  // fp32 summation order near zero
+          QCOMPARE(bool(in_set[i]), z16[i] > 0.0f);
+          ++checked;
+        }
+      }
+      QVERIFY(checked > cells * 9 / 10);
+      // Logits are O(5) here; F16 rounding (relative 2^-11 per weight) flips very few signs.
+      qInfo("  A scale %g: %lld of %lld predictions differ from the unrounded fp32 predictor",
+            double{a_scale}, static_cast<long long>(flips_vs_unrounded),
+            static_cast<long long>(cells));
+      QVERIFY2(flips_vs_unrounded * 200 < cells, qPrintable(QString::number(flips_vs_unrounded)));
+    }
   }
 
   // Labels that are exactly a rank-4 linear threshold function of x (with uneven per-dimension

@@ -278,8 +278,8 @@ SafetensorsWriteResult predictors_write(const Model& m, const ConvertOptions& op
       fail(path, "predictor threshold of layer " + std::to_string(l) + " is not finite");
     }
     const std::string b = "blk." + std::to_string(l) + ".";
-    tensors.push_back({b + "pred_a", DType::F32, {p.rank, c.dim}, p.a.data()});
-    tensors.push_back({b + "pred_b", DType::F32, {c.ffn_dim, p.rank}, p.b.data()});
+    tensors.push_back({b + "pred_a", DType::F16, {p.rank, c.dim}, p.a.data()});
+    tensors.push_back({b + "pred_b", DType::F16, {c.ffn_dim, p.rank}, p.b.data()});
     tensors.push_back({b + "pred_bias", DType::F32, {c.ffn_dim}, p.bias.data()});
     report.ranks.push_back(p.rank);
   }

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/shape_string.h"
 #include "flash/flash_manifest.h"
+#include "formats/dtype.h"
 #include "formats/safetensors.h"
 #include "model/weight_import.h"
 
@@ -173,18 +174,25 @@ void predictors_load(FlashModel& fm, const ManifestFields& f, const std::string&
   const json& thresholds = layer_array("thresholds");
   const json& metrics = layer_array("metrics");
   SafetensorsFile file = SafetensorsFile::open(path);
-  auto tensor = [&](const std::string& name, std::vector<int64_t> shape, std::vector<float>& out) {
+  // The tensor `name` of `shape` and dtype F32 or (when `f16_ok`) F16.
+  auto tensor = [&](const std::string& name, const std::vector<int64_t>& shape,
+                    bool f16_ok) -> const SafetensorsTensor& {
     auto it = file.tensors().find(name);
     if (it == file.tensors().end()) fail(path, "missing tensor '" + name + "'");
     const SafetensorsTensor& t = it->second;
-    if (t.dtype != DType::F32)
-      fail(path, "tensor '" + name + "' must be F32, is " + dtype_name(t.dtype));
+    if (t.dtype != DType::F32 && !(f16_ok && t.dtype == DType::F16)) {
+      fail(path, "tensor '" + name + "' must be " + (f16_ok ? "F16 or F32" : "F32") + ", is " +
+                     dtype_name(t.dtype));
+    }
     if (t.shape != shape) {
       fail(path, "tensor '" + name + "' has shape " + shape_string(t.shape) + ", expected " +
                      shape_string(shape));
     }
+    return t;
+  };
+  auto to_f32 = [](const SafetensorsTensor& t, std::vector<float>& out) {
     out.resize(static_cast<size_t>(t.n_elements()));
-    std::memcpy(out.data(), t.data, t.size_bytes);
+    dtype_to_fp32(t.dtype, t.data, out.data(), t.n_elements());
   };
   const int max_rank = std::min(c.dim, c.ffn_dim);
   for (size_t l = 0; l < n_layers; ++l) {
@@ -204,9 +212,22 @@ void predictors_load(FlashModel& fm, const ManifestFields& f, const std::string&
     p.dim = c.dim;
     p.neurons = c.ffn_dim;
     const std::string b = "blk." + std::to_string(l) + ".";
-    tensor(b + "pred_a", {p.rank, p.dim}, p.a);
-    tensor(b + "pred_b", {p.neurons, p.rank}, p.b);
-    tensor(b + "pred_bias", {p.neurons}, p.bias);
+    const SafetensorsTensor& a = tensor(b + "pred_a", {p.rank, p.dim}, true);
+    const SafetensorsTensor& bm = tensor(b + "pred_b", {p.neurons, p.rank}, true);
+    if (a.dtype == DType::F16 && bm.dtype == DType::F16) {  // this format: copied as is
+      p.a.resize(static_cast<size_t>(a.n_elements()));
+      p.b.resize(static_cast<size_t>(bm.n_elements()));
+      std::memcpy(p.a.data(), a.data, p.a.size() * 2);
+      std::memcpy(p.b.data(), bm.data, p.b.size() * 2);
+    } else {
+      // F32 factors (files written before predictors were F16): rounded to F16 on load the way
+      // the trainer rounds them (rank-wise power-of-two rescaling, product unchanged).
+      std::vector<float> a32, b32;
+      to_f32(a, a32);
+      to_f32(bm, b32);
+      predictor_store_f16(p, a32.data(), b32.data());
+    }
+    to_f32(tensor(b + "pred_bias", {p.neurons}, false), p.bias);
     fm.predictors.push_back(std::move(p));
   }
   if (file.tensors().size() != 3 * n_layers) {

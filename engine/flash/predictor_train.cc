@@ -7,7 +7,9 @@
 // input x and either the 0/1 labels (ReLU family) or |hidden| as fp16 (smooth activations, so
 // the per-layer quantile threshold can be taken over all training tokens before labelling).
 // Stage 2 (train, progress 0.5..1): per layer, in parallel over layers, Adam on class-balanced
-// binary cross-entropy over minibatches, then the held-out metrics.
+// binary cross-entropy over minibatches in fp32, A and B rounded once to the F16 they are stored
+// in (predictor_store_f16), then the recall target and the held-out metrics on the rounded
+// predictor (the one the runtime evaluates).
 //
 // Memory: N calibration tokens cost, per layer, N*dim*4 bytes of inputs plus N*neurons bytes of
 // labels (plus N*neurons*2 bytes of fp16 magnitudes while collecting for SwiGLU/GELU models;
@@ -381,8 +383,7 @@ Predictor train_layer(const float* x_rows, const uint8_t* labels, const LayerJob
   const RowMatrix a_folded = a * inv_std.asDiagonal();
   const Eigen::VectorXf shift = b * (a * mean.cwiseProduct(inv_std).transpose());
   const Eigen::RowVectorXf bias_folded = bias - shift.transpose();
-  p.a.assign(a_folded.data(), a_folded.data() + a_folded.size());
-  p.b.assign(b.data(), b.data() + b.size());
+  predictor_store_f16(p, a_folded.data(), b.data());
   p.bias.assign(bias_folded.data(), bias_folded.data() + bias_folded.size());
   return p;
 }
@@ -392,8 +393,10 @@ Predictor train_layer(const float* x_rows, const uint8_t* labels, const LayerJob
 void raise_recall(Predictor& p, const float* x_rows, const uint8_t* labels, int64_t n_train,
                   float target) {
   const int dim = p.dim, n = p.neurons, r = p.rank;
-  const Eigen::Map<const RowMatrix> a(p.a.data(), r, dim);
-  const Eigen::Map<const RowMatrix> b(p.b.data(), n, r);
+  std::vector<float> a_f32, b_f32;  // the stored F16 factors, exactly, as fp32
+  predictor_weights_f32(p, a_f32, b_f32);
+  const Eigen::Map<const RowMatrix> a(a_f32.data(), r, dim);
+  const Eigen::Map<const RowMatrix> b(b_f32.data(), n, r);
   const Eigen::Map<const Eigen::RowVectorXf> bias(p.bias.data(), n);
   std::vector<float> positive_logits;
   RowMatrix h, z;
@@ -428,8 +431,10 @@ void raise_recall(Predictor& p, const float* x_rows, const uint8_t* labels, int6
 PredictorMetrics evaluate(const Predictor& p, const float* x_rows, const uint8_t* labels,
                           int64_t first, int64_t last) {
   const int dim = p.dim, n = p.neurons, r = p.rank;
-  const Eigen::Map<const RowMatrix> a(p.a.data(), r, dim);
-  const Eigen::Map<const RowMatrix> b(p.b.data(), n, r);
+  std::vector<float> a_f32, b_f32;  // the stored F16 factors, exactly, as fp32
+  predictor_weights_f32(p, a_f32, b_f32);
+  const Eigen::Map<const RowMatrix> a(a_f32.data(), r, dim);
+  const Eigen::Map<const RowMatrix> b(b_f32.data(), n, r);
   const Eigen::Map<const Eigen::RowVectorXf> bias(p.bias.data(), n);
   int64_t tp = 0, fp = 0, fn = 0;
   RowMatrix h, z;
