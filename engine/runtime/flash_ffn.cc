@@ -70,10 +70,8 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
   if (options_.mode == FfnMode::Mmap || options_.oracle || options_.evaluate_predictor) {
     map_ = mapped_file_open(fm_.ffn_path);
   }
-  io_buffer_rows_ = static_cast<int32_t>(std::clamp<int64_t>(
-      kIoBufferTargetBytes / layout_.bundle_bytes, 1, layout_.neurons));
-  const int64_t io_bytes =
-      (io_buffer_rows_ * layout_.bundle_bytes + kPage - 1) / kPage * kPage;
+  io_buffer_rows_ = io_buffer_rows_for(layout_);
+  const int64_t io_bytes = io_buffer_own_bytes(layout_);
   io_buffer_ = static_cast<uint8_t*>(std::aligned_alloc(kPage, static_cast<size_t>(io_bytes)));
   if (io_buffer_ == nullptr) fail("flash ffn", "cannot allocate the I/O buffer");
 
@@ -105,21 +103,45 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
 
 FlashFfn::~FlashFfn() { std::free(io_buffer_); }
 
-int64_t FlashFfn::io_buffer_bytes() const {
-  return (io_buffer_rows_ * layout_.bundle_bytes + kPage - 1) / kPage * kPage +
-         store_.staging_bytes();
+int32_t FlashFfn::io_buffer_rows_for(const FlashLayout& layout) {
+  return static_cast<int32_t>(
+      std::clamp<int64_t>(kIoBufferTargetBytes / layout.bundle_bytes, 1, layout.neurons));
 }
 
-int64_t FlashFfn::minimum_budget_bytes() const {
-  const int64_t base = fixed_bytes_ + io_buffer_bytes();
-  const int64_t layer_bytes = static_cast<int64_t>(layout_.neurons) * layout_.bundle_bytes;
-  switch (options_.mode) {
-    case FfnMode::Dram: return base + layer_bytes * layout_.n_layers;
-    case FfnMode::Flash: return base + layout_.bundle_bytes * layout_.n_layers;
+int64_t FlashFfn::io_buffer_own_bytes(const FlashLayout& layout) {
+  return (io_buffer_rows_for(layout) * layout.bundle_bytes + kPage - 1) / kPage * kPage;
+}
+
+int64_t FlashFfn::io_buffer_bytes() const {
+  return io_buffer_own_bytes(layout_) + store_.staging_bytes();
+}
+
+namespace {
+
+// Budget floor of a mode given the DRAM outside the FFN (fixed + I/O buffers).
+int64_t minimum_for(const FlashLayout& layout, FfnMode mode, int64_t base) {
+  const int64_t layer_bytes = static_cast<int64_t>(layout.neurons) * layout.bundle_bytes;
+  switch (mode) {
+    case FfnMode::Dram: return base + layer_bytes * layout.n_layers;
+    case FfnMode::Flash: return base + layout.bundle_bytes * layout.n_layers;
     case FfnMode::Naive:
     case FfnMode::Mmap: return base;
   }
   return base;
+}
+
+}  // namespace
+
+int64_t FlashFfn::minimum_budget_bytes() const {
+  return minimum_for(layout_, options_.mode, fixed_bytes_ + io_buffer_bytes());
+}
+
+int64_t FlashFfn::minimum_budget_bytes_for(const FlashLayout& layout, FfnMode mode,
+                                           int64_t fixed_bytes, const FlashFfnOptions& options) {
+  const bool uses_store = mode != FfnMode::Mmap;
+  const int64_t slots = std::max(options.store.queue_depth, options.store.threads + 1);
+  const int64_t staging = uses_store && options.direct_io ? slots * options.store.request_bytes : 0;
+  return minimum_for(layout, mode, fixed_bytes + io_buffer_own_bytes(layout) + staging);
 }
 
 int32_t FlashFfn::capacity_rows_for(int64_t budget_bytes) const {

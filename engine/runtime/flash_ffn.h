@@ -60,6 +60,10 @@ class FlashFfn : public FfnBackend {
   void set_budget(int64_t budget_bytes);
   // Smallest budget the current mode accepts.
   int64_t minimum_budget_bytes() const;
+  // The same for any mode, without building it (cheap; I/O buffers counted at their largest,
+  // as if direct I/O with the larger staging of the two backends were in force).
+  static int64_t minimum_budget_bytes_for(const FlashLayout& layout, FfnMode mode,
+                                          int64_t fixed_bytes, const FlashFfnOptions& options);
 
   // Starts a token's accounting; fill_telemetry then adds this token's FFN side.
   void begin_token();
@@ -80,6 +84,8 @@ class FlashFfn : public FfnBackend {
   void stream_and_compute(int layer, const int32_t* neurons, int32_t count, const float* x,
                           float* out);
   int32_t capacity_rows_for(int64_t budget_bytes) const;
+  static int32_t io_buffer_rows_for(const FlashLayout& layout);
+  static int64_t io_buffer_own_bytes(const FlashLayout& layout);
 
   const FlashModel& fm_;
   const FlashLayout& layout_;

@@ -23,6 +23,13 @@ Session::Session(const SessionOptions& options) : options_(options) {
   // The generator's Transformer gets the FFN backend below; for dense models it keeps its own.
   generator_ = std::make_unique<Generator>(*model_, *tokenizer_, context);
   if (flash_) {
+    const int64_t minimum = minimum_budget_bytes(options_.mode);
+    if (options_.budget_bytes > 0 && options_.budget_bytes < minimum) {
+      fail("budget", size_format_bytes(options_.budget_bytes) + " is below the minimum of " +
+                         size_format_bytes(minimum) + " for " + ffn_mode_name(options_.mode) +
+                         " mode (resident weights, predictors, KV cache and I/O buffers" +
+                         (options_.mode == FfnMode::Flash ? ", one neuron per layer)" : ")"));
+    }
     ffn_ = make_ffn(options_.mode, options_.budget_bytes);
     generator_->transformer().set_ffn_backend(ffn_.get());
   } else if (options_.budget_bytes > 0 && options_.budget_bytes < fixed_bytes()) {
@@ -49,7 +56,7 @@ int64_t Session::fixed_bytes() const {
   return bytes;
 }
 
-std::unique_ptr<FlashFfn> Session::make_ffn(FfnMode mode, int64_t budget) const {
+FlashFfnOptions Session::ffn_options(FfnMode mode) const {
   FlashFfnOptions o;
   o.mode = mode;
   o.window = options_.window;
@@ -57,13 +64,19 @@ std::unique_ptr<FlashFfn> Session::make_ffn(FfnMode mode, int64_t budget) const 
   o.oracle = options_.oracle;
   o.evaluate_predictor = options_.evaluate_predictor;
   o.direct_io = options_.direct_io;
-  return std::make_unique<FlashFfn>(*flash_, o, fixed_bytes(), budget);
+  return o;
 }
 
+std::unique_ptr<FlashFfn> Session::make_ffn(FfnMode mode, int64_t budget) const {
+  return std::make_unique<FlashFfn>(*flash_, ffn_options(mode), fixed_bytes(), budget);
+}
+
+// Any thread: depends only on fixed sizes, never on the FFN object the engine thread owns.
 int64_t Session::minimum_budget_bytes(FfnMode mode) const {
   if (!flash_) return fixed_bytes();
-  if (ffn_ && ffn_->options().mode == mode) return ffn_->minimum_budget_bytes();
-  return make_ffn(mode, 0)->minimum_budget_bytes();
+  FlashFfnOptions o;  // only the I/O settings matter here; they never change after construction
+  o.direct_io = options_.direct_io;
+  return FlashFfn::minimum_budget_bytes_for(flash_->ffn, mode, fixed_bytes(), o);
 }
 
 void Session::set_window(int k) {
@@ -73,7 +86,11 @@ void Session::set_window(int k) {
 }
 
 void Session::set_budget(int64_t bytes) {
-  const FfnMode mode = ffn_ ? ffn_->options().mode : FfnMode::Dram;
+  FfnMode mode = FfnMode::Dram;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    mode = pending_mode_.value_or(options_.mode);
+  }
   const int64_t minimum = minimum_budget_bytes(mode);
   if (bytes > 0 && bytes < minimum) {
     fail("budget", size_format_bytes(bytes) + " is below the minimum of " +
@@ -85,7 +102,11 @@ void Session::set_budget(int64_t bytes) {
 
 void Session::set_mode(FfnMode mode) {
   if (!flash_) fail(options_.model_path, "only converted flash models can change mode");
-  const int64_t budget = pending_budget_.value_or(options_.budget_bytes);
+  int64_t budget = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    budget = pending_budget_.value_or(options_.budget_bytes);
+  }
   const int64_t minimum = minimum_budget_bytes(mode);
   if (budget > 0 && budget < minimum) {
     fail("mode", std::string(ffn_mode_name(mode)) + " mode needs a budget of at least " +
@@ -105,11 +126,14 @@ void Session::apply_pending() {
     budget.swap(pending_budget_);
     mode.swap(pending_mode_);
   }
-  if (window) options_.window = *window;
-  if (budget) options_.budget_bytes = *budget;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (window) options_.window = *window;
+    if (budget) options_.budget_bytes = *budget;
+    if (mode && ffn_) options_.mode = *mode;
+  }
   if (!ffn_) return;
   if (mode && *mode != ffn_->options().mode) {
-    options_.mode = *mode;
     ffn_ = make_ffn(options_.mode, options_.budget_bytes);
     generator_->transformer().set_ffn_backend(ffn_.get());
   } else {

@@ -74,6 +74,7 @@ class Session {
   void apply_pending();
   void on_forward(int token, int pos, bool prompt, double forward_ms, double sampling_ms);
   std::unique_ptr<FlashFfn> make_ffn(FfnMode mode, int64_t budget) const;
+  FlashFfnOptions ffn_options(FfnMode mode) const;
   int64_t fixed_bytes() const;
 
   SessionOptions options_;
@@ -88,7 +89,8 @@ class Session {
   int64_t token_index_ = 0;
 
   std::atomic<bool> stop_requested_{false};
-  mutable std::mutex mutex_;  // guards pending_* and last_telemetry_
+  // Guards pending_*, last_telemetry_, and options_ against the engine thread's updates.
+  mutable std::mutex mutex_;
   std::optional<int> pending_window_;
   std::optional<int64_t> pending_budget_;
   std::optional<FfnMode> pending_mode_;
