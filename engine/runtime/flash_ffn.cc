@@ -31,6 +31,7 @@ struct FlashFfn::Layer {
   std::unique_ptr<NeuronCache> cache;
   std::unique_ptr<NeuronWindow> window;
   std::vector<int32_t> active, add, remove, extra_remove;
+  std::vector<int32_t> overflow;  // needed this token but beyond the cache capacity
   LayerTelemetry tel;
 };
 
@@ -211,16 +212,18 @@ void FlashFfn::begin_token() {
   for (auto& L : layers_) L->tel = LayerTelemetry();
 }
 
+const float* FlashFfn::up_bias(int layer) const {
+  const Tensor& b = fm_.model->weights.layers[static_cast<size_t>(layer)].ffn_up_bias;
+  return b.empty() ? nullptr : b.f32();
+}
+
 // Hidden values h (neurons,) of every neuron, from the mapped file (oracle / evaluation only).
 void FlashFfn::true_hidden(int layer, const float* x, std::vector<float>& hidden) {
   hidden.resize(static_cast<size_t>(layout_.neurons));
-  const float* up_bias = cfg_.has_biases && !fm_.model->weights.layers[layer].ffn_up_bias.empty()
-                             ? fm_.model->weights.layers[layer].ffn_up_bias.f32()
-                             : nullptr;
   std::fill(scratch_out_.begin(), scratch_out_.end(), 0.0f);
   bundle_ffn_compute(layout_, cfg_, map_->data() + layout_.bundle_offset(layer, 0),
-                     layout_.neurons, identity_ids_.data(), up_bias, x, scratch_out_.data(),
-                     hidden.data());
+                     layout_.neurons, identity_ids_.data(), up_bias(layer), x,
+                     scratch_out_.data(), hidden.data());
 }
 
 void FlashFfn::select_active(int layer, const float* x, Layer& L) {
@@ -254,73 +257,59 @@ void FlashFfn::select_active(int layer, const float* x, Layer& L) {
   }
 }
 
-// Appends `neurons` (ascending) to the cache and reads their bundles. Runs of adjacent neuron
-// ids land in adjacent rows, so with bundling each run is one read.
-void FlashFfn::load_into_cache(int layer, Layer& L, const std::vector<int32_t>& neurons) {
+// Reads the bundles of `count` neurons (ascending ids) into dsts[i]. With bundling, neurons
+// adjacent on disk and in memory become one run; without, the gate/up rows and the down column
+// of every neuron are separate requests (the layout the paper's bundling replaces).
+void FlashFfn::read_bundles(int layer, const int32_t* neurons, int32_t count,
+                            const std::vector<uint8_t*>& dsts) {
   runs_.clear();
-  const uint64_t part = static_cast<uint64_t>(layout_.part_bytes());
-  for (size_t i = 0; i < neurons.size(); ++i) {
-    uint8_t* row = L.cache->append(neurons[i]);
-    const uint64_t offset = layout_.bundle_offset(layer, neurons[i]);
-    if (!options_.bundling) {
-      // The layout without bundling: the gate/up rows and the down column are separate reads.
-      const uint64_t first = static_cast<uint64_t>(layout_.down_offset());
-      runs_.push_back({offset, first, row});
-      runs_.push_back({offset + first, part, row + first});
-      continue;
-    }
-    const bool extends = !runs_.empty() && i > 0 && neurons[i] == neurons[i - 1] + 1 &&
-                         runs_.back().dst + runs_.back().length == row;
-    if (extends) {
-      runs_.back().length += static_cast<uint64_t>(layout_.bundle_bytes);
-    } else {
-      runs_.push_back({offset, static_cast<uint64_t>(layout_.bundle_bytes), row});
+  if (options_.bundling) {
+    bundle_runs_append(layout_.bundle_offset(layer, 0), layout_.bundle_bytes,
+                       std::span<const int32_t>(neurons, static_cast<size_t>(count)),
+                       std::span<uint8_t* const>(dsts.data(), static_cast<size_t>(count)), runs_);
+  } else {
+    const uint64_t first = static_cast<uint64_t>(layout_.down_offset());
+    const uint64_t part = static_cast<uint64_t>(layout_.part_bytes());
+    for (int32_t i = 0; i < count; ++i) {
+      const uint64_t offset = layout_.bundle_offset(layer, neurons[i]);
+      runs_.push_back({offset, first, dsts[static_cast<size_t>(i)]});
+      runs_.push_back({offset + first, part, dsts[static_cast<size_t>(i)] + first});
     }
   }
   if (runs_.empty()) return;
   const FlashStore::Counters before = store_.counters();
-  try {
-    store_.read_runs(runs_);
-  } catch (...) {
-    // The rows were reserved but never filled: drop them so the cache holds no stale rows and
-    // the next token (or the next generation) reloads these neurons.
-    L.cache->remove_many(neurons);
-    throw;
-  }
+  store_.read_runs(runs_);
   const FlashStore::Counters& after = store_.counters();
   io_ms_ += after.io_ms - before.io_ms;
   bytes_read_ += after.bytes_read - before.bytes_read;
   requests_ += after.requests - before.requests;
 }
 
+// Appends `neurons` (ascending) to the cache and reads their bundles into the new rows; rows
+// are appended in neuron order, so runs of adjacent ids land in adjacent rows (one read each).
+void FlashFfn::load_into_cache(int layer, Layer& L, const std::vector<int32_t>& neurons) {
+  dsts_.clear();
+  for (int32_t id : neurons) dsts_.push_back(L.cache->append(id));
+  try {
+    read_bundles(layer, neurons.data(), static_cast<int32_t>(neurons.size()), dsts_);
+  } catch (...) {
+    // The rows were reserved but never filled: drop them so the cache holds no stale rows and
+    // the next token (or the next generation) reloads these neurons.
+    L.cache->remove_many(neurons);
+    throw;
+  }
+}
+
 // Reads `count` neurons (ascending ids) through the I/O buffer chunk by chunk and accumulates
 // their FFN contribution into out: for neurons that do not fit the cache, and for naive mode.
 void FlashFfn::stream_and_compute(int layer, const int32_t* neurons, int32_t count,
                                   const float* x, float* out) {
-  const float* up_bias = cfg_.has_biases && !fm_.model->weights.layers[layer].ffn_up_bias.empty()
-                             ? fm_.model->weights.layers[layer].ffn_up_bias.f32()
-                             : nullptr;
   for (int32_t start = 0; start < count; start += io_buffer_rows_) {
     const int32_t n = std::min(io_buffer_rows_, count - start);
-    runs_.clear();
-    for (int32_t i = 0; i < n; ++i) {
-      const int32_t id = neurons[start + i];
-      uint8_t* dst = io_buffer_ + static_cast<int64_t>(i) * layout_.bundle_bytes;
-      const bool extends = options_.bundling && i > 0 && id == neurons[start + i - 1] + 1;
-      if (extends) {
-        runs_.back().length += static_cast<uint64_t>(layout_.bundle_bytes);
-      } else {
-        runs_.push_back({layout_.bundle_offset(layer, id),
-                         static_cast<uint64_t>(layout_.bundle_bytes), dst});
-      }
-    }
-    const FlashStore::Counters before = store_.counters();
-    store_.read_runs(runs_);
-    const FlashStore::Counters& after = store_.counters();
-    io_ms_ += after.io_ms - before.io_ms;
-    bytes_read_ += after.bytes_read - before.bytes_read;
-    requests_ += after.requests - before.requests;
-    bundle_ffn_compute(layout_, cfg_, io_buffer_, n, neurons + start, up_bias, x, out);
+    dsts_.clear();
+    for (int32_t i = 0; i < n; ++i) dsts_.push_back(io_buffer_ + int64_t{i} * layout_.bundle_bytes);
+    read_bundles(layer, neurons + start, n, dsts_);
+    bundle_ffn_compute(layout_, cfg_, io_buffer_, n, neurons + start, up_bias(layer), x, out);
   }
 }
 
@@ -329,17 +318,17 @@ void FlashFfn::ffn_forward(int layer, const float* x, float* out) {
   const int64_t dim = layout_.dim;
   std::fill(out, out + dim, 0.0f);
   const LayerWeights& w = fm_.model->weights.layers[static_cast<size_t>(layer)];
-  const float* up_bias = !w.ffn_up_bias.empty() ? w.ffn_up_bias.f32() : nullptr;
+  const float* fc1_bias = up_bias(layer);
 
   switch (options_.mode) {
     case FfnMode::Dram:
       bundle_ffn_compute(layout_, cfg_, L.cache->row_data(0), L.cache->used_rows(),
-                         L.cache->row_to_neuron().data(), up_bias, x, out);
+                         L.cache->row_to_neuron().data(), fc1_bias, x, out);
       L.tel.neurons_predicted = layout_.neurons;
       break;
     case FfnMode::Mmap:
       bundle_ffn_compute(layout_, cfg_, map_->data() + layout_.bundle_offset(layer, 0),
-                         layout_.neurons, identity_ids_.data(), up_bias, x, out);
+                         layout_.neurons, identity_ids_.data(), fc1_bias, x, out);
       L.tel.neurons_predicted = layout_.neurons;
       break;
     case FfnMode::Naive:
@@ -370,17 +359,18 @@ void FlashFfn::ffn_forward(int layer, const float* x, float* out) {
       std::sort(L.add.begin(), L.add.end());
       const int32_t fit = std::min<int32_t>(static_cast<int32_t>(L.add.size()),
                                             L.cache->free_rows());
-      std::vector<int32_t> overflow(L.add.begin() + fit, L.add.end());
+      L.overflow.assign(L.add.begin() + fit, L.add.end());
       L.add.resize(static_cast<size_t>(fit));
       memory_ms_ += ms_since(t_mem);
 
       load_into_cache(layer, L, L.add);
       L.tel.neurons_added = fit;
       bundle_ffn_compute(layout_, cfg_, L.cache->row_data(0), L.cache->used_rows(),
-                         L.cache->row_to_neuron().data(), up_bias, x, out);
-      if (!overflow.empty()) {
-        stream_and_compute(layer, overflow.data(), static_cast<int32_t>(overflow.size()), x, out);
-        L.tel.neurons_streamed = static_cast<int32_t>(overflow.size());
+                         L.cache->row_to_neuron().data(), fc1_bias, x, out);
+      if (!L.overflow.empty()) {
+        const int32_t n_overflow = static_cast<int32_t>(L.overflow.size());
+        stream_and_compute(layer, L.overflow.data(), n_overflow, x, out);
+        L.tel.neurons_streamed = n_overflow;
       }
       break;
     }

@@ -80,6 +80,9 @@ class FlashFfn : public FfnBackend {
   void load_all_layers();
   void select_active(int layer, const float* x, Layer& L);
   void true_hidden(int layer, const float* x, std::vector<float>& hidden);
+  const float* up_bias(int layer) const;  // OPT's fc1 bias, or nullptr
+  void read_bundles(int layer, const int32_t* neurons, int32_t count,
+                    const std::vector<uint8_t*>& dsts);
   void load_into_cache(int layer, Layer& L, const std::vector<int32_t>& neurons);
   void stream_and_compute(int layer, const int32_t* neurons, int32_t count, const float* x,
                           float* out);
@@ -102,6 +105,7 @@ class FlashFfn : public FfnBackend {
   std::vector<int32_t> identity_ids_;     // 0..neurons-1
   std::vector<float> scratch_out_, hidden_, pred_scratch_;
   std::vector<ReadRun> runs_;
+  std::vector<uint8_t*> dsts_;
 
   // Per-token accounting.
   double predictor_ms_ = 0, io_ms_ = 0, memory_ms_ = 0;
