@@ -388,32 +388,41 @@ Predictor train_layer(const float* x_rows, const uint8_t* labels, const LayerJob
   return p;
 }
 
-// Adds one constant to p.bias so that at least `target` of the positive labels of rows
-// [0, n_train) get z > 0 (no change when they already do).
-void raise_recall(Predictor& p, const float* x_rows, const uint8_t* labels, int64_t n_train,
-                  float target) {
+// Calls fn(row, z) for every row in [first, last) of x_rows, where z (neurons,) = B (A x) + bias
+// computed with the stored (F16) factors, in batches of kBatchRows.
+template <typename Fn>
+void for_each_logit_row(const Predictor& p, const float* x_rows, int64_t first, int64_t last,
+                        Fn fn) {
   const int dim = p.dim, n = p.neurons, r = p.rank;
   std::vector<float> a_f32, b_f32;  // the stored F16 factors, exactly, as fp32
   predictor_weights_f32(p, a_f32, b_f32);
   const Eigen::Map<const RowMatrix> a(a_f32.data(), r, dim);
   const Eigen::Map<const RowMatrix> b(b_f32.data(), n, r);
   const Eigen::Map<const Eigen::RowVectorXf> bias(p.bias.data(), n);
-  std::vector<float> positive_logits;
   RowMatrix h, z;
-  for (int64_t start = 0; start < n_train; start += kBatchRows) {
-    const int64_t rows = std::min<int64_t>(kBatchRows, n_train - start);
+  for (int64_t start = first; start < last; start += kBatchRows) {
+    const int64_t rows = std::min<int64_t>(kBatchRows, last - start);
     const Eigen::Map<const RowMatrix> x(x_rows + start * dim, rows, dim);
     // X (rows,d) @ A^T -> H (rows,r);  H @ B^T + bias -> Z (rows,n)
     h.noalias() = x * a.transpose();
     z.noalias() = h * b.transpose();
     z.rowwise() += bias;
-    for (int64_t i = 0; i < rows; ++i) {
-      const uint8_t* lab = labels + (start + i) * n;
-      for (int j = 0; j < n; ++j) {
-        if (lab[j]) positive_logits.push_back(z(i, j));
-      }
-    }
+    for (int64_t i = 0; i < rows; ++i) fn(start + i, z.row(i).data());
   }
+}
+
+// Adds one constant to p.bias so that at least `target` of the positive labels of rows
+// [0, n_train) get z > 0 (no change when they already do).
+void raise_recall(Predictor& p, const float* x_rows, const uint8_t* labels, int64_t n_train,
+                  float target) {
+  const int n = p.neurons;
+  std::vector<float> positive_logits;
+  for_each_logit_row(p, x_rows, 0, n_train, [&](int64_t row, const float* z) {
+    const uint8_t* lab = labels + row * n;
+    for (int j = 0; j < n; ++j) {
+      if (lab[j]) positive_logits.push_back(z[j]);
+    }
+  });
   if (positive_logits.empty()) return;
   // Positives below index k (ascending) may be missed; the k-th must end up above zero.
   const size_t k = static_cast<size_t>(std::floor((1.0 - static_cast<double>(target)) *
@@ -430,31 +439,17 @@ void raise_recall(Predictor& p, const float* x_rows, const uint8_t* labels, int6
 // Recall / precision / active fractions of p over rows [first, last) of d.
 PredictorMetrics evaluate(const Predictor& p, const float* x_rows, const uint8_t* labels,
                           int64_t first, int64_t last) {
-  const int dim = p.dim, n = p.neurons, r = p.rank;
-  std::vector<float> a_f32, b_f32;  // the stored F16 factors, exactly, as fp32
-  predictor_weights_f32(p, a_f32, b_f32);
-  const Eigen::Map<const RowMatrix> a(a_f32.data(), r, dim);
-  const Eigen::Map<const RowMatrix> b(b_f32.data(), n, r);
-  const Eigen::Map<const Eigen::RowVectorXf> bias(p.bias.data(), n);
+  const int n = p.neurons;
   int64_t tp = 0, fp = 0, fn = 0;
-  RowMatrix h, z;
-  for (int64_t start = first; start < last; start += kBatchRows) {
-    const int64_t rows = std::min<int64_t>(kBatchRows, last - start);
-    const Eigen::Map<const RowMatrix> x(x_rows + start * dim, rows, dim);
-    // X (rows,d) @ A^T -> H (rows,r);  H @ B^T + bias -> Z (rows,n)
-    h.noalias() = x * a.transpose();
-    z.noalias() = h * b.transpose();
-    z.rowwise() += bias;
-    for (int64_t i = 0; i < rows; ++i) {
-      const uint8_t* lab = labels + (start + i) * n;
-      for (int j = 0; j < n; ++j) {
-        const bool predicted = z(i, j) > 0.0f;
-        tp += predicted && lab[j];
-        fp += predicted && !lab[j];
-        fn += !predicted && lab[j];
-      }
+  for_each_logit_row(p, x_rows, first, last, [&](int64_t row, const float* z) {
+    const uint8_t* lab = labels + row * n;
+    for (int j = 0; j < n; ++j) {
+      const bool predicted = z[j] > 0.0f;
+      tp += predicted && lab[j];
+      fp += predicted && !lab[j];
+      fn += !predicted && lab[j];
     }
-  }
+  });
   const double cells = static_cast<double>(last - first) * n;
   PredictorMetrics m;
   m.recall = tp + fn > 0 ? static_cast<double>(tp) / static_cast<double>(tp + fn) : 1.0;
