@@ -42,18 +42,6 @@ struct SigintGuard {
   }
 };
 
-// "<exe dir>/../share/flashchat/calib/default.txt" when installed there, else "" (the engine's
-// default: $FLASHCHAT_CALIB or the source tree).
-std::string installed_calib_path() {
-  if (const char* env = std::getenv("FLASHCHAT_CALIB"); env != nullptr && *env != '\0') return "";
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
-  const std::filesystem::path p =
-      exe.parent_path() / ".." / "share" / "flashchat" / "calib" / "default.txt";
-  return std::filesystem::is_regular_file(p, ec) ? p.lexically_normal().string() : "";
-}
-
 std::string duration_format(double seconds) {
   const long s = static_cast<long>(seconds + 0.5);
   char text[32];
@@ -169,7 +157,7 @@ int cli_convert_run(const CliConvertArgs& a) {
   ConvertOptions o;
   o.train_predictors = !a.no_predictors;
   o.calib_tokens = a.tokens;
-  o.calib_path = a.calib.empty() ? installed_calib_path() : a.calib;
+  o.calib_path = a.calib;  // empty: the shipped default (flash_default_calib_path)
   o.predictor.rank = a.rank;
   o.predictor.rank_last_layers = a.rank_last;
   ProgressBar bar;

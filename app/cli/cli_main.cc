@@ -24,6 +24,7 @@
 #include "model/chat_template.h"
 #include "model/model.h"
 #include "model/tokenizer.h"
+#include "session/resource_paths.h"
 #include "runtime/telemetry.h"
 #include "session/session.h"
 
@@ -91,7 +92,10 @@ int run_generate(const GenerateArgs& a) {
   const int64_t baseline_rss = process_rss_bytes();
   auto t0 = std::chrono::steady_clock::now();
   SessionOptions so;
-  so.model_path = a.model;
+  so.model_path = a.model.empty() ? default_model_path() : a.model;
+  if (a.model.empty()) {
+    std::fprintf(stderr, "model: %s (the default model; name another with -m)\n", so.model_path.c_str());
+  }
   auto mode = ffn_mode_from_name(a.mode);
   if (!mode) fail("--mode", "unknown mode '" + a.mode + "' (dram, naive, mmap, flash)");
   so.mode = *mode;
@@ -117,6 +121,10 @@ int run_generate(const GenerateArgs& a) {
   std::vector<int> prompt;
   if (a.chat) {
     ChatFormat format = chat_format_detect(model.chat_template);
+    if (model.chat_template.empty() && a.chat_format.empty()) {
+      std::fprintf(stderr, "note: this model has no chat template (a continuation model, not "
+                           "trained on dialogue); --chat formats the prompt as plain text\n");
+    }
     if (!a.chat_format.empty()) {
       auto f = chat_format_from_name(a.chat_format);
       if (!f) fail("--template", "unknown chat format '" + a.chat_format + "'");
@@ -194,7 +202,7 @@ int run_generate(const GenerateArgs& a) {
 
 int run_tokenize(const std::string& model_path, const std::string& text, const std::string& file,
                  bool decode, bool bos, bool special) {
-  LoadedModel m = load(model_path);
+  LoadedModel m = load(model_path.empty() ? default_model_path() : model_path);
   const std::string input = file.empty() ? text : read_text_file(file);
   if (decode) {
     std::vector<int> ids;
@@ -231,7 +239,7 @@ void count_dtype(std::map<std::string, int>& counts, const Tensor& t) {
 }
 
 int run_info(const std::string& model_path) {
-  LoadedModel m = load(model_path);
+  LoadedModel m = load(model_path.empty() ? default_model_path() : model_path);
   const Model& model = *m.model;
   const ModelConfig& c = model.config;
   std::map<std::string, int> dtypes;
@@ -307,7 +315,7 @@ int main(int argc, char** argv) {
 
   GenerateArgs g;
   auto* gen = app.add_subcommand("generate", "Generate text; the text goes to stdout, statistics to stderr");
-  gen->add_option("-m,--model", g.model, "GGUF file, Hugging Face directory or flash model directory")->required();
+  gen->add_option("-m,--model", g.model, "GGUF file, Hugging Face directory or flash model directory (default: the shipped default model)");
   gen->add_option("-p,--prompt", g.prompt, "Prompt text (default: start from BOS)");
   gen->add_option("-n,--n-tokens", g.n_tokens, "Maximum tokens to generate")->check(CLI::NonNegativeNumber);
   gen->add_option("--temp", g.sampling.temperature, "Temperature (0 = greedy)")->check(CLI::NonNegativeNumber);
@@ -334,7 +342,7 @@ int main(int argc, char** argv) {
   std::string tk_model, tk_text, tk_file;
   bool tk_decode = false, tk_bos = false, tk_special = false;
   auto* tk = app.add_subcommand("tokenize", "Print token ids of a text (or text of ids with --decode)");
-  tk->add_option("-m,--model", tk_model, "GGUF file or Hugging Face directory")->required();
+  tk->add_option("-m,--model", tk_model, "Model whose tokenizer to use (default: the default model)");
   auto* text_opt = tk->add_option("--text", tk_text, "Text to tokenize");
   auto* file_opt = tk->add_option("--file", tk_file, "File whose contents to tokenize");
   text_opt->excludes(file_opt);
@@ -344,7 +352,7 @@ int main(int argc, char** argv) {
 
   std::string info_model;
   auto* info = app.add_subcommand("info", "Architecture, shapes, types, tokenizer and bytes by part");
-  info->add_option("-m,--model", info_model, "GGUF file or Hugging Face directory")->required();
+  info->add_option("-m,--model", info_model, "Model to describe (default: the default model)");
 
   CliConvertArgs cargs;
   CLI::App* convert_sub = nullptr;

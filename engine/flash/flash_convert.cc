@@ -23,6 +23,7 @@
 #include "flash/flash_manifest.h"
 #include "formats/safetensors_writer.h"
 #include "model/tokenizer.h"
+#include "session/resource_paths.h"
 
 namespace flashchat {
 
@@ -309,11 +310,8 @@ std::string out_dir_check(const std::string& out_dir) {
 
 std::string flash_default_calib_path() {
   if (const char* env = std::getenv("FLASHCHAT_CALIB"); env != nullptr && *env != '\0') return env;
-#ifdef FLASHCHAT_SOURCE_DIR
-  return std::string(FLASHCHAT_SOURCE_DIR) + "/resources/calib/default.txt";
-#else
-  return "resources/calib/default.txt";
-#endif
+  const std::string path = resource_path_find("calib/default.txt");
+  return path.empty() ? "resources/calib/default.txt" : path;  // the error then names this path
 }
 
 ConvertReport flash_convert(const std::string& input, const std::string& out_dir,

@@ -34,8 +34,8 @@ struct ConvertReport {
   double seconds = 0;
 };
 
-// The default calibration corpus: $FLASHCHAT_CALIB when set, else resources/calib/default.txt
-// of the source tree this library was built from.
+// The default calibration corpus: $FLASHCHAT_CALIB when set, else the shipped
+// calib/default.txt (see resource_path_find: installed share dir, then the source tree).
 std::string flash_default_calib_path();
 
 // Converts `input` into the flash model directory `out_dir`. Everything is written into a
