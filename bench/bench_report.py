@@ -200,9 +200,10 @@ def table2(model, runs):
         rss = m.get("peak_rss_above_start_bytes")
         budget = fmt_bytes(r["budget_bytes"]) if r["budget_bytes"] else "-"
         memory = f"{fmt_bytes(rss)} / {budget}"
-        if r.get("cgroup"):  # the cap, not the engine, bounds the mmap baseline
-            memory = (f"cgroup max {fmt_bytes(r['cgroup']['max_usage_bytes'])} / limit "
-                      f"{fmt_bytes(r['cgroup']['limit_bytes'])}, {r['cgroup']['major_faults']} "
+        cg = r.get("cgroup")
+        if cg:  # the cap, not the engine, bounds the mmap baseline
+            memory = (f"cgroup max {fmt_bytes(cg.get('max_usage_bytes'))} / limit "
+                      f"{fmt_bytes(cg['limit_bytes'])}, {cg.get('major_faults', '?')} "
                       "major faults")
         window = (f"{m['window_in_force']:.1f} (min {m['window_in_force_min']})"
                   if r["mode"] == "flash" else "-")

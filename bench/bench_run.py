@@ -276,9 +276,12 @@ def generate_run(a, model, spec, budget_bytes, prompt, gen_tokens, run_dir, cgro
     except subprocess.TimeoutExpired as e:
         raw = e.stderr or b""
         rc, err = None, raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    finally:
+    finally:  # also on Ctrl-C / SIGTERM: never leave a cgroup behind
         if cg:
-            rec["cgroup"] = cg.stats()
+            try:
+                rec["cgroup"] = cg.stats()
+            except (OSError, ValueError) as e:
+                rec["cgroup"] = {"limit_bytes": cg.limit_bytes, "error": str(e)}
             cg.remove()
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     rec["wall_s"] = round(time.monotonic() - t0, 3)
