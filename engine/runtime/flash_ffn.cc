@@ -22,7 +22,13 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-constexpr int64_t kIoBufferTargetBytes = 4 << 20;  // naive reads and streamed neurons
+// The I/O buffer (naive reads, streamed neurons) and the store's staging slots are fixed DRAM
+// inside the budget. Both are sized for big layers (a 6.7B layer is 256 MiB) and capped at a
+// fraction of one layer, so small models are not dominated by buffers: a 1.5 MiB layer gets a
+// 192 KiB I/O buffer and 4 KiB requests (256 KiB of staging at depth 64) instead of 4 + 4 MiB.
+constexpr int64_t kIoBufferTargetBytes = 4 << 20;
+constexpr int64_t kIoBufferLayerDivisor = 8;  // I/O buffer <= one layer / 8
+constexpr int64_t kStagingLayerDivisor = 4;   // all staging slots together <= one layer / 4
 constexpr int64_t kPage = 4096;
 
 }  // namespace
@@ -67,7 +73,7 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
 
   const bool uses_store = options_.mode == FfnMode::Flash || options_.mode == FfnMode::Naive ||
                           options_.mode == FfnMode::Dram;
-  if (uses_store) store_.open(fm_.ffn_path, options_.direct_io, options_.store);
+  if (uses_store) store_.open(fm_.ffn_path, options_.direct_io, store_options_for(layout_, options_.store));
   if (options_.mode == FfnMode::Mmap || options_.oracle || options_.evaluate_predictor) {
     map_ = mapped_file_open(fm_.ffn_path);
   }
@@ -105,8 +111,17 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
 FlashFfn::~FlashFfn() { std::free(io_buffer_); }
 
 int32_t FlashFfn::io_buffer_rows_for(const FlashLayout& layout) {
-  return static_cast<int32_t>(
-      std::clamp<int64_t>(kIoBufferTargetBytes / layout.bundle_bytes, 1, layout.neurons));
+  const int64_t layer_bytes = int64_t{layout.neurons} * layout.bundle_bytes;
+  const int64_t target = std::min(kIoBufferTargetBytes, layer_bytes / kIoBufferLayerDivisor);
+  return static_cast<int32_t>(std::clamp<int64_t>(target / layout.bundle_bytes, 1, layout.neurons));
+}
+
+FlashStoreOptions FlashFfn::store_options_for(const FlashLayout& layout, FlashStoreOptions store) {
+  const int64_t layer_bytes = int64_t{layout.neurons} * layout.bundle_bytes;
+  const int64_t slots = std::max(store.queue_depth, store.threads + 1);
+  const int64_t fitted = layer_bytes / (kStagingLayerDivisor * slots) / kPage * kPage;
+  store.request_bytes = std::clamp<int64_t>(fitted, kPage, store.request_bytes);
+  return store;
 }
 
 int64_t FlashFfn::io_buffer_own_bytes(const FlashLayout& layout) {
@@ -140,8 +155,9 @@ int64_t FlashFfn::minimum_budget_bytes() const {
 int64_t FlashFfn::minimum_budget_bytes_for(const FlashLayout& layout, FfnMode mode,
                                            int64_t fixed_bytes, const FlashFfnOptions& options) {
   const bool uses_store = mode != FfnMode::Mmap;
-  const int64_t slots = std::max(options.store.queue_depth, options.store.threads + 1);
-  const int64_t staging = uses_store && options.direct_io ? slots * options.store.request_bytes : 0;
+  const FlashStoreOptions store = store_options_for(layout, options.store);
+  const int64_t slots = std::max(store.queue_depth, store.threads + 1);
+  const int64_t staging = uses_store && options.direct_io ? slots * store.request_bytes : 0;
   return minimum_for(layout, mode, fixed_bytes + io_buffer_own_bytes(layout) + staging);
 }
 

@@ -89,6 +89,7 @@ class FlashFfn : public FfnBackend {
   int32_t capacity_rows_for(int64_t budget_bytes) const;
   static int32_t io_buffer_rows_for(const FlashLayout& layout);
   static int64_t io_buffer_own_bytes(const FlashLayout& layout);
+  static FlashStoreOptions store_options_for(const FlashLayout& layout, FlashStoreOptions store);
 
   const FlashModel& fm_;
   const FlashLayout& layout_;
