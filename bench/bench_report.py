@@ -174,18 +174,28 @@ def status_cell(model, r):
     return f"{r['status']}: {r.get('message', '')}"
 
 
+def tokens_cell(r):
+    """Prompt + generated tokens of the run (measured: generated after the skipped warm-up)."""
+    m = r.get("metrics")
+    if m and "prompt_tokens" in m:
+        return f"{m['prompt_tokens']}+{m['generated_tokens']} ({m['tokens_measured']})"
+    if "prompt_tokens_requested" in r:
+        return f"{r['prompt_tokens_requested']}+{r['gen_tokens_requested']}"
+    return "-"
+
+
 def table3(model, runs):
     rows = []
     for r in runs:
         m = r.get("metrics")
         if not m:
-            rows.append([r["label"], status_cell(model, r)] + ["-"] * 7)
+            rows.append([r["label"], status_cell(model, r)] + ["-"] * 7 + [tokens_cell(r)])
             continue
         rows.append([r["label"], "ok", num(m["total_ms"]), num(m["io_ms"]), num(m["memory_ms"]),
                      num(m["compute_ms"]), num(m["predictor_ms"]), num(m["other_ms"]),
-                     num(m.get("tokens_per_s"), 1)])
+                     num(m.get("tokens_per_s"), 1), tokens_cell(r)])
     return table(["run", "status", "ms/token", "I/O", "mem mgmt", "compute", "predictor",
-                  "other", "tokens/s"], rows)
+                  "other", "tokens/s", "tokens: prompt+gen (measured)"], rows)
 
 
 def table2(model, runs):
@@ -335,6 +345,8 @@ def model_section(results, model, plots):
 
 def markdown(results, plots):
     s, h = results["settings"], results["host"]
+    base_prompt = s.get("baseline_prompt_tokens") or s["prompt_tokens"]
+    ctx = s.get("ctx", s["prompt_tokens"] + s["gen_tokens"] + 8)
     bw = results.get("memory_bandwidth", {})
     cg = results["cgroup"]
     lines = [f"# FlashChat benchmark ({'quick' if results['quick'] else 'full'} mode)", "",
@@ -343,10 +355,15 @@ def markdown(results, plots):
              f"load average {' '.join(h['loadavg_start'])} at start, "
              f"{' '.join(results['loadavg_end'])} at end (other work on the machine skews "
              "every time below).", "",
-             f"Each run: `flashchat-cli generate --temp 0 --ctx P+N+8` with a {s['prompt_tokens']}"
-             f"-token prompt (BOS included), {s['gen_tokens']} generated tokens "
-             f"({s['baseline_gen_tokens']} for naive and mmap), batch 1; means over generated "
-             f"tokens after the first {s['skip_tokens']} (cache fill). Model page cache dropped "
+             f"Each run: `flashchat-cli generate --temp 0 --ctx {ctx}`, batch 1 (prompt tokens "
+             "are processed one at a time, like generated ones). Flash and dram rows: "
+             f"{s['prompt_tokens']}-token prompt (BOS included), {s['gen_tokens']} generated "
+             f"tokens; naive and mmap rows: {base_prompt}-token prompt, "
+             f"{s['baseline_gen_tokens']} generated tokens (the tables' last column gives each "
+             "row's). The context is the same for every row (the KV cache is inside the budget). "
+             f"Means over generated tokens after the first {s['skip_tokens']} (cache fill; "
+             "fewer when a run generates fewer than "
+             f"{s['skip_tokens'] + 2}, so that two are measured). Model page cache dropped "
              "(posix_fadvise DONTNEED) before every run. How each figure is computed: "
              "bench/README.md, section bench/run.sh.", "",
              "## Hardware limits", "",

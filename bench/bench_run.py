@@ -11,12 +11,16 @@ recorded with the minimum it printed, never an error of the harness):
   * the mode matrix (Table 3 / Table 2) at each --matrix-fractions budget: naive, mmap (page
     cache capped by a cgroup v1 memory cgroup, started cold), flash, flash --no-bundling,
     flash --window 1, dram;
-  * references without a budget: dram and flash;
+  * references without a budget: dram and flash (--references);
   * the budget sweep (flash, default window) and the window sweep (k = 1, 2, 4, ...);
-then fio at the request sizes and concurrency the matrix runs used, and the memory-read
-bandwidth (matvec_bench). Budgets are fractions of the model size = dram.safetensors +
-ffn.bin of the converted model (the dense model's weights; predictors are the method's
-addition, inside the budget but not in the size). Analysis and Markdown: bench_report.py.
+Flash and dram rows use --prompt-tokens and --gen-tokens; the naive and mmap baselines, which
+read the whole FFN per token, may be shortened with --baseline-prompt-tokens and
+--baseline-gen-tokens. Every run gets the same --ctx (the longest of the two + 8), so the KV
+cache takes the same share of every budget. Then fio at the request sizes and concurrency the
+matrix runs used, and the memory-read bandwidth (matvec_bench). Budgets are fractions of the
+model size = dram.safetensors + ffn.bin of the converted model (the dense model's weights;
+predictors are the method's addition, inside the budget but not in the size). Analysis and
+Markdown: bench_report.py.
 """
 import argparse
 import json
@@ -32,14 +36,19 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from telemetry_summary import summarise  # noqa: E402  (one definition of the per-token means)
 
-QUICK = dict(prompt_tokens=32, gen_tokens=48, baseline_gen_tokens=48, skip_tokens=8,
-             matrix_fractions=[0.5, 1.5], sweep_fractions=[0.3, 0.5, 0.7, 0.9, 1.3, 1.5, 2.0],
-             window_fraction=1.5, window_ks=[1, 2, 4, 8, 16], window=4, fio_seconds=2,
+# baseline_prompt_tokens / baseline_gen_tokens: the naive and mmap rows (0 = same as the flash
+# and dram rows). references: the runs without a budget ("none" for neither).
+QUICK = dict(prompt_tokens=32, gen_tokens=48, baseline_prompt_tokens=0, baseline_gen_tokens=48,
+             skip_tokens=8, matrix_fractions=[0.5, 1.5],
+             sweep_fractions=[0.3, 0.5, 0.7, 0.9, 1.3, 1.5, 2.0], window_fraction=1.5,
+             window_ks=[1, 2, 4, 8, 16], window=4, references=["dram", "flash"], fio_seconds=2,
              run_timeout_s=120)
-FULL = dict(prompt_tokens=128, gen_tokens=256, baseline_gen_tokens=256, skip_tokens=8,
-            matrix_fractions=[0.5], sweep_fractions=[0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
-            window_fraction=0.5, window_ks=[1, 2, 4, 8, 16], window=4, fio_seconds=10,
+FULL = dict(prompt_tokens=128, gen_tokens=256, baseline_prompt_tokens=0, baseline_gen_tokens=256,
+            skip_tokens=8, matrix_fractions=[0.5],
+            sweep_fractions=[0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], window_fraction=0.5,
+            window_ks=[1, 2, 4, 8, 16], window=4, references=["dram", "flash"], fio_seconds=10,
             run_timeout_s=0)
+BASELINE_MODES = ("naive", "mmap")
 UNITS = {"B": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 SIZE_RE = r"([\d.]+) (B|KiB|MiB|GiB|TiB)"
 # Generated text need not be valid UTF-8 (byte-level tokens): never let decoding fail a run.
@@ -235,11 +244,24 @@ def telemetry_extras(path, skip, ctx):
     }
 
 
+def run_lengths(a, mode):
+    """(prompt tokens, generated tokens) of a run in `mode`: the baselines may be shorter."""
+    if mode in BASELINE_MODES:
+        return a.baseline_prompt_tokens or a.prompt_tokens, a.baseline_gen_tokens
+    return a.prompt_tokens, a.gen_tokens
+
+
+def run_ctx(a):
+    """One context length for every run (the KV cache is inside the budget, so shorter baseline
+    runs must not get a smaller KV cache and thus more room for weights)."""
+    return max(sum(run_lengths(a, mode)) for mode in ("flash",) + BASELINE_MODES) + 8
+
+
 def generate_run(a, model, spec, budget_bytes, prompt, gen_tokens, run_dir, cgroup_limit=None):
     """Runs one generate; returns the run record (status ok / refused / oom / failed / timeout)."""
     rid = re.sub(r"[^A-Za-z0-9_.=-]+", "_", run_label(spec)).strip("_")
     tel = os.path.join(run_dir, rid + ".jsonl")
-    ctx = a.prompt_tokens + gen_tokens + 8
+    ctx = run_ctx(a)
     cmd = [a.cli, "generate", "-m", model["flash_dir"], "--mode", spec["mode"], "--ctx", str(ctx),
            "--temp", "0", "-n", str(gen_tokens), "-p", prompt, "--telemetry", tel,
            "--window", str(spec["window"])]
@@ -384,13 +406,13 @@ def memory_bandwidth(matvec_bench, quick):
 # ---------------------------------------------------------------------------------------------
 # The plan
 
-def make_prompt(a, model):
-    """A prompt of a.prompt_tokens tokens (with BOS) from the calibration text's stories."""
+def make_prompt(a, model, tokens):
+    """A prompt of `tokens` tokens (with BOS) from the calibration text's stories."""
     text = open(a.prompt_file, encoding="utf-8").read()
-    text = text[text.find("\n\n") + 2:][:16 * a.prompt_tokens]
+    text = text[text.find("\n\n") + 2:][:16 * tokens]
     ids = subprocess.run([a.cli, "tokenize", "-m", model["flash_dir"], "--text", text],
                          capture_output=True, **TEXT, check=True).stdout.split()
-    want = a.prompt_tokens - 1  # the CLI adds BOS
+    want = tokens - 1  # the CLI adds BOS
     out = subprocess.run([a.cli, "tokenize", "-m", model["flash_dir"], "--decode", "--text",
                           " ".join(ids[:want])], capture_output=True, **TEXT, check=True)
     return out.stdout
@@ -414,8 +436,8 @@ def model_plan(a):
         add(g, "flash", f, bundling=False)
         add(g, "flash", f, window=1)
         add(g, "dram", f)
-    add("reference", "dram", None)
-    add("reference", "flash", None)
+    for mode in a.references:
+        add("reference", mode, None)
     for f in a.sweep_fractions:
         add("budget_sweep", "flash", f)
     for k in a.window_ks:
@@ -426,12 +448,13 @@ def model_plan(a):
 def bench_model(a, model):
     run_dir = os.path.join(a.out, "runs", model["name"])
     os.makedirs(run_dir, exist_ok=True)
-    prompt = make_prompt(a, model)
+    prompts = {n: make_prompt(a, model, n)
+               for n in {run_lengths(a, mode)[0] for mode in ("flash",) + BASELINE_MODES}}
     mb = model["model_bytes"]
     model["minimum_budget_bytes"] = {}
     for mode in ("dram", "naive", "mmap", "flash"):
         p = subprocess.run([a.cli, "generate", "-m", model["flash_dir"], "--mode", mode,
-                            "--budget", "1", "--ctx", str(a.prompt_tokens + a.gen_tokens + 8),
+                            "--budget", "1", "--ctx", str(run_ctx(a)),
                             "-n", "0", "-p", "a"], capture_output=True, **TEXT)
         m = re.search(r"minimum of " + SIZE_RE, p.stderr)
         model["minimum_budget_bytes"][mode] = size_parse(m[1], m[2]) if m else None
@@ -453,15 +476,16 @@ def bench_model(a, model):
     for item in model_plan(a):
         spec = item["spec"]
         budget = int(mb * spec["fraction"]) if spec["fraction"] is not None else 0
-        gen = a.baseline_gen_tokens if spec["mode"] in ("naive", "mmap") else a.gen_tokens
+        prompt_tokens, gen = run_lengths(a, spec["mode"])
         # Capped mmap: budget + fixed overhead. Below the engine's minimum the CLI refuses the
         # budget itself; running that uncapped records the refusal, not an OOM kill at start.
         minimum = model["minimum_budget_bytes"].get(spec["mode"]) or 0
         limit = None
         if spec["cap"] and budget and budget >= minimum:
             limit = budget + (model["start_rss_bytes"] or 0)
-        rec = generate_run(a, model, spec, budget, prompt, gen, run_dir, limit)
-        rec["groups"] = item["groups"]
+        rec = generate_run(a, model, spec, budget, prompts[prompt_tokens], gen, run_dir, limit)
+        rec.update(groups=item["groups"], prompt_tokens_requested=prompt_tokens,
+                   gen_tokens_requested=gen)
         if rec.get("capped"):
             rec["cgroup_limit_how"] = "budget + the CLI's start RSS (fixed overhead)"
         runs.append(rec)
@@ -508,6 +532,11 @@ def main():
         if getattr(a, k) is not None:
             settings[k] = getattr(a, k)
         setattr(a, k, settings[k])
+    if a.references == ["none"]:
+        a.references = settings["references"] = []
+    if set(a.references) - {"dram", "flash"}:
+        raise SystemExit("bench_run: --references: a list of dram, flash (or none)")
+    settings["ctx"] = run_ctx(a)
     if not os.access(a.cli, os.X_OK):
         raise SystemExit(f"bench_run: {a.cli}: flashchat-cli not found or not executable")
     os.makedirs(a.out, exist_ok=True)

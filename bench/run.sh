@@ -22,7 +22,10 @@
 #   --build-dir DIR    where flashchat-cli, matvec_bench and plot_bench were built (default:
 #                      FLASHCHAT_BUILD_DIR, else the first of build-bench, build, build-* that
 #                      has app/flashchat-cli)
-#   after --            passed to bench_run.py (e.g. --gen-tokens 64 --baseline-gen-tokens 32)
+#   after --            passed to bench_run.py, e.g. --gen-tokens 64 (flash and dram rows),
+#                      --baseline-prompt-tokens 16 --baseline-gen-tokens 8 (naive and mmap rows,
+#                      which read the whole FFN per token), --sweep-fractions 0.3,0.5,
+#                      --window-ks 1,4,16, --references none (bench_run.py --help lists all)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

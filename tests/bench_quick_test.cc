@@ -13,11 +13,16 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 namespace {
 
 constexpr int kTimeLimitMs = 180000;  // CI budget for the whole quick run on 2 cores
+// Shorter naive and mmap rows (bench_run.py --baseline-prompt-tokens / --baseline-gen-tokens).
+constexpr int kBaselinePromptTokens = 16;
+constexpr int kBaselineGenTokens = 24;
 
 QJsonObject model_named(const QJsonObject& results, const QString& name) {
   for (const QJsonValue& m : results["models"].toArray()) {
@@ -55,7 +60,9 @@ class BenchQuickTest : public QObject {
     QElapsedTimer timer;
     timer.start();
     p.start(QStringLiteral(FLASHCHAT_SOURCE_DIR "/bench/run.sh"),
-            {"--quick", "--out", out_.path(), "--build-dir", build});
+            {"--quick", "--out", out_.path(), "--build-dir", build, "--",
+             "--baseline-prompt-tokens", QString::number(kBaselinePromptTokens),
+             "--baseline-gen-tokens", QString::number(kBaselineGenTokens)});
     const bool finished = p.waitForFinished(kTimeLimitMs);
     const QString log = QString::fromUtf8(p.readAll());
     if (!finished) p.kill();
@@ -101,6 +108,38 @@ class BenchQuickTest : public QObject {
         QVERIFY2(r["minimum_bytes"].toDouble() > r["budget_bytes"].toDouble(), qPrintable(label));
       }
     }
+  }
+
+  void baselines_use_their_own_lengths_and_every_row_one_ctx() {
+    const QJsonObject s = results_["settings"].toObject();
+    const int prompt = s["prompt_tokens"].toInt();
+    const int gen = s["gen_tokens"].toInt();
+    QCOMPARE(s["baseline_prompt_tokens"].toInt(), kBaselinePromptTokens);
+    QCOMPARE(s["ctx"].toInt(),
+             std::max(prompt + gen, kBaselinePromptTokens + kBaselineGenTokens) + 8);
+    int baselines_ok = 0;
+    for (const QJsonValue& v : tiny_["runs"].toArray()) {
+      const QJsonObject r = v.toObject();
+      const QString label = r["label"].toString();
+      const QString mode = r["mode"].toString();
+      const bool baseline = mode == "naive" || mode == "mmap";
+      QCOMPARE(r["ctx"].toInt(), s["ctx"].toInt());
+      QVERIFY2(r["prompt_tokens_requested"].toInt() == (baseline ? kBaselinePromptTokens : prompt),
+               qPrintable(label));
+      QVERIFY2(r["gen_tokens_requested"].toInt() == (baseline ? kBaselineGenTokens : gen),
+               qPrintable(label));
+      if (r["status"].toString() != "ok") continue;
+      const QJsonObject m = r["metrics"].toObject();
+      // The prompt is cut to N-1 token ids and decoded; re-tokenised it may differ by a token.
+      const int want_prompt = baseline ? kBaselinePromptTokens : prompt;
+      QVERIFY2(std::abs(m["prompt_tokens"].toInt() - want_prompt) <= 1, qPrintable(label));
+      if (m["stop_reason"].toString() == "max_tokens") {
+        QVERIFY2(m["generated_tokens"].toInt() == (baseline ? kBaselineGenTokens : gen),
+                 qPrintable(label));
+      }
+      baselines_ok += baseline;
+    }
+    QVERIFY2(baselines_ok > 0, "no naive or mmap run succeeded");
   }
 
   void successful_rows_have_sane_values() {
