@@ -35,7 +35,7 @@ SOURCES = {
     "bible-kjv-text": (None, "bible", None),   # read through the `bible` program (bible-kjv)
     "dict-devil": (r"\.dict\.dz$", "dictd", None),
     "dict-jargon": (r"\.dict\.dz$", "dictd", None),
-    "dict-gcide": (r"gcide\.dict\.dz$", "dictd", 12_000_000),
+    "dict-gcide": (r"gcide\.dict\.dz$", "dictd", 3_000_000),
     "debian-faq": (r"/debian-faq\.en\.txt(\.gz)?$", "text", None),
     "doc-debian": (r"\.txt(\.gz)?$|/(constitution|social-contract|debian-manifesto)[^/]*$", "text", None),
     "debian-reference-en": (r"\.en\.txt(\.gz)?$", "text", None),

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# build_default_model.sh - the whole path from Debian text to the shipped default model:
+#   1. train.py          corpus -> BPE -> OPT ReLU model -> HF export (WORK/hf)      ~55 min
+#   2. logit_fixture.py  PyTorch reference logits -> tests/data/default_model_logits.json
+#   3. flashchat-cli convert WORK/hf (the same converter users run) -> predictors + bundles
+#   4. replace resources/models/default (and its training report) with the result
+#
+#   tools/default_model/build_default_model.sh [WORK_DIR] [BUILD_DIR]
+#
+# Defaults: WORK_DIR /tmp/fc_full (reused: finished steps are skipped by train.py), BUILD_DIR
+# build (must contain app/flashchat-cli). Seeded and step-based, so a rerun on this machine
+# gives the same weights; a different CPU or torch build may differ in the last bits.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+WORK="${1:-/tmp/fc_full}"
+BUILD="${2:-build}"
+CLI="$BUILD/app/flashchat-cli"
+[ -x "$CLI" ] || { echo "error: $CLI not found (build flashchat-cli first)" >&2; exit 1; }
+
+if [ ! -f "$WORK/hf/model.safetensors" ]; then
+  /usr/bin/python3 tools/default_model/train.py --out "$WORK"
+fi
+/usr/bin/python3 tools/default_model/logit_fixture.py "$WORK/hf" tests/data/default_model_logits.json
+
+# Rank 32 (of d = 256): the predictors stay small next to the 10 MB model, so that about half
+# the model is a budget the engine accepts (see resources/models/README.md).
+rm -rf "$WORK/flash"
+"$CLI" convert "$WORK/hf" -o "$WORK/flash" --rank 32
+
+# Swap the new model in with renames, never leaving a half-copied resources/models/default.
+DEST=resources/models/default
+mkdir -p "$(dirname "$DEST")"
+rm -rf "$DEST.new" "$DEST.old"
+cp -r "$WORK/flash" "$DEST.new"
+[ -d "$DEST" ] && mv "$DEST" "$DEST.old"
+mv "$DEST.new" "$DEST"
+rm -rf "$DEST.old"
+cp "$WORK/hf/training_report.json" resources/models/default_training_report.json
+echo "default model: $DEST ($(du -sh "$DEST" | cut -f1))"
