@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "core/checksum.h"
+#include "core/mapped_file.h"
 #include "core/error.h"
 #include "core/shape_string.h"
 #include "flash/flash_manifest.h"
@@ -297,7 +298,8 @@ std::unique_ptr<FlashModel> flash_model_open(const std::string& dir, bool verify
   }
 
   const std::string dram_path = dir + "/" + dram_name;
-  SafetensorsFile dram = SafetensorsFile::open(dram_path);
+  // Read into 2 MiB pages rather than mapped: see mapped_file_read_huge.
+  SafetensorsFile dram = SafetensorsFile::parse(mapped_file_read_huge(dram_path));
   model.storage.push_back(dram.mapping());
   resident_load(model, dram, dram_path);
   if (pred) predictors_load(*fm, *pred, dir + "/" + pred_name);

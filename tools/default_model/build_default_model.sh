@@ -8,8 +8,9 @@
 #   tools/default_model/build_default_model.sh [WORK_DIR] [BUILD_DIR]
 #
 # Defaults: WORK_DIR /tmp/fc_full (reused: finished steps are skipped by train.py), BUILD_DIR
-# build (must contain app/flashchat-cli). Seeded and step-based, so a rerun on this machine
-# gives the same weights; a different CPU or torch build may differ in the last bits.
+# build (must contain app/flashchat-cli). Training is seeded and step-based (800 steps), so a rerun
+# should give the same weights on this machine; that was not verified with a second 47-minute run,
+# and another CPU or torch build may differ in the last bits.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 WORK="${1:-/tmp/fc_full}"
