@@ -241,6 +241,8 @@ def telemetry_extras(path, skip, ctx):
         "predictor_bytes": gen[-1]["dram"]["predictors"],
         "window_in_force_min": min(r["window"]["in_force"] for r in gen),
         "sampling_ms": sum(r["ms"]["sampling"] for r in gen) / n,
+        # Exact bytes (the CLI prints its VmHWM peak with 2 decimals): a lower bound of the peak.
+        "process_rss_peak_bytes": max(r.get("process_rss_bytes", 0) for r in rows),
     }
 
 
@@ -470,8 +472,6 @@ def bench_model(a, model):
         model["start_rss_bytes"] = stderr_stats(p.stderr).get("start_rss_bytes")
         if model["start_rss_bytes"]:
             break
-    fio_warmup = fio_randread(model["ffn_path"], 65536, 32, 1 if a.quick else 5)
-    model["fio_warmup"] = fio_warmup  # first cold reads of a VM disk are slow; not a result
     runs = []
     for item in model_plan(a):
         spec = item["spec"]
@@ -490,9 +490,16 @@ def bench_model(a, model):
             rec["cgroup_limit_how"] = "budget + the CLI's start RSS (fixed overhead)"
         runs.append(rec)
     model["runs"] = runs
-    # Device limit at the request size and concurrency each matrix run actually had.
+    device_limits(a, model)
+    return model
+
+
+def device_limits(a, model):
+    """fio at the request size and concurrency each matrix run actually had (after a warm-up:
+    the first cold reads of a VM disk are slow; not a result)."""
+    model["fio_warmup"] = fio_randread(model["ffn_path"], 65536, 32, 1 if a.quick else 5)
     fio_cache = {}
-    for rec in runs:
+    for rec in model["runs"]:
         m = rec.get("metrics")
         if not m or not m["requests_per_token"] or not any(g.startswith("matrix")
                                                            for g in rec["groups"]):
@@ -507,16 +514,43 @@ def bench_model(a, model):
                                               a.fio_seconds)
             rec["fio"][kind] = fio_cache[key]
     model["fio"] = list(fio_cache.values())
-    return model
+
+
+def limits_remeasure(a):
+    """--remeasure-limits: fio and the memory bandwidth again for an existing results.json
+    (e.g. other work disturbed them), the earlier figures kept under *_previous."""
+    path = a.remeasure_limits
+    results = json.load(open(path))
+    a.quick = results["quick"]
+    a.fio_seconds = results["settings"]["fio_seconds"]
+    for model in results["models"]:
+        model["fio_previous"] = model.get("fio", [])
+        for rec in model["runs"]:
+            if "fio" in rec:
+                rec["fio_previous"] = rec.pop("fio")
+        device_limits(a, model)
+    results["memory_bandwidth_previous"] = results.get("memory_bandwidth")
+    results["memory_bandwidth"] = memory_bandwidth(a.matvec_bench, a.quick)
+    results["limits_remeasured"] = {
+        "at": time.strftime("%Y-%m-%d %H:%M:%S %z"), "reason": a.reason or "",
+        "loadavg": open("/proc/loadavg").read().split()[:3]}
+    with open(path + ".tmp", "w") as f:
+        json.dump(results, f, indent=1)
+    os.replace(path + ".tmp", path)
+    log(f"updated {path} (rerun bench_report.py on it)")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cli", required=True, help="flashchat-cli binary")
+    ap.add_argument("--cli", help="flashchat-cli binary (required unless --remeasure-limits)")
     ap.add_argument("--matvec-bench", help="matvec_bench binary (memory bandwidth)")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--model", action="append", required=True, help="NAME=FLASH_DIR")
+    ap.add_argument("--out")
+    ap.add_argument("--model", action="append", help="NAME=FLASH_DIR")
+    ap.add_argument("--remeasure-limits", metavar="RESULTS_JSON",
+                    help="only run fio and the memory bandwidth again for this results.json "
+                         "(keeps the earlier figures as *_previous); with --reason")
+    ap.add_argument("--reason", help="why the limits were re-measured (recorded)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--prompt-file", default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "resources", "calib", "default.txt"))
@@ -527,6 +561,10 @@ def main():
         else:
             ap.add_argument(opt, type=type(v))
     a = ap.parse_args()
+    if a.remeasure_limits:
+        return limits_remeasure(a)
+    if not (a.cli and a.out and a.model):
+        ap.error("--cli, --out and --model are required")
     settings = dict(QUICK if a.quick else FULL)
     for k in settings:
         if getattr(a, k) is not None:
