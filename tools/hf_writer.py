@@ -198,6 +198,19 @@ def gpt2_bytes_to_unicode():
 GPT2_SPLIT = re.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+""")
 
 
+def tokenizer_json_head(specials, normalized):
+    """The leading fields of an HF tokenizer.json (key order as HF writes them): version,
+    truncation, padding and the special tokens as added_tokens with ids 0.."""
+    return {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": [
+            {"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
+             "normalized": normalized, "special": True} for i, s in enumerate(specials)],
+    }
+
+
 def make_byte_bpe_tokenizer(corpus, n_merges=40, model_max_length=64):
     """OPT / GPT-2 style byte-level BPE: ids <s> <pad> </s> <unk>, the 256 byte tokens, then one
     token per merge learned on `corpus` (at most n_merges). Returns
@@ -221,13 +234,8 @@ def make_byte_bpe_tokenizer(corpus, n_merges=40, model_max_length=64):
             out += [ids[s] for s in syms]
         return out
 
-    tok = {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": [
-            {"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
-             "normalized": True, "special": True} for i, s in enumerate(specials)],
+    tok = tokenizer_json_head(specials, normalized=True)
+    tok.update({
         "normalizer": None,
         "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
                           "use_regex": True},
@@ -239,7 +247,7 @@ def make_byte_bpe_tokenizer(corpus, n_merges=40, model_max_length=64):
                   "continuing_subword_prefix": "", "end_of_word_suffix": "", "fuse_unk": False,
                   "byte_fallback": False, "vocab": {t: i for i, t in enumerate(vocab)},
                   "merges": [a + " " + b for a, b in merges]},
-    }
+    })
     tok_config = {"add_bos_token": True, "add_prefix_space": False, "bos_token": "</s>",
                   "eos_token": "</s>", "pad_token": "<pad>", "unk_token": "</s>",
                   "model_max_length": model_max_length, "tokenizer_class": "GPT2Tokenizer"}

@@ -36,7 +36,8 @@ import os
 
 import numpy as np
 
-from hf_writer import (bpe_apply, learn_merges, make_byte_bpe_tokenizer, store, write_json,
+from hf_writer import (bpe_apply, learn_merges, make_byte_bpe_tokenizer, store,
+                       tokenizer_json_head, write_json,
                        write_safetensors)
 
 # ------------------------------------------------------------------------------------------------
@@ -95,13 +96,8 @@ def make_spm_tokenizer(n_merges=40):
                 return to_ids(syms)
             syms[best_i:best_i + 2] = [syms[best_i] + syms[best_i + 1]]
 
-    tok = {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": [
-            {"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
-             "normalized": False, "special": True} for i, s in enumerate(specials)],
+    tok = tokenizer_json_head(specials, normalized=False)
+    tok.update({
         "normalizer": {"type": "Sequence", "normalizers": [
             {"type": "Prepend", "prepend": SPM_SPACE},
             {"type": "Replace", "pattern": {"String": " "}, "content": SPM_SPACE}]},
@@ -123,7 +119,7 @@ def make_spm_tokenizer(n_merges=40):
                   "continuing_subword_prefix": None, "end_of_word_suffix": None, "fuse_unk": True,
                   "byte_fallback": True, "vocab": {t: i for i, t in enumerate(vocab)},
                   "merges": [a + " " + b for a, b in merges]},
-    }
+    })
     tok_config = {
         "add_bos_token": True, "add_eos_token": False, "bos_token": "<s>", "eos_token": "</s>",
         "unk_token": "<unk>", "model_max_length": 64, "tokenizer_class": "LlamaTokenizer",
