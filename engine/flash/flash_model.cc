@@ -57,6 +57,20 @@ std::string file_name_field(const ManifestFields& f, const char* key) {
   return name;
 }
 
+// Throws when `have_crc` (of the file dir/name at `path`) differs from the manifest's.
+void crc_check(const std::string& path, const std::string& name, const ManifestFields& checksums,
+               uint32_t have_crc) {
+  const std::string crc_text = checksums.string(name.c_str());
+  uint32_t want_crc = 0;
+  if (!crc32_parse(crc_text, &want_crc)) {
+    checksums.bad(name, "= '" + crc_text + "' is not of the form crc32:xxxxxxxx");
+  }
+  if (have_crc != want_crc) {
+    fail(path, "checksum mismatch: file has " + crc32_format(have_crc) + ", manifest says " +
+                   crc_text + " (the file is corrupt)");
+  }
+}
+
 // Checks that dir/name exists with the size the manifest lists, and (when verify) its CRC32.
 void file_check(const std::string& dir, const std::string& name, const ManifestFields& files,
                 const ManifestFields& checksums, bool verify) {
@@ -78,11 +92,7 @@ void file_check(const std::string& dir, const std::string& name, const ManifestF
   }
   if (!verify) return;
   // ffn.bin can be far larger than memory: do not leave it in the page cache.
-  const uint32_t have_crc = crc32_file(path, /*drop_cache=*/true);
-  if (have_crc != want_crc) {
-    fail(path, "checksum mismatch: file has " + crc32_format(have_crc) + ", manifest says " +
-                   crc_text + " (the file is corrupt)");
-  }
+  crc_check(path, name, checksums, crc32_file(path, /*drop_cache=*/true));
 }
 
 FlashLayout layout_parse(const ManifestFields& f, const ModelConfig& c, uint64_t file_size) {
@@ -294,12 +304,20 @@ std::unique_ptr<FlashModel> flash_model_open(const std::string& dir, bool verify
   if (pred) names.push_back(pred_name);
   for (const std::string& name : names) file_check(dir, name, files, checksums, false);
   if (verify_checksums) {
-    for (const std::string& name : names) file_check(dir, name, files, checksums, true);
+    for (const std::string& name : names) {
+      if (name != dram_name) file_check(dir, name, files, checksums, true);
+    }
   }
 
   const std::string dram_path = dir + "/" + dram_name;
-  // Read into 2 MiB pages rather than mapped: see mapped_file_read_huge.
-  SafetensorsFile dram = SafetensorsFile::parse(mapped_file_read_huge(dram_path));
+  // Read into 2 MiB pages rather than mapped (see mapped_file_read_huge); its checksum is taken
+  // from the bytes read, so the file is read once.
+  std::shared_ptr<MappedFile> dram_bytes = mapped_file_read_huge(dram_path);
+  if (verify_checksums) {
+    crc_check(dram_path, dram_name, checksums,
+              crc32_update(0, dram_bytes->data(), dram_bytes->size_bytes()));
+  }
+  SafetensorsFile dram = SafetensorsFile::parse(dram_bytes);
   model.storage.push_back(dram.mapping());
   resident_load(model, dram, dram_path);
   if (pred) predictors_load(*fm, *pred, dir + "/" + pred_name);
