@@ -18,9 +18,11 @@ std::string telemetry_to_json_line(const TokenTelemetry& t) {
   j["window"] = {{"requested", t.window_requested}, {"in_force", t.window_in_force}};
   j["budget_bytes"] = t.budget_bytes;
   j["process_rss_bytes"] = t.process_rss_bytes;
+  j["process_base_rss_bytes"] = t.process_base_rss_bytes;
   j["dram"] = {{"resident_weights", t.dram.resident_weights}, {"predictors", t.dram.predictors},
                {"neuron_cache", t.dram.neuron_cache},         {"kv_cache", t.dram.kv_cache},
-               {"io_buffers", t.dram.io_buffers},             {"total", t.dram.total()}};
+               {"io_buffers", t.dram.io_buffers},             {"other", t.dram.other},
+               {"total", t.dram.total()}};
   j["ffn_neurons_total"] = t.ffn_neurons_total;
   j["ffn_neurons_loaded"] = t.ffn_neurons_loaded;
   nlohmann::json layers = nlohmann::json::array();

@@ -28,8 +28,10 @@ struct DramBytes {
   int64_t neuron_cache = 0;      // preallocated cache rows (all layers)
   int64_t kv_cache = 0;
   int64_t io_buffers = 0;
+  int64_t other = 0;             // runtime state: huge-page rounding, cache/window maps,
+                                 // transformer scratch, tokenizer
   int64_t total() const {
-    return resident_weights + predictors + neuron_cache + kv_cache + io_buffers;
+    return resident_weights + predictors + neuron_cache + kv_cache + io_buffers + other;
   }
 };
 
@@ -58,6 +60,8 @@ struct TokenTelemetry {
   int64_t budget_bytes = 0;
   DramBytes dram;                  // what the engine accounts for
   int64_t process_rss_bytes = 0;   // what the kernel counts for the whole process (VmRSS)
+  int64_t process_base_rss_bytes = 0;  // VmRSS measured before the model was loaded: binary,
+                                       // libraries, runtime (outside the budget)
   int64_t ffn_neurons_total = 0;   // n_layers * ffn_dim
   int64_t ffn_neurons_loaded = 0;  // added + streamed, all layers
   std::vector<LayerTelemetry> layers;
