@@ -21,7 +21,7 @@
 #include "model/tokenizer.h"
 #include "model/transformer.h"
 #include "runtime/flash_ffn.h"
-#include "session/resource_paths.h"
+#include "core/resource_paths.h"
 #include "session/session.h"
 #include "test_support.h"
 

@@ -17,7 +17,7 @@
 
 #include "core/error.h"
 #include "core/mapped_file.h"
-#include "flash/flash_convert.h"
+#include "convert/flash_convert.h"
 #include "flash/flash_manifest.h"
 #include "formats/safetensors.h"
 #include "formats/safetensors_writer.h"

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "core/error.h"
-#include "flash/flash_convert.h"
+#include "convert/flash_convert.h"
 #include "model/model.h"
 #include "model/tokenizer.h"
 #include "model/transformer.h"

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "flash/predictor_train.h"
+#include "convert/predictor_train.h"
 #include "formats/dtype.h"
 #include "model/model.h"
 #include "model/tokenizer.h"

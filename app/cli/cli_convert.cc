@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 #include "core/units.h"
-#include "flash/flash_convert.h"
+#include "convert/flash_convert.h"
 
 using namespace flashchat;
 

@@ -24,7 +24,7 @@
 #include "model/chat_template.h"
 #include "model/model.h"
 #include "model/tokenizer.h"
-#include "session/resource_paths.h"
+#include "core/resource_paths.h"
 #include "runtime/telemetry.h"
 #include "session/session.h"
 

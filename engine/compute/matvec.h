@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "model/tensor.h"
+#include "compute/tensor.h"
 
 namespace flashchat {
 

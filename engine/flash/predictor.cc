@@ -15,7 +15,7 @@
 #include "compute/matvec.h"
 #include "core/error.h"
 #include "formats/dtype.h"
-#include "model/tensor.h"
+#include "compute/tensor.h"
 
 namespace flashchat {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "model/model_config.h"
-#include "model/tensor.h"
+#include "compute/tensor.h"
 #include "model/tokenizer_spec.h"
 
 namespace flashchat {

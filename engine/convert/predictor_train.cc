@@ -18,7 +18,7 @@
 // magnitudes; OPT-6.7B (16384 neurons, ReLU): 2.1 GB + 2.1 GB. Training adds per concurrently
 // trained layer a few (256, neurons) float batch matrices and Adam state (3x the predictor).
 
-#include "flash/predictor_train.h"
+#include "convert/predictor_train.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>

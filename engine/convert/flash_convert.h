@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "flash/flash_model.h"
-#include "flash/predictor_train.h"
+#include "convert/predictor_train.h"
 
 namespace flashchat {
 

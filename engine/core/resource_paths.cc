@@ -1,5 +1,5 @@
 // resource_paths.cc - see resource_paths.h.
-#include "session/resource_paths.h"
+#include "core/resource_paths.h"
 
 #include <cstdlib>
 #include <filesystem>

@@ -1,6 +1,6 @@
 // flash_convert.cc - dense model -> flash model directory. See flash_convert.h.
 
-#include "flash/flash_convert.h"
+#include "convert/flash_convert.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -23,7 +23,7 @@
 #include "flash/flash_manifest.h"
 #include "formats/safetensors_writer.h"
 #include "model/tokenizer.h"
-#include "session/resource_paths.h"
+#include "core/resource_paths.h"
 
 namespace flashchat {
 
