@@ -92,7 +92,7 @@ class FlashSessionTest : public QObject {
     }
     std::unique_ptr<FlashModel> fm = flash_model_open(flash_dir_);
     Transformer probe(*fm->model, context, nullptr);
-    int64_t fixed = fm->model->bytes().total() + probe.kv_cache_bytes();
+    int64_t fixed = fm->model->bytes().total() + probe.kv_cache_bytes_for(context);
     for (const Predictor& p : fm->predictors) fixed += p.size_bytes();
     FlashFfnOptions fo;
     fo.oracle = true;
