@@ -49,7 +49,9 @@ Session::~Session() = default;
 
 // Resident weights + predictors + KV cache: what every mode holds besides the FFN.
 int64_t Session::fixed_bytes() const {
-  int64_t bytes = model_->bytes().total() + generator_->transformer().kv_cache_bytes();
+  // The KV cache the whole context will hold (blocks are allocated as it fills).
+  const Transformer& tf = generator_->transformer();
+  int64_t bytes = model_->bytes().total() + tf.kv_cache_bytes_for(tf.max_context());
   if (flash_) {
     for (const Predictor& p : flash_->predictors) bytes += p.size_bytes();
   }
