@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 
 #include "core/error.h"
 
@@ -41,27 +42,31 @@ const char* stop_reason_name(StopReason r) {
   return "?";
 }
 
-Generator::Generator(const Model& model, const Tokenizer& tokenizer, int max_context)
+Generator::Generator(const Model& model, const Tokenizer& tokenizer, int max_context,
+                     KvType kv_type)
     : model_(model),
       tokenizer_(tokenizer),
-      transformer_(model, max_context > 0 ? max_context : model.config.max_seq_len) {}
+      transformer_(model, max_context > 0 ? max_context : model.config.max_seq_len, nullptr,
+                   kv_type) {}
 
 void Generator::reset() {
   history_.clear();
   unfed_.clear();
+  transformer_.reset();
 }
 
 void Generator::truncate(int positions) {
   if (positions < 0 || positions > context_used()) {
-    fail("generate", "cannot keep " + std::to_string(positions) + " of " +
-                         std::to_string(context_used()) + " context positions");
+    fail("generate", "truncate: " + std::to_string(positions) + " positions requested, the "
+                     "context holds " + std::to_string(context_used()));
   }
-  const size_t n = static_cast<size_t>(positions);
-  if (n <= history_.size()) {
-    history_.resize(n);  // later positions of the KV cache are overwritten when fed again
+  const int fed = static_cast<int>(history_.size());
+  if (positions <= fed) {
+    history_.resize(static_cast<size_t>(positions));
     unfed_.clear();
+    transformer_.truncate(std::min(positions, transformer_.context_length()));
   } else {
-    unfed_.resize(n - history_.size());
+    unfed_.resize(static_cast<size_t>(positions - fed));
   }
 }
 

@@ -22,7 +22,21 @@ OpenedModel model_open(const std::string& path, bool verify_checksums) {
   } else {
     m.dense = model_load(path);
   }
-  m.tokenizer = std::make_unique<Tokenizer>(m.model().tokenizer);
+  // The vocabulary moves into the tokenizer (held once, not twice); the model keeps the spec's
+  // scalar fields (kind, special ids, BOS/EOS rules).
+  Model& model = m.flash ? *m.flash->model : *m.dense;
+  m.tokenizer = std::make_unique<Tokenizer>(std::move(model.tokenizer));
+  const TokenizerSpec& spec = m.tokenizer->spec();
+  model.tokenizer = TokenizerSpec();
+  model.tokenizer.kind = spec.kind;
+  model.tokenizer.pre_tokenizer = spec.pre_tokenizer;
+  model.tokenizer.bos_id = spec.bos_id;
+  model.tokenizer.eos_id = spec.eos_id;
+  model.tokenizer.unk_id = spec.unk_id;
+  model.tokenizer.pad_id = spec.pad_id;
+  model.tokenizer.add_bos = spec.add_bos;
+  model.tokenizer.add_eos = spec.add_eos;
+  model.tokenizer.add_space_prefix = spec.add_space_prefix;
   m.heap_bytes = std::max<int64_t>(0, process_heap_bytes() - heap0);
   m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                   .count();
@@ -134,7 +148,7 @@ std::string model_info_describe(const OpenedModel& m, int context) {
   out += "matrix types:  ";
   for (const auto& [name, n] : dtypes) out += format("%s x%d  ", name.c_str(), n);
   out += "\n";
-  const TokenizerSpec& ts = model.tokenizer;
+  const TokenizerSpec& ts = m.tokenizer->spec();
   out += format("tokenizer:     %s, %zu tokens, bos %d, eos %d\n",
                 ts.kind == TokenizerKind::Spm ? "sentencepiece-bpe" : "byte-level-bpe",
                 ts.tokens.size(), ts.bos_id, ts.eos_id);
