@@ -26,13 +26,13 @@ size_t common_prefix(const std::vector<int>& a, const std::vector<int>& b) {
 }  // namespace
 
 int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int context,
-                                     bool direct_io, KvType kv_type) {
+                                     int kv_positions, bool direct_io, KvType kv_type) {
   const Model& model = m.model();
-  const int max_context = std::min(model.config.max_seq_len, 4096);
-  const int positions = context > 0 ? std::min(context, model.config.max_seq_len) : 1;
-  // The transformer's scratch depends on its context; building one allocates no KV.
-  const Transformer probe(model, std::max(positions, std::min(max_context, positions)), nullptr,
-                          kv_type);
+  const int session_context = context > 0 ? std::min(context, model.config.max_seq_len)
+                                          : std::min(model.config.max_seq_len, 4096);
+  const int positions = std::clamp(kv_positions, 1, session_context);
+  // The transformer's scratch and KV blocks depend on its context; building one allocates no KV.
+  const Transformer probe(model, session_context, nullptr, kv_type);
   const int64_t fixed = model.bytes().total() + predictor_bytes(m) +
                         std::max<int64_t>(0, m.heap_bytes - predictor_bytes(m)) +
                         probe.scratch_bytes() + probe.kv_cache_bytes_for(positions);

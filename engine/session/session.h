@@ -170,9 +170,11 @@ class Session {
   TokenTelemetry last_telemetry_;
 };
 
-// Smallest budget `mode` accepts for `model` with a KV cache holding `context` positions
-// (0 = the KV cache allocated for a short chat). Cheap: nothing is built.
+// Smallest budget `mode` accepts for `model` in a session of `context` positions (0 = the
+// session default, min(model, 4096)) whose KV cache holds `kv_positions` (1 = a short chat: one
+// block; `context` = full). Cheap: no weights or KV are allocated.
 int64_t session_minimum_budget_bytes(const OpenedModel& model, FfnMode mode, int context,
-                                     bool direct_io = true, KvType kv_type = KvType::F16);
+                                     int kv_positions, bool direct_io = true,
+                                     KvType kv_type = KvType::F16);
 
 }  // namespace flashchat
