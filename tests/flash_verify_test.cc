@@ -10,6 +10,7 @@
 
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -102,6 +103,17 @@ void flip_byte(const std::string& path, bool keep_mtime) {
   }
 }
 
+// What the kernel does with O_DIRECT on `path`: true when open + an aligned read both work.
+bool direct_io_works(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECT);
+  if (fd < 0) return false;
+  void* buf = std::aligned_alloc(4096, 4096);
+  const ssize_t n = ::pread(fd, buf, 4096, 0);
+  std::free(buf);
+  ::close(fd);
+  return n >= 0;
+}
+
 json json_read(const std::string& path) { return json::parse(file_read(path)); }
 
 }  // namespace
@@ -158,11 +170,15 @@ class FlashVerifyTest : public QObject {
         const FileCrc got = crc32_file(path, direct);
         QCOMPARE(got.crc, want);
         QCOMPARE(got.bytes_read, uint64_t{size});
-        QCOMPARE(got.direct_io, direct);  // /tmp-style ext4 accepts O_DIRECT
+        QCOMPARE(got.direct_io, direct && direct_io_works(path));
         QCOMPARE(cached_pages(path), int64_t{0});
       }
     }
     VERIFY_CONTAINS(error_of([&] { crc32_file(path + ".missing"); }), "crc.bin.missing");
+    for (bool direct : {true, false}) {  // a directory opens but cannot be read
+      const std::string e = error_of([&] { crc32_file(tmp_.path().toStdString(), direct); });
+      VERIFY_CONTAINS(e, tmp_.path().toStdString() + ": read error at offset 0");
+    }
   }
 
   // Opening checks sizes, not checksums: a flipped byte opens; the files are listed.
@@ -194,7 +210,7 @@ class FlashVerifyTest : public QObject {
     QCOMPARE(r.files_checked, 2);
     QCOMPARE(r.files_skipped, 0);
     QCOMPARE(r.bytes_read, total_bytes(*fm));
-    QVERIFY(r.direct_io);
+    QCOMPARE(r.direct_io, direct_io_works(dir + "/ffn.bin"));
     QCOMPARE(r.stamp_path, stamp);
     QCOMPARE(r.stamp_error, std::string());
     for (const FlashModelFile& f : fm->files) QCOMPARE(cached_pages(f.path), int64_t{0});

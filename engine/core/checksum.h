@@ -18,9 +18,10 @@ struct FileCrc {
   bool direct_io = false;   // read with O_DIRECT (false: buffered, pages dropped as read)
 };
 
-// CRC32 of a whole file, read sequentially in 1 MiB chunks through one 1 MiB buffer without
-// growing the page cache: with O_DIRECT when `direct` and the file system allows it, otherwise
-// buffered with each chunk dropped from the page cache (POSIX_FADV_DONTNEED) once summed.
+// CRC32 of a whole file, read sequentially in 512 KiB chunks (two buffers, 1 MiB in all: a
+// helper thread reads the next chunk while the caller sums the last) without growing the page
+// cache: with O_DIRECT when `direct` and the file system allows it, otherwise buffered with the
+// pages read dropped from the page cache (POSIX_FADV_DONTNEED) as it goes.
 // Throws Error naming the path (and the offset, for a read error) when it cannot be read.
 FileCrc crc32_file(const std::string& path, bool direct = true);
 
