@@ -51,6 +51,26 @@ void Generator::reset() {
   unfed_.clear();
 }
 
+void Generator::truncate(int positions) {
+  if (positions < 0 || positions > context_used()) {
+    fail("generate", "cannot keep " + std::to_string(positions) + " of " +
+                         std::to_string(context_used()) + " context positions");
+  }
+  const size_t n = static_cast<size_t>(positions);
+  if (n <= history_.size()) {
+    history_.resize(n);  // later positions of the KV cache are overwritten when fed again
+    unfed_.clear();
+  } else {
+    unfed_.resize(n - history_.size());
+  }
+}
+
+std::vector<int> Generator::context_tokens() const {
+  std::vector<int> tokens = history_;
+  tokens.insert(tokens.end(), unfed_.begin(), unfed_.end());
+  return tokens;
+}
+
 const float* Generator::feed(int token, bool prompt, double sampling_ms) {
   if (hooks_.before_forward) hooks_.before_forward();
   const int pos = static_cast<int>(history_.size());

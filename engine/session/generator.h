@@ -77,6 +77,11 @@ class Generator {
 
   // Forgets the context (KV cache positions), e.g. for a new conversation.
   void reset();
+  // Keeps the first `positions` tokens of the context (0 <= positions <= context_used()) and
+  // forgets the rest; the next generate() continues from there.
+  void truncate(int positions);
+  // The context: tokens in the KV cache, then the last reply token not yet fed.
+  std::vector<int> context_tokens() const;
   // Positions taken: tokens in the KV cache plus the last reply token not yet fed.
   int context_used() const { return static_cast<int>(history_.size() + unfed_.size()); }
   int context_size() const { return transformer_.max_context(); }
