@@ -11,13 +11,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "core/checksum.h"
 #include "core/mapped_file.h"
+#include "core/read_file.h"
 #include "core/error.h"
 #include "core/file_writer.h"
 #include "core/shape_string.h"
@@ -40,15 +39,7 @@ json manifest_read(const std::string& dir, const std::string& path) {
   if (!fs::exists(path, ec)) {
     fail(path, "missing: not a flash model directory (make one with flashchat-cli convert)");
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  try {
-    return json::parse(ss.str());
-  } catch (const json::exception& e) {
-    fail(path, std::string("malformed JSON: ") + e.what());
-  }
+  return file_read_json(path);
 }
 
 // A plain file name inside the model directory (no directories, no "..").
@@ -351,11 +342,13 @@ bool stamp_entry_matches(const json& e, const FileStamp& s, uint32_t crc) {
 
 // The stamp's "files" object; empty when the stamp is missing, unreadable or not a stamp.
 json stamp_files_read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return json::object();
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const json j = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  std::string text;
+  try {
+    text = file_read_text(path);
+  } catch (const Error&) {
+    return json::object();
+  }
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("format") || j["format"] != kStampFormat ||
       !j.contains("files") || !j["files"].is_object()) {
     return json::object();
