@@ -144,10 +144,12 @@ class FlashStore {
   // Bytes of 4 KiB-aligned staging buffers held (I/O buffers in the DRAM budget); fixed after open.
   int64_t staging_bytes() const { return staging_bytes_; }
 
-  // Reads every run completely into its dst, many requests in flight. Throws Error naming the
-  // file and offset when a run reaches past the end of the file, on a short read or an I/O error
-  // (after every request in flight has completed, so the store stays usable and no buffer is
-  // written after the throw). Runs must not overlap in dst.
+  // Reads every run completely into its dst, many requests in flight; -EAGAIN/-EINTR are
+  // re-issued and short completions topped up (see the top of this file). Throws Error naming
+  // the file and offset when a run reaches past the end of the file, on a short read that cannot
+  // be completed (EOF), an I/O error, or -EAGAIN after kFlashMaxRetries re-issues (after every
+  // request in flight has completed, so the store stays usable and no buffer is written after
+  // the throw). Runs must not overlap in dst.
   void read_runs(std::span<const ReadRun> runs);
   // One run.
   void read(uint64_t offset, uint64_t length, uint8_t* dst);
