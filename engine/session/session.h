@@ -46,7 +46,9 @@ struct SessionOptions {
   bool evaluate_predictor = false;
   bool direct_io = true;
   int context = 0;            // 0 = min(model context, 4096)
-  bool verify_checksums = true;
+  bool verify_checksums = true;  // CRC-check a flash model's files (after the budget check;
+                                 // files verified before and unchanged since are skipped)
+  bool verify_force = false;     // check every file even when the stamp says it is unchanged
   std::string chat_format;    // "" = detect from the model's template; else a chat_format name
   bool kv_f32 = false;        // KV cache in F32 (the reference arithmetic) instead of F16
 };
