@@ -1,0 +1,582 @@
+#include "plots/live_panel.h"
+
+#include <QEvent>
+#include <QLabel>
+#include <QMouseEvent>
+#include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
+#include <qcustomplot.h>
+
+namespace flashchat::ui {
+
+namespace {
+
+constexpr int kPausedCapFactor = 8;  // while paused, keep up to 8 windows before trimming anyway
+constexpr double kHeadroom = 1.08;   // y range above the largest visible value
+
+QCPAxis* x_of(QCPAxisRect* r) { return r->axis(QCPAxis::atBottom); }
+QCPAxis* y_of(QCPAxisRect* r) { return r->axis(QCPAxis::atLeft); }
+
+void position_key_ratio(QCPItemPosition* p, QCPAxisRect* rect, double key, double ratio_y) {
+  p->setAxes(x_of(rect), y_of(rect));
+  p->setAxisRect(rect);
+  p->setTypeX(QCPItemPosition::ptPlotCoords);
+  p->setTypeY(QCPItemPosition::ptAxisRectRatio);
+  p->setCoords(key, ratio_y);
+}
+
+QCPGraph* graph_add(QCustomPlot* plot, QCPAxisRect* rect, QCPAxis* y, const QString& name,
+                    QCPLegend* legend) {
+  QCPGraph* g = plot->addGraph(x_of(rect), y);
+  g->setName(name);
+  g->setLineStyle(QCPGraph::lsStepCenter);
+  g->setAdaptiveSampling(true);
+  g->removeFromLegend();
+  if (legend) g->addToLegend(legend);
+  return g;
+}
+
+QCPBars* bars_add(QCPAxisRect* rect, const QString& name, const QColor& color, QCPLegend* legend) {
+  auto* b = new QCPBars(x_of(rect), y_of(rect));
+  b->setName(name);
+  b->setWidthType(QCPBars::wtPlotCoords);
+  b->setWidth(1.0);
+  b->setPen(QPen(color, 1));
+  b->setBrush(color);  // opaque: no alpha fills on spiky series
+  b->removeFromLegend();
+  if (legend) b->addToLegend(legend);
+  return b;
+}
+
+}  // namespace
+
+LivePanel::LivePanel(QWidget* parent) : QWidget(parent) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(4);
+  plot_ = new QCustomPlot(this);
+  plot_->setMouseTracking(true);
+  plot_->setNoAntialiasingOnDrag(true);
+  plot_->setPlottingHint(QCP::phCacheLabels, true);
+  plot_->installEventFilter(this);
+  layout->addWidget(plot_, 1);
+  readout_ = new QLabel(this);
+  readout_->setTextFormat(Qt::RichText);
+  readout_->setWordWrap(true);
+  readout_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  readout_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+  readout_->setContentsMargins(6, 0, 6, 4);
+  layout->addWidget(readout_, 0);
+
+  build_plots();
+  apply_palette();
+  set_empty_state(true);
+  update_ranges();
+  update_readout();
+
+  replot_timer_.setSingleShot(true);
+  replot_timer_.setInterval(kReplotIntervalMs);
+  connect(&replot_timer_, &QTimer::timeout, this, &LivePanel::replot_now);
+  connect(plot_, &QCustomPlot::mouseMove, this, &LivePanel::on_mouse_move);
+  plot_->replot();
+}
+
+LivePanel::~LivePanel() = default;
+
+void LivePanel::build_plots() {
+  QCPLayoutGrid* grid = plot_->plotLayout();
+  grid->clear();  // drops the default axis rect and legend
+  grid->setRowSpacing(0);
+  plot_->addLayer(QStringLiteral("bands"), plot_->layer(QStringLiteral("grid")),
+                  QCustomPlot::limBelow);
+  plot_->addLayer(QStringLiteral("markers"), plot_->layer(QStringLiteral("main")),
+                  QCustomPlot::limAbove);
+  plot_->layer(QStringLiteral("overlay"))->setMode(QCPLayer::lmBuffered);
+
+  auto* margins = new QCPMarginGroup(plot_);
+  for (int i = 0; i < kPlotCount; ++i) {
+    auto* legend = new QCPLegend;
+    grid->addElement(2 * i, 0, legend);
+    legend->setLayer(QStringLiteral("legend"));
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    legend->setWrap(3);
+    legend->setIconSize(14, 8);
+    legend->setIconTextPadding(3);
+    legend->setRowSpacing(0);
+    legend->setColumnSpacing(6);
+    legend->setMargins(QMargins(0, i == 0 ? 2 : 6, 0, 0));
+    legend->setBorderPen(Qt::NoPen);
+    legend->setSelectableParts(QCPLegend::spNone);
+    legends_[i] = legend;
+    grid->setRowStretchFactor(2 * i, 0.001);
+
+    auto* rect = new QCPAxisRect(plot_);
+    grid->addElement(2 * i + 1, 0, rect);
+    rect->setMarginGroup(QCP::msLeft | QCP::msRight, margins);
+    rect->setRangeDrag(Qt::Horizontal);
+    rect->setRangeZoom(Qt::Horizontal);
+    rect->setMinimumSize(100, 60);
+    x_of(rect)->setTickLabels(i == kPlotCount - 1);
+    x_of(rect)->setPadding(i == kPlotCount - 1 ? 2 : 0);
+    for (QCPAxis* a : rect->axes()) a->setLayer(QStringLiteral("axes"));
+    for (QCPAxis* a : rect->axes()) a->grid()->setLayer(QStringLiteral("grid"));
+    rects_[i] = rect;
+
+    auto* empty = new QCPItemText(plot_);
+    empty->setClipAxisRect(rect);
+    position_key_ratio(empty->position, rect, 0, 0.5);
+    empty->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
+    empty->position->setCoords(0.5, 0.5);
+    empty->setPositionAlignment(Qt::AlignCenter);
+    empty_text_[i] = empty;
+
+    auto* cross = new QCPItemStraightLine(plot_);
+    cross->setLayer(QStringLiteral("overlay"));
+    cross->setClipAxisRect(rect);
+    position_key_ratio(cross->point1, rect, 0, 0);
+    position_key_ratio(cross->point2, rect, 0, 1);
+    cross->setVisible(false);
+    crosshair_[i] = cross;
+  }
+  x_of(rects_[kPlotCount - 1])->setLabel(tr("token"));
+  for (int i = 0; i < kPlotCount; ++i) {
+    for (int j = 0; j < kPlotCount; ++j) {
+      if (i == j) continue;
+      connect(x_of(rects_[i]), qOverload<const QCPRange&>(&QCPAxis::rangeChanged),
+              x_of(rects_[j]), qOverload<const QCPRange&>(&QCPAxis::setRange));
+    }
+  }
+
+  // DRAM occupancy: stacked areas (each graph holds the cumulative sum, filled down to the one
+  // below), budget and RSS lines.
+  QCPAxisRect* r = rects_[DramPlot];
+  y_of(r)->setLabel(tr("DRAM (MB)"));
+  empty_text_[DramPlot]->setText(tr("DRAM in use by category, stacked, against the budget"));
+  for (int c = 0; c < kDramCategoryCount; ++c) {
+    const auto cat = static_cast<DramCategory>(c);
+    QCPGraph* g = graph_add(plot_, r, y_of(r), palette_dram_name(cat), legends_[DramPlot]);
+    g->setPen(QPen(palette_dram_color(cat), 1));
+    g->setBrush(palette_dram_color(cat));
+    if (c > 0) g->setChannelFillGraph(dram_[c - 1]);
+    dram_[c] = g;
+  }
+  budget_ = graph_add(plot_, r, y_of(r), palette_ref_name(RefLine::Budget), legends_[DramPlot]);
+  rss_ = graph_add(plot_, r, y_of(r), palette_ref_name(RefLine::ProcessRss), legends_[DramPlot]);
+
+  // Neuron churn: loaded up (streamed stacked on it), evicted down, window k on the right.
+  r = rects_[ChurnPlot];
+  y_of(r)->setLabel(tr("neurons"));
+  empty_text_[ChurnPlot]->setText(tr("Neurons loaded, streamed and evicted per token"));
+  added_ = bars_add(r, palette_churn_name(Churn::Added), palette_churn_color(Churn::Added),
+                    legends_[ChurnPlot]);
+  streamed_ = bars_add(r, palette_churn_name(Churn::Streamed),
+                       palette_churn_color(Churn::Streamed), legends_[ChurnPlot]);
+  streamed_->moveAbove(added_);
+  removed_ = bars_add(r, palette_churn_name(Churn::Removed), palette_churn_color(Churn::Removed),
+                      legends_[ChurnPlot]);
+  QCPAxis* k_axis = r->axis(QCPAxis::atRight);
+  k_axis->setVisible(true);
+  k_axis->setLabel(tr("window k"));
+  k_axis->setTickLabels(true);
+  window_ = graph_add(plot_, r, k_axis, palette_churn_name(Churn::Window), legends_[ChurnPlot]);
+  window_->setPen(QPen(palette_churn_color(Churn::Window), 1));
+
+  // Flash read throughput and the device limit.
+  r = rects_[ReadPlot];
+  y_of(r)->setLabel(tr("read (MB/s)"));
+  empty_text_[ReadPlot]->setText(tr("Flash read throughput per token"));
+  read_ = graph_add(plot_, r, y_of(r), tr("read throughput"), legends_[ReadPlot]);
+  read_->setPen(QPen(palette_time_color(TimePart::Io), 1));
+  limit_legend_ = graph_add(plot_, r, y_of(r), palette_ref_name(RefLine::DeviceLimit), nullptr);
+  limit_line_ = new QCPItemStraightLine(plot_);
+  limit_line_->setLayer(QStringLiteral("markers"));
+  limit_line_->setClipAxisRect(r);
+  for (QCPItemPosition* p : {limit_line_->point1, limit_line_->point2}) {
+    p->setAxes(x_of(r), y_of(r));
+    p->setType(QCPItemPosition::ptPlotCoords);
+  }
+  limit_line_->point1->setCoords(0, 0);
+  limit_line_->point2->setCoords(1, 0);
+  limit_line_->setVisible(false);
+
+  // Latency breakdown: stacked bars.
+  r = rects_[LatencyPlot];
+  y_of(r)->setLabel(tr("time (ms)"));
+  empty_text_[LatencyPlot]->setText(tr("Time per token: predictor, I/O, memory, compute, sampling"));
+  for (int p = 0; p < kTimePartCount; ++p) {
+    const auto part = static_cast<TimePart>(p);
+    time_[p] = bars_add(r, palette_time_name(part), palette_time_color(part), legends_[LatencyPlot]);
+    if (p > 0) time_[p]->moveAbove(time_[p - 1]);
+  }
+}
+
+void LivePanel::apply_palette() {
+  const QPalette pal = palette();
+  const QColor base = pal.color(QPalette::Base);
+  const QColor text = pal.color(QPalette::Text);
+  QColor axis = text;
+  axis.setAlpha(255);
+  const QColor grid = palette_is_dark(pal) ? base.lighter(170) : base.darker(112);
+  plot_->setBackground(base);
+  plot_->setFont(font());
+  for (int i = 0; i < kPlotCount; ++i) {
+    for (QCPAxis* a : rects_[i]->axes()) {
+      a->setBasePen(QPen(axis, 1));
+      a->setTickPen(QPen(axis, 1));
+      a->setSubTickPen(QPen(axis, 1));
+      a->setTickLabelColor(text);
+      a->setLabelColor(text);
+      a->setTickLabelFont(font());
+      a->setLabelFont(font());
+      a->grid()->setPen(QPen(grid, 1, Qt::SolidLine));
+      a->grid()->setZeroLinePen(QPen(grid.darker(palette_is_dark(pal) ? 70 : 120), 1));
+    }
+    legends_[i]->setBrush(base);
+    legends_[i]->setTextColor(text);
+    legends_[i]->setFont(font());
+    empty_text_[i]->setColor(pal.color(QPalette::PlaceholderText));
+    empty_text_[i]->setFont(font());
+    crosshair_[i]->setPen(QPen(palette_marker_color(pal), 1, Qt::DotLine));
+  }
+  budget_->setPen(palette_ref_pen(RefLine::Budget, pal));
+  rss_->setPen(palette_ref_pen(RefLine::ProcessRss, pal));
+  limit_legend_->setPen(palette_ref_pen(RefLine::DeviceLimit, pal));
+  limit_line_->setPen(palette_ref_pen(RefLine::DeviceLimit, pal));
+  const QColor band = palette_prompt_band_color(pal);
+  for (Band& b : bands_) {
+    for (QCPItemRect* rect : b.rects) rect->setBrush(band);
+  }
+  for (Marker& m : markers_) {
+    for (QCPItemStraightLine* l : m.lines) l->setPen(QPen(palette_marker_color(pal), 1, Qt::DashLine));
+    if (m.text) {
+      m.text->setColor(text);
+      m.text->setBrush(base);
+      m.text->setFont(font());
+    }
+  }
+  readout_->setText(readout_->text().isEmpty() ? QString() : readout_->text());
+  update_readout();
+}
+
+void LivePanel::changeEvent(QEvent* event) {
+  QWidget::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange || event->type() == QEvent::FontChange) {
+    apply_palette();
+    schedule_replot();
+  }
+}
+
+QCPBars* LivePanel::churnBars(Churn c) const {
+  switch (c) {
+    case Churn::Added: return added_;
+    case Churn::Removed: return removed_;
+    case Churn::Streamed: return streamed_;
+    case Churn::Window: return nullptr;
+  }
+  return nullptr;
+}
+
+void LivePanel::appendTelemetry(const flashchat::TokenTelemetry& t) {
+  if (!rows_.empty() && t.index <= rows_.back().index) clear();  // index went back: a new run
+  if (rows_.empty()) set_empty_state(false);
+  rows_.push_back(telemetry_row_from(t));
+  const TelemetryRow& row = rows_.back();
+  const double key = double(row.index);
+
+  double stacked = 0;
+  for (int c = 0; c < kDramCategoryCount; ++c) {
+    stacked += row.dram_mb[c];
+    dram_[c]->addData(key, stacked);
+  }
+  budget_->addData(key, row.budget_mb > 0 ? row.budget_mb : qQNaN());  // 0 = no budget
+  rss_->addData(key, row.rss_above_start_mb);
+  added_->addData(key, double(row.added));
+  streamed_->addData(key, double(row.streamed));
+  removed_->addData(key, -double(row.removed));
+  window_->addData(key, double(row.window_in_force));
+  read_->addData(key, row.read_mb_per_s);
+  for (int p = 0; p < kTimePartCount; ++p) time_[p]->addData(key, row.time_ms[p]);
+  if (row.prompt) extend_prompt_band(row.index);
+
+  trim();
+  if (!paused_) schedule_replot();
+}
+
+void LivePanel::extend_prompt_band(qint64 index) {
+  if (!bands_.empty() && bands_.back().last == index - 1) {
+    Band& b = bands_.back();
+    b.last = index;
+    for (QCPItemRect* r : b.rects) r->bottomRight->setCoords(double(index) + 0.5, 1);
+    return;
+  }
+  Band b;
+  b.first = b.last = index;
+  const QColor color = palette_prompt_band_color(palette());
+  for (QCPAxisRect* rect : rects_) {
+    auto* r = new QCPItemRect(plot_);
+    r->setLayer(QStringLiteral("bands"));
+    r->setClipAxisRect(rect);
+    position_key_ratio(r->topLeft, rect, double(index) - 0.5, 0);
+    position_key_ratio(r->bottomRight, rect, double(index) + 0.5, 1);
+    r->setPen(Qt::NoPen);
+    r->setBrush(color);
+    r->setSelectable(false);
+    b.rects.push_back(r);
+  }
+  bands_.push_back(std::move(b));
+}
+
+void LivePanel::addMarker(qint64 tokenIndex, const QString& label) {
+  Marker m;
+  m.index = tokenIndex;
+  m.label = label;
+  const QPalette pal = palette();
+  for (QCPAxisRect* rect : rects_) {
+    auto* line = new QCPItemStraightLine(plot_);
+    line->setLayer(QStringLiteral("markers"));
+    line->setClipAxisRect(rect);
+    position_key_ratio(line->point1, rect, double(tokenIndex), 0);
+    position_key_ratio(line->point2, rect, double(tokenIndex), 1);
+    line->setPen(QPen(palette_marker_color(pal), 1, Qt::DashLine));
+    line->setSelectable(false);
+    m.lines.push_back(line);
+  }
+  if (!label.isEmpty()) {
+    auto* text = new QCPItemText(plot_);
+    text->setLayer(QStringLiteral("markers"));
+    text->setClipAxisRect(rects_[DramPlot]);
+    position_key_ratio(text->position, rects_[DramPlot], double(tokenIndex), 0);
+    text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+    text->setPadding(QMargins(3, 1, 3, 1));
+    text->setText(label);
+    text->setColor(pal.color(QPalette::Text));
+    text->setBrush(pal.color(QPalette::Base));
+    text->setFont(font());
+    text->setSelectable(false);
+    m.text = text;
+  }
+  markers_.push_back(std::move(m));
+  schedule_replot();
+}
+
+void LivePanel::setDeviceReadLimit(double mbPerS) {
+  device_limit_mb_per_s_ = mbPerS > 0 ? mbPerS : 0;
+  const bool shown = device_limit_mb_per_s_ > 0;
+  limit_line_->setVisible(shown);
+  limit_line_->point1->setCoords(0, device_limit_mb_per_s_);
+  limit_line_->point2->setCoords(1, device_limit_mb_per_s_);
+  limit_legend_->removeFromLegend(legends_[ReadPlot]);
+  if (shown) {
+    limit_legend_->addToLegend(legends_[ReadPlot]);
+    limit_legend_->setName(tr("device limit %1 MB/s").arg(device_limit_mb_per_s_, 0, 'f', 0));
+  }
+  schedule_replot();
+}
+
+void LivePanel::remove_marker_items(Marker& m) {
+  for (QCPItemStraightLine* l : m.lines) plot_->removeItem(l);
+  if (m.text) plot_->removeItem(m.text);
+  m.lines.clear();
+  m.text = nullptr;
+}
+
+void LivePanel::remove_band_items(Band& b) {
+  for (QCPItemRect* r : b.rects) plot_->removeItem(r);
+  b.rects.clear();
+}
+
+void LivePanel::clear() {
+  rows_.clear();
+  for (QCPGraph* g : dram_) g->data()->clear();
+  for (QCPGraph* g : {budget_, rss_, window_, read_}) g->data()->clear();
+  for (QCPBars* b : {added_, streamed_, removed_}) b->data()->clear();
+  for (QCPBars* b : time_) b->data()->clear();
+  for (Marker& m : markers_) remove_marker_items(m);
+  markers_.clear();
+  for (Band& b : bands_) remove_band_items(b);
+  bands_.clear();
+  crosshair_index_ = -1;
+  for (QCPItemStraightLine* c : crosshair_) c->setVisible(false);
+  set_empty_state(true);
+  schedule_replot();
+}
+
+void LivePanel::trim() {
+  if (rows_.empty()) return;
+  const qint64 newest = rows_.back().index;
+  qint64 keep_from = newest - window_tokens_ + 1;
+  if (paused_) {
+    // Frozen view: keep what it shows, up to kPausedCapFactor windows.
+    keep_from = newest - qint64(window_tokens_) * kPausedCapFactor + 1;
+  }
+  if (rows_.front().index >= keep_from) return;
+  while (!rows_.empty() && rows_.front().index < keep_from) rows_.pop_front();
+  const double k = double(keep_from);
+  for (QCPGraph* g : dram_) g->data()->removeBefore(k);
+  for (QCPGraph* g : {budget_, rss_, window_, read_}) g->data()->removeBefore(k);
+  for (QCPBars* b : {added_, streamed_, removed_}) b->data()->removeBefore(k);
+  for (QCPBars* b : time_) b->data()->removeBefore(k);
+  while (!markers_.empty() && markers_.front().index < keep_from) {
+    remove_marker_items(markers_.front());
+    markers_.pop_front();
+  }
+  while (!bands_.empty() && bands_.front().last < keep_from) {
+    remove_band_items(bands_.front());
+    bands_.pop_front();
+  }
+}
+
+void LivePanel::setPaused(bool paused) {
+  if (paused == paused_) return;
+  paused_ = paused;
+  if (!paused_) {
+    trim();  // back to the live window
+    schedule_replot();
+  }
+}
+
+void LivePanel::setWindowTokens(int tokens) {
+  window_tokens_ = std::max(8, tokens);
+  trim();
+  schedule_replot();
+}
+
+void LivePanel::set_empty_state(bool visible) {
+  for (QCPItemText* t : empty_text_) t->setVisible(visible);
+}
+
+bool LivePanel::isEmptyStateVisible() const { return empty_text_[0]->visible(); }
+
+void LivePanel::schedule_replot() {
+  if (!replot_timer_.isActive()) replot_timer_.start();
+}
+
+void LivePanel::replot_now() {
+  if (!paused_) update_ranges();
+  update_readout();
+  plot_->replot();
+  ++replot_count_;
+}
+
+void LivePanel::update_ranges() {
+  // x: the last window_tokens_ tokens; before the window fills, it grows from the left edge.
+  double lo = 0, hi = window_tokens_;
+  if (!rows_.empty()) {
+    const double newest = double(rows_.back().index);
+    const double oldest = double(rows_.front().index);
+    lo = std::min(oldest, newest - window_tokens_ + 1);
+    lo = std::max(lo, newest - window_tokens_ + 1);
+    if (newest - oldest + 1 < window_tokens_) lo = oldest;
+    hi = lo + window_tokens_;
+  }
+  x_of(rects_[0])->setRange(lo - 0.5, hi - 0.5);  // linked: all four follow
+
+  // y: from the rows in view.
+  double dram_max = 0, churn_up = 0, churn_down = 0, read_max = device_limit_mb_per_s_, ms_max = 0;
+  int k_max = 1;
+  for (const TelemetryRow& r : rows_) {
+    if (r.index < lo || r.index > hi) continue;
+    dram_max = std::max({dram_max, r.dram_total_mb, r.budget_mb, r.rss_above_start_mb});
+    churn_up = std::max(churn_up, double(r.added + r.streamed));
+    churn_down = std::max(churn_down, double(r.removed));
+    k_max = std::max({k_max, r.window_in_force, r.window_requested});
+    read_max = std::max(read_max, r.read_mb_per_s);
+    double sum = 0;
+    for (double v : r.time_ms) sum += v;
+    ms_max = std::max(ms_max, sum);
+  }
+  y_of(rects_[DramPlot])->setRange(0, dram_max > 0 ? dram_max * kHeadroom : 1);
+  const double churn = std::max({churn_up, churn_down, 1.0}) * kHeadroom;
+  y_of(rects_[ChurnPlot])->setRange(churn_down > 0 ? -churn : -churn * 0.05, churn);
+  rects_[ChurnPlot]->axis(QCPAxis::atRight)->setRange(0, k_max * kHeadroom + 0.5);
+  y_of(rects_[ReadPlot])->setRange(0, read_max > 0 ? read_max * kHeadroom : 1);
+  y_of(rects_[LatencyPlot])->setRange(0, ms_max > 0 ? ms_max * kHeadroom : 1);
+}
+
+const TelemetryRow* LivePanel::row_for(qint64 index) const {
+  if (rows_.empty()) return nullptr;
+  auto it = std::lower_bound(rows_.begin(), rows_.end(), index,
+                             [](const TelemetryRow& r, qint64 i) { return r.index < i; });
+  return it != rows_.end() && it->index == index ? &*it : nullptr;
+}
+
+QString LivePanel::readoutText(qint64 tokenIndex) const {
+  const TelemetryRow* r = row_for(tokenIndex);
+  return r ? telemetry_row_readout(*r, palette()) : QString();
+}
+
+QString LivePanel::readoutShown() const { return readout_->text(); }
+
+void LivePanel::update_readout() {
+  const TelemetryRow* r = crosshair_index_ >= 0 ? row_for(crosshair_index_)
+                                                : (rows_.empty() ? nullptr : &rows_.back());
+  if (r) {
+    readout_->setText(telemetry_row_readout(*r, palette()));
+  } else {
+    readout_->setText(tr("Hover a plot to read one token's values; the newest token is shown "
+                         "here while generating."));
+  }
+}
+
+void LivePanel::setCrosshair(qint64 tokenIndex) {
+  crosshair_index_ = row_for(tokenIndex) ? tokenIndex : -1;
+  for (QCPItemStraightLine* c : crosshair_) {
+    c->setVisible(crosshair_index_ >= 0);
+    c->point1->setCoords(double(crosshair_index_), 0);
+    c->point2->setCoords(double(crosshair_index_), 1);
+  }
+  update_readout();
+  plot_->layer(QStringLiteral("overlay"))->replot();
+}
+
+void LivePanel::on_mouse_move(QMouseEvent* event) {
+  QCPAxisRect* over = nullptr;
+  for (QCPAxisRect* r : rects_) {
+    if (r->rect().contains(event->pos())) over = r;
+  }
+  if (!over) {
+    if (crosshair_index_ >= 0) setCrosshair(-1);
+    return;
+  }
+  const qint64 index = qRound64(x_of(over)->pixelToCoord(event->pos().x()));
+  if (index != crosshair_index_) setCrosshair(index);
+}
+
+bool LivePanel::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == plot_ && event->type() == QEvent::Leave && crosshair_index_ >= 0) setCrosshair(-1);
+  return QWidget::eventFilter(watched, event);
+}
+
+QVector<double> LivePanel::markerKeys(int plot) const {
+  QVector<double> keys;
+  for (int i = 0; i < plot_->itemCount(); ++i) {
+    auto* l = qobject_cast<QCPItemStraightLine*>(plot_->item(i));
+    if (!l || l->clipAxisRect() != rects_[plot] || l->layer()->name() != QStringLiteral("markers"))
+      continue;
+    if (l == limit_line_) continue;
+    keys.push_back(l->point1->key());
+  }
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+QVector<double> LivePanel::promptBandKeys(int plot) const {
+  QVector<double> keys;
+  for (int i = 0; i < plot_->itemCount(); ++i) {
+    auto* r = qobject_cast<QCPItemRect*>(plot_->item(i));
+    if (!r || r->clipAxisRect() != rects_[plot]) continue;
+    for (double k = r->topLeft->key() + 0.5; k < r->bottomRight->key(); k += 1) keys.push_back(k);
+  }
+  std::sort(keys.begin(), keys.end());
+  return keys;
+}
+
+QVector<qint64> LivePanel::tokenIndices() const {
+  QVector<qint64> out;
+  out.reserve(int(rows_.size()));
+  for (const TelemetryRow& r : rows_) out.push_back(r.index);
+  return out;
+}
+
+}  // namespace flashchat::ui
