@@ -181,34 +181,45 @@ struct FreeDeleter {
   void operator()(uint8_t* p) const { std::free(p); }
 };
 
-// Random bundle runs, layer after layer, until the byte or time limit.
+// Random runs of adjacent bundles, each as long as one engine request (at least one bundle),
+// never two adjacent runs (so the block layer cannot merge them into a sequential read), a batch
+// of up to 2 x queue depth runs per read_runs() call, layer after layer, until a limit.
 void measure(FlashStore& store, const FlashLayout& layout, const ReadProbeLimits& limits,
              ReadProbeResult* r) {
-  // A batch per layer read: enough neurons to keep the queue full twice over (as a token's
-  // increment on a large layer does), at most an eighth of the layer.
-  const int batch = std::clamp(2 * store.options().queue_depth, 1, std::max(1, layout.neurons / 8));
-  const size_t dst_bytes = (size_t(batch) * size_t(layout.bundle_bytes) + 4095) / 4096 * 4096;
+  const int run_bundles = static_cast<int>(std::clamp<int64_t>(
+      store.options().request_bytes / layout.bundle_bytes, 1, layout.neurons));
+  const int slots = layout.neurons / run_bundles;   // run positions in a layer
+  const int candidates = (slots + 1) / 2;           // every other one: no two adjacent
+  const int batch = std::clamp(2 * store.options().queue_depth, 1, std::max(1, candidates / 2));
+  const size_t dst_bytes =
+      (size_t(batch) * size_t(run_bundles) * size_t(layout.bundle_bytes) + 4095) / 4096 * 4096;
   std::unique_ptr<uint8_t, FreeDeleter> dst(static_cast<uint8_t*>(std::aligned_alloc(4096, dst_bytes)));
   if (!dst) fail(store.path(), "out of memory for the read probe's buffer");
   std::mt19937 rng(12345);
-  std::vector<int32_t> ids(static_cast<size_t>(layout.neurons));
-  for (int32_t i = 0; i < layout.neurons; ++i) ids[static_cast<size_t>(i)] = i;
-  std::vector<int32_t> chosen;
+  std::vector<int32_t> starts(static_cast<size_t>(candidates));
+  for (int i = 0; i < candidates; ++i) starts[static_cast<size_t>(i)] = 2 * i * run_bundles;
+  std::vector<int32_t> chosen, neurons;
   std::vector<uint8_t*> dsts;
   std::vector<ReadRun> runs;
   auto one_batch = [&](int layer) {
-    // Partial Fisher-Yates: `batch` distinct random neurons, then ascending like the engine.
+    // Partial Fisher-Yates: `batch` distinct random run starts, ascending like the engine's ids.
     for (int i = 0; i < batch; ++i) {
-      std::uniform_int_distribution<int> pick(i, layout.neurons - 1);
-      std::swap(ids[static_cast<size_t>(i)], ids[static_cast<size_t>(pick(rng))]);
+      std::uniform_int_distribution<int> pick(i, candidates - 1);
+      std::swap(starts[static_cast<size_t>(i)], starts[static_cast<size_t>(pick(rng))]);
     }
-    chosen.assign(ids.begin(), ids.begin() + batch);
+    chosen.assign(starts.begin(), starts.begin() + batch);
     std::sort(chosen.begin(), chosen.end());
+    neurons.clear();
     dsts.clear();
-    for (int i = 0; i < batch; ++i) dsts.push_back(dst.get() + size_t(i) * size_t(layout.bundle_bytes));
+    for (int32_t s : chosen) {
+      for (int b = 0; b < run_bundles && s + b < layout.neurons; ++b) {
+        dsts.push_back(dst.get() + neurons.size() * size_t(layout.bundle_bytes));
+        neurons.push_back(s + b);
+      }
+    }
     runs.clear();
     bundle_runs_append(layout.layer_offsets[static_cast<size_t>(layer)], layout.bundle_bytes,
-                       chosen, dsts, runs);
+                       neurons, dsts, runs);
     store.read_runs(runs);
   };
   for (int w = 0; w < kWarmupBatches; ++w) one_batch(w % layout.n_layers);

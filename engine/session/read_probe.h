@@ -3,7 +3,8 @@
 // Reads random runs of neuron bundles from a flash model's own ffn.bin through FlashStore with
 // O_DIRECT, at the request size and queue depth the engine's FlashFfn uses for this model (the
 // request size follows from the engine's own I/O-buffer accounting), layer by layer like a flash
-// token does, for ~256 MiB or ~1.5 s, whichever comes first. The figure (bytes transferred /
+// token does: sorted runs of adjacent bundles, each one request long, at random non-adjacent
+// places, up to 2 x queue depth runs per read; for ~256 MiB or ~1.5 s, whichever comes first. The figure (bytes transferred /
 // time inside FlashStore::read_runs) is what the live panel draws as the device's limit.
 //
 // The result is cached in a small JSON file (device id, ffn.bin path, size and mtime, request
