@@ -1,5 +1,6 @@
 #include "plots/live_panel.h"
 
+#include <QElapsedTimer>
 #include <QEvent>
 #include <QLabel>
 #include <QMouseEvent>
@@ -14,6 +15,9 @@ namespace {
 
 constexpr int kPausedCapFactor = 8;  // while paused, keep up to 8 windows before trimming anyway
 constexpr double kHeadroom = 1.08;   // y range above the largest visible value
+constexpr int kReadoutLines = 7;
+constexpr int kReadoutIntervalMs = 200;
+constexpr double kMaxTimeShare = 0.03;  // of the GUI thread's time spent redrawing     // the readout's wrapped lines at ~380 px
 
 QCPAxis* x_of(QCPAxisRect* r) { return r->axis(QCPAxis::atBottom); }
 QCPAxis* y_of(QCPAxisRect* r) { return r->axis(QCPAxis::atLeft); }
@@ -59,6 +63,10 @@ LivePanel::LivePanel(QWidget* parent) : QWidget(parent) {
   plot_->setMouseTracking(true);
   plot_->setNoAntialiasingOnDrag(true);
   plot_->setPlottingHint(QCP::phCacheLabels, true);
+  plot_->setPlottingHint(QCP::phFastPolylines, true);
+  // Antialiasing costs most of a replot; token-wide steps and bars need none.
+  plot_->setNotAntialiasedElements(QCP::aeAll);
+  plot_->setAntialiasedElements(QCP::aeNone);
   plot_->installEventFilter(this);
   layout->addWidget(plot_, 1);
   readout_ = new QLabel(this);
@@ -68,6 +76,7 @@ LivePanel::LivePanel(QWidget* parent) : QWidget(parent) {
   readout_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
   readout_->setContentsMargins(6, 0, 6, 4);
   layout->addWidget(readout_, 0);
+  readout_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
 
   build_plots();
   apply_palette();
@@ -255,7 +264,10 @@ void LivePanel::apply_palette() {
       m.text->setFont(font());
     }
   }
-  readout_->setText(readout_->text().isEmpty() ? QString() : readout_->text());
+  // A fixed height: a readout that grows or shrinks by a line would resize (and fully
+  // re-render) the plots above it.
+  readout_->setFont(font());
+  readout_->setFixedHeight(readout_->fontMetrics().lineSpacing() * kReadoutLines + 6);
   update_readout();
 }
 
@@ -448,15 +460,32 @@ void LivePanel::set_empty_state(bool visible) {
 
 bool LivePanel::isEmptyStateVisible() const { return empty_text_[0]->visible(); }
 
+// The next redraw comes at least kReplotIntervalMs (<= 30 Hz) and at least last_cost /
+// kMaxTimeShare after the previous one, so that redrawing takes at most kMaxTimeShare of the
+// GUI thread's time however slow the machine: the panel then costs a bounded share of each
+// token's time while the engine generates.
 void LivePanel::schedule_replot() {
-  if (!replot_timer_.isActive()) replot_timer_.start();
+  if (replot_timer_.isActive()) return;
+  const double gap_ms = std::max(double(kReplotIntervalMs), last_replot_ms_ / kMaxTimeShare);
+  const double since_ms = since_replot_.isValid() ? double(since_replot_.elapsed()) : gap_ms;
+  replot_timer_.start(int(std::ceil(std::max(0.0, gap_ms - since_ms))));
 }
 
 void LivePanel::replot_now() {
+  QElapsedTimer clock;
+  clock.start();
   if (!paused_) update_ranges();
-  update_readout();
-  plot_->replot();
+  // Numbers changing 30 times a second cannot be read: the live readout follows at <= 5 Hz.
+  if (crosshair_index_ >= 0 || !since_readout_.isValid() ||
+      since_readout_.elapsed() >= kReadoutIntervalMs) {
+    update_readout();
+    since_readout_.start();
+  }
+  plot_->replot(QCustomPlot::rpImmediateRefresh);  // paint now: its cost counts below
   ++replot_count_;
+  last_replot_ms_ = double(clock.nsecsElapsed()) / 1e6;
+  replot_ms_total_ += last_replot_ms_;
+  since_replot_.start();
 }
 
 void LivePanel::update_ranges() {

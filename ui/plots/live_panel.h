@@ -10,13 +10,15 @@
 //
 // Every plotted number is a TokenTelemetry field (bytes shown as MB = 10^6 bytes). Data are
 // appended to the plots' containers and trimmed to a rolling window of the last N tokens
-// (removeBefore); the plot is redrawn by a single-shot timer at most every 33 ms (<= 30 Hz) and
-// only when something changed. Prompt tokens sit on a shaded band. A crosshair (mouse hover)
+// (removeBefore); the plot is redrawn by a single-shot timer at most every 33 ms (<= 30 Hz),
+// only when something changed, and no sooner than the last redraw's cost / 3% after it (so
+// redrawing never takes more than ~3% of the GUI thread, whatever the token rate). Prompt tokens sit on a shaded band. A crosshair (mouse hover)
 // shows one token's exact values for all four plots in the readout line below the plots; without
 // hover the readout shows the newest token. GUI thread only.
 #pragma once
 
 #include <QString>
+#include <QElapsedTimer>
 #include <QTimer>
 #include <QVector>
 #include <QWidget>
@@ -93,6 +95,8 @@ class LivePanel : public QWidget {
   void setCrosshair(qint64 tokenIndex);
   bool isEmptyStateVisible() const;
   int replotCount() const { return replot_count_; }
+  // Wall time of the replots so far (ranges, readout, QCustomPlot::replot), ms.
+  double replotMsTotal() const { return replot_ms_total_; }
   bool replotPending() const { return replot_timer_.isActive(); }
 
  protected:
@@ -151,7 +155,11 @@ class LivePanel : public QWidget {
   bool paused_ = false;
   qint64 crosshair_index_ = -1;
   QTimer replot_timer_;
+  QElapsedTimer since_replot_;   // since the last redraw ended
+  QElapsedTimer since_readout_;  // since the live readout last changed
   int replot_count_ = 0;
+  double last_replot_ms_ = 0;
+  double replot_ms_total_ = 0;
 };
 
 }  // namespace flashchat::ui
