@@ -126,6 +126,9 @@ void LivePanel::build_plots() {
     rect->setRangeDrag(Qt::Horizontal);
     rect->setRangeZoom(Qt::Horizontal);
     rect->setMinimumSize(100, 60);
+    // No top axis: a small fixed top margin instead of the automatic one (more room for data).
+    rect->setAutoMargins(QCP::msLeft | QCP::msRight | QCP::msBottom);
+    rect->setMargins(QMargins(0, 6, 0, 0));
     x_of(rect)->setTickLabels(i == kPlotCount - 1);
     x_of(rect)->setPadding(i == kPlotCount - 1 ? 2 : 0);
     for (QCPAxis* a : rect->axes()) a->setLayer(QStringLiteral("axes"));
@@ -138,6 +141,7 @@ void LivePanel::build_plots() {
     empty->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
     empty->position->setCoords(0.5, 0.5);
     empty->setPositionAlignment(Qt::AlignCenter);
+    empty->setTextAlignment(Qt::AlignCenter);
     empty_text_[i] = empty;
 
     auto* cross = new QCPItemStraightLine(plot_);
@@ -161,7 +165,7 @@ void LivePanel::build_plots() {
   // below), budget and RSS lines.
   QCPAxisRect* r = rects_[DramPlot];
   y_of(r)->setLabel(tr("DRAM (MB)"));
-  empty_text_[DramPlot]->setText(tr("DRAM in use by category, stacked, against the budget"));
+  empty_text_[DramPlot]->setText(tr("DRAM by category, stacked,\nagainst the budget"));
   for (int c = 0; c < kDramCategoryCount; ++c) {
     const auto cat = static_cast<DramCategory>(c);
     QCPGraph* g = graph_add(plot_, r, y_of(r), palette_dram_name(cat), legends_[DramPlot]);
@@ -176,7 +180,7 @@ void LivePanel::build_plots() {
   // Neuron churn: loaded up (streamed stacked on it), evicted down, window k on the right.
   r = rects_[ChurnPlot];
   y_of(r)->setLabel(tr("neurons"));
-  empty_text_[ChurnPlot]->setText(tr("Neurons loaded, streamed and evicted per token"));
+  empty_text_[ChurnPlot]->setText(tr("Neurons loaded, streamed\nand evicted per token"));
   added_ = bars_add(r, palette_churn_name(Churn::Added), palette_churn_color(Churn::Added),
                     legends_[ChurnPlot]);
   streamed_ = bars_add(r, palette_churn_name(Churn::Streamed),
@@ -188,13 +192,18 @@ void LivePanel::build_plots() {
   k_axis->setVisible(true);
   k_axis->setLabel(tr("window k"));
   k_axis->setTickLabels(true);
+  QSharedPointer<QCPAxisTickerFixed> k_ticker(new QCPAxisTickerFixed);
+  k_ticker->setTickStep(1.0);
+  k_ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  k_axis->setTicker(k_ticker);
+  k_axis->setSubTicks(false);
   window_ = graph_add(plot_, r, k_axis, palette_churn_name(Churn::Window), legends_[ChurnPlot]);
   window_->setPen(QPen(palette_churn_color(Churn::Window), 1));
 
   // Flash read throughput and the device limit.
   r = rects_[ReadPlot];
   y_of(r)->setLabel(tr("read (MB/s)"));
-  empty_text_[ReadPlot]->setText(tr("Flash read throughput per token"));
+  empty_text_[ReadPlot]->setText(tr("Flash read throughput per token\nagainst the device's limit"));
   read_ = graph_add(plot_, r, y_of(r), tr("read throughput"), legends_[ReadPlot]);
   read_->setPen(QPen(palette_time_color(TimePart::Io), 1));
   limit_legend_ = graph_add(plot_, r, y_of(r), palette_ref_name(RefLine::DeviceLimit), nullptr);
@@ -212,12 +221,17 @@ void LivePanel::build_plots() {
   // Latency breakdown: stacked bars.
   r = rects_[LatencyPlot];
   y_of(r)->setLabel(tr("time (ms)"));
-  empty_text_[LatencyPlot]->setText(tr("Time per token: predictor, I/O, memory, compute, sampling"));
+  empty_text_[LatencyPlot]->setText(tr("Time per token, split into\npredictor, I/O, memory, compute, sampling"));
+  // Stacked bottom-up from the steadiest part to the spikiest (I/O on top), so that the steady
+  // parts keep a flat baseline; the legend keeps the telemetry's order.
   for (int p = 0; p < kTimePartCount; ++p) {
     const auto part = static_cast<TimePart>(p);
     time_[p] = bars_add(r, palette_time_name(part), palette_time_color(part), legends_[LatencyPlot]);
-    if (p > 0) time_[p]->moveAbove(time_[p - 1]);
   }
+  const TimePart stack[] = {TimePart::Compute, TimePart::Predictor, TimePart::Memory,
+                            TimePart::Sampling, TimePart::Io};
+  for (int i = 1; i < kTimePartCount; ++i)
+    time_[static_cast<int>(stack[i])]->moveAbove(time_[static_cast<int>(stack[i - 1])]);
 }
 
 void LivePanel::apply_palette() {
@@ -264,11 +278,38 @@ void LivePanel::apply_palette() {
       m.text->setFont(font());
     }
   }
-  // A fixed height: a readout that grows or shrinks by a line would resize (and fully
-  // re-render) the plots above it.
   readout_->setFont(font());
-  readout_->setFixedHeight(readout_->fontMetrics().lineSpacing() * kReadoutLines + 6);
+  readout_sized_width_ = -1;
+  readout_height_update();
   update_readout();
+}
+
+// A fixed height, that of the longest readout at the current width: a readout that grew or
+// shrank by a line per token would resize (and fully re-render) the plots above it.
+void LivePanel::readout_height_update() {
+  const int w = std::max(100, width());
+  if (w == readout_sized_width_) return;
+  readout_sized_width_ = w;
+  QLabel probe;
+  probe.setFont(readout_->font());
+  probe.setTextFormat(Qt::RichText);
+  probe.setWordWrap(true);
+  probe.setContentsMargins(readout_->contentsMargins());
+  probe.setText(telemetry_row_readout(telemetry_row_widest(), palette()));
+  readout_->setFixedHeight(probe.heightForWidth(w));
+}
+
+void LivePanel::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  readout_height_update();
+  // Legend columns: as many as fit the longest entry (icon, padding and spacing included).
+  const int column_px = fontMetrics().horizontalAdvance(palette_dram_name(DramCategory::ResidentWeights)) + 30;
+  const int columns = std::clamp(width() / std::max(1, column_px), 2, 6);
+  for (QCPLegend* l : legends_) {
+    if (l->wrap() == columns) continue;
+    l->setWrap(columns);
+    l->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);  // re-flow the items
+  }
 }
 
 void LivePanel::changeEvent(QEvent* event) {
@@ -514,6 +555,13 @@ void LivePanel::update_ranges() {
     double sum = 0;
     for (double v : r.time_ms) sum += v;
     ms_max = std::max(ms_max, sum);
+  }
+  if (rows_.empty()) {  // empty state: plain axes
+    dram_max = 10;
+    churn_up = churn_down = 100;
+    k_max = 8;
+    read_max = std::max(read_max, 100.0);
+    ms_max = 10;
   }
   y_of(rects_[DramPlot])->setRange(0, dram_max > 0 ? dram_max * kHeadroom : 1);
   const double churn = std::max({churn_up, churn_down, 1.0}) * kHeadroom;

@@ -39,6 +39,7 @@ class QCPItemText;
 class QCPItemRect;
 class QLabel;
 class QMouseEvent;
+class QResizeEvent;
 
 namespace flashchat::ui {
 
@@ -101,6 +102,7 @@ class LivePanel : public QWidget {
 
  protected:
   void changeEvent(QEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;
   bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
@@ -127,6 +129,7 @@ class LivePanel : public QWidget {
   void set_empty_state(bool visible);
   void on_mouse_move(QMouseEvent* event);
   void update_readout();
+  void readout_height_update();
   const TelemetryRow* row_for(qint64 index) const;
 
   QCustomPlot* plot_ = nullptr;
@@ -154,6 +157,7 @@ class LivePanel : public QWidget {
   double device_limit_mb_per_s_ = 0;
   bool paused_ = false;
   qint64 crosshair_index_ = -1;
+  int readout_sized_width_ = -1;
   QTimer replot_timer_;
   QElapsedTimer since_replot_;   // since the last redraw ended
   QElapsedTimer since_readout_;  // since the live readout last changed

@@ -35,4 +35,7 @@ TelemetryRow telemetry_row_from(const flashchat::TokenTelemetry& t);
 // colour swatch per quantity.
 QString telemetry_row_readout(const TelemetryRow& r, const QPalette& widget_palette);
 
+// A row whose readout is as long as readouts get (for sizing the readout once per width).
+TelemetryRow telemetry_row_widest();
+
 }  // namespace flashchat::ui
