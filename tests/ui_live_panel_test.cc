@@ -10,6 +10,7 @@
 //   - redraw runs through the timer at <= 30 Hz and only when something changed.
 
 #include <QElapsedTimer>
+#include <QThread>
 #include <QtTest>
 #include <cmath>
 #include <qcustomplot.h>
@@ -40,6 +41,13 @@ QVector<double> keys_of(Plottable* p) {
   for (auto it = p->data()->constBegin(); it != p->data()->constEnd(); ++it) keys.push_back(it->key);
   return keys;
 }
+
+// Stands in for the engine bridge: emits telemetry from its own thread.
+class TelemetryEmitter : public QObject {
+  Q_OBJECT
+ signals:
+  void telemetry(const flashchat::TokenTelemetry& t);
+};
 
 }  // namespace
 
@@ -258,6 +266,37 @@ class LivePanelTest : public QObject {
     check_keys(panel, keys_of_range(tel_, 0, 1));
     check_token(panel, tel_[0]);
     QVERIFY(!panel.isEmptyStateVisible());
+  }
+
+  // A token index that goes back (a new session counting from 0) starts a new run.
+  void index_going_back_starts_a_new_run() {
+    LivePanel panel;
+    for (size_t i = 0; i < 50; ++i) panel.appendTelemetry(tel_[i]);
+    panel.addMarker(tel_[20].index, "k 4→8");
+    panel.appendTelemetry(tel_[5]);
+    check_keys(panel, keys_of_range(tel_, 5, 6));
+    check_token(panel, tel_[5]);
+    for (int p = 0; p < LivePanel::kPlotCount; ++p) QVERIFY(panel.markerKeys(p).isEmpty());
+  }
+
+  // Telemetry made on an engine thread reaches the panel through a queued signal intact.
+  void telemetry_crosses_threads_through_a_queued_signal() {
+    LivePanel panel;
+    TelemetryEmitter emitter;
+    QThread worker;
+    emitter.moveToThread(&worker);
+    connect(&emitter, &TelemetryEmitter::telemetry, &panel, &LivePanel::appendTelemetry,
+            Qt::QueuedConnection);
+    worker.start();
+    const std::vector<TokenTelemetry> sent(tel_.begin(), tel_.begin() + 30);
+    QMetaObject::invokeMethod(&emitter, [&emitter, &sent] {
+      for (const TokenTelemetry& t : sent) emit emitter.telemetry(t);
+    });
+    QVERIFY(QTest::qWaitFor([&] { return panel.tokenIndices().size() == 30; }, 5000));
+    worker.quit();
+    QVERIFY(worker.wait(5000));
+    check_keys(panel, keys_of_range(tel_, 0, 30));
+    for (const TokenTelemetry& t : sent) check_token(panel, t);
   }
 
   // The redraw is timer-driven: a burst of tokens costs few replots (<= 30 Hz), and nothing is

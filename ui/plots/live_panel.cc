@@ -399,7 +399,9 @@ void LivePanel::addMarker(qint64 tokenIndex, const QString& label) {
     auto* text = new QCPItemText(plot_);
     text->setLayer(QStringLiteral("markers"));
     text->setClipAxisRect(rects_[DramPlot]);
-    position_key_ratio(text->position, rects_[DramPlot], double(tokenIndex), 0);
+    // Three label rows in turn, so that labels of nearby markers do not overlap.
+    const double row = double(marker_labels_added_++ % 3) * 0.14;
+    position_key_ratio(text->position, rects_[DramPlot], double(tokenIndex), row);
     text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
     text->setPadding(QMargins(3, 1, 3, 1));
     text->setText(label);
@@ -483,6 +485,9 @@ void LivePanel::trim() {
 void LivePanel::setPaused(bool paused) {
   if (paused == paused_) return;
   paused_ = paused;
+  // Frozen: the held tokens can be dragged and zoomed through (x only); live: the view follows.
+  plot_->setInteractions(paused_ ? QCP::Interactions(QCP::iRangeDrag | QCP::iRangeZoom)
+                                 : QCP::Interactions());
   if (!paused_) {
     trim();  // back to the live window
     schedule_replot();
@@ -541,6 +546,14 @@ void LivePanel::update_ranges() {
     hi = lo + window_tokens_;
   }
   x_of(rects_[0])->setRange(lo - 0.5, hi - 0.5);  // linked: all four follow
+  // Marker labels read away from the right edge: right of their line in the left half of the
+  // view, left of it in the right half (where new markers appear).
+  const double mid = (lo + hi) / 2;
+  for (Marker& m : markers_) {
+    if (!m.text) continue;
+    const Qt::Alignment side = double(m.index) > mid ? Qt::AlignRight : Qt::AlignLeft;
+    m.text->setPositionAlignment(side | Qt::AlignTop);
+  }
 
   // y: from the rows in view.
   double dram_max = 0, churn_up = 0, churn_down = 0, read_max = device_limit_mb_per_s_, ms_max = 0;

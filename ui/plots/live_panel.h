@@ -56,10 +56,13 @@ class LivePanel : public QWidget {
   explicit LivePanel(QWidget* parent = nullptr);
   ~LivePanel() override;
 
+  // A token whose index is not above the newest one held starts a new run (as clear() would).
   void appendTelemetry(const flashchat::TokenTelemetry& t);  // one token; x = t.index
   void addMarker(qint64 tokenIndex, const QString& label);   // vertical marker on every plot
   void setDeviceReadLimit(double mbPerS);                    // reference line (<= 0 hides)
   void clear();                                              // a new run
+  // Paused: the view stays (and can be dragged/zoomed along x), tokens keep being collected
+  // (up to 8 windows); resuming trims to the window and follows the newest token again.
   void setPaused(bool paused);
   bool isPaused() const { return paused_; }
 
@@ -158,6 +161,7 @@ class LivePanel : public QWidget {
   bool paused_ = false;
   qint64 crosshair_index_ = -1;
   int readout_sized_width_ = -1;
+  int marker_labels_added_ = 0;
   QTimer replot_timer_;
   QElapsedTimer since_replot_;   // since the last redraw ended
   QElapsedTimer since_readout_;  // since the live readout last changed
