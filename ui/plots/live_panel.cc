@@ -2,6 +2,7 @@
 
 #include <QElapsedTimer>
 #include <QEvent>
+#include <QFontMetrics>
 #include <QLabel>
 #include <QMouseEvent>
 #include <QVBoxLayout>
@@ -546,13 +547,15 @@ void LivePanel::update_ranges() {
     hi = lo + window_tokens_;
   }
   x_of(rects_[0])->setRange(lo - 0.5, hi - 0.5);  // linked: all four follow
-  // Marker labels read away from the right edge: right of their line in the left half of the
-  // view, left of it in the right half (where new markers appear).
-  const double mid = (lo + hi) / 2;
+  // A marker label sits right of its line unless it would run past the plot's right edge (new
+  // markers appear at the newest token, on the right): then left of it.
+  const QFontMetrics fm(font());
+  QCPAxisRect* top = rects_[DramPlot];
   for (Marker& m : markers_) {
     if (!m.text) continue;
-    const Qt::Alignment side = double(m.index) > mid ? Qt::AlignRight : Qt::AlignLeft;
-    m.text->setPositionAlignment(side | Qt::AlignTop);
+    const double px = x_of(top)->coordToPixel(double(m.index));
+    const bool fits = px + fm.horizontalAdvance(m.label) + 8 <= top->right();
+    m.text->setPositionAlignment((fits ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignTop);
   }
 
   // y: from the rows in view.
