@@ -86,7 +86,7 @@ class DefaultModelTest : public QObject {
   // and the stored positions' full logits against PyTorch; returns the worst relative error.
   double replay_and_compare(FlashFfn* ffn) {
     const int n_vocab = flash_->model->config.vocab_size;
-    Transformer t(*flash_->model, int(fx_.tokens.size()), ffn);
+    Transformer t(*flash_->model, int(fx_.tokens.size()), ffn, KvType::F32);  // vs PyTorch
     double worst = 0;
     size_t next_full = 0;
     for (size_t p = 0; p < fx_.tokens.size(); ++p) {
@@ -120,7 +120,8 @@ class DefaultModelTest : public QObject {
   // "About half the model": half its bytes, or - when the resident parts (embeddings and
   // attention are 41% of this model; predictors, KV cache and I/O buffers add ~19% at the full
   // 128-token context) leave no room for FFN rows there - the engine's minimum plus 1/16 of the
-  // FFN. Logged; callers check it stays at most 65% of the model (resources/models/README.md).
+  // FFN. Logged; callers check it stays at most 65% (FlashFfn alone) or 70% (a whole Session,
+  // which also counts its tokenizer, maps and scratch) of the model.
   int64_t about_half_budget(int64_t minimum) const {
     const int64_t budget = std::max(model_bytes() / 2, minimum + ffn_bytes() / 16);
     qInfo("budget %lld bytes = %.1f%% of the model's %lld (engine minimum %lld)",
@@ -164,8 +165,9 @@ class DefaultModelTest : public QObject {
     fo.mode = FfnMode::Flash;
     fo.oracle = true;
     fo.window = 4;
-    Transformer probe(*flash_->model, int(fx_.tokens.size()), nullptr);
-    int64_t fixed = flash_->model->bytes().total() + probe.kv_cache_bytes();
+    Transformer probe(*flash_->model, int(fx_.tokens.size()), nullptr, KvType::F32);
+    int64_t fixed = flash_->model->bytes().total() +
+                    probe.kv_cache_bytes_for(int(fx_.tokens.size()));
     for (const Predictor& p : flash_->predictors) fixed += p.size_bytes();
     const int64_t budget = about_half_budget(FlashFfn(*flash_, fo, fixed, 0).minimum_budget_bytes());
     QVERIFY(budget <= model_bytes() * 65 / 100);
@@ -185,7 +187,9 @@ class DefaultModelTest : public QObject {
     so.context = flash_->model->config.max_seq_len;
     Session session(so);
     so.budget_bytes = about_half_budget(session.minimum_budget_bytes(FfnMode::Flash));
-    QVERIFY(so.budget_bytes <= model_bytes() * 65 / 100);
+    // The session's minimum counts every byte it holds (tokenizer and maps included, 62.4% of
+    // this model for a short chat), so the budget here is at most 70% of the model.
+    QVERIFY(so.budget_bytes <= model_bytes() * 70 / 100);
     session.set_budget(so.budget_bytes);
     std::vector<TokenTelemetry> tel;
     GenerateOptions go;
@@ -193,9 +197,11 @@ class DefaultModelTest : public QObject {
     go.sampling.temperature = 0.8f;
     go.sampling.seed = 7;
     const std::vector<int> prompt = session.tokenizer().encode("The king of the land", true);
-    const GenerateResult r = session.generate(prompt, go, {}, [&](const TokenTelemetry& t) {
+    GenerateCallbacks cb;
+    cb.on_telemetry = [&](const TokenTelemetry& t) {
       if (!t.prompt) tel.push_back(t);
-    });
+    };
+    const GenerateResult r = session.generate(prompt, go, cb);
     QVERIFY(r.tokens.size() >= 16 && tel.size() >= 16);
     int reading = 0, churning = 0;
     for (size_t i = 4; i < tel.size(); ++i) {
