@@ -19,7 +19,7 @@
 #include "core/error.h"
 #include "flash/flash_manifest.h"
 #include "flash/flash_model.h"
-#include "runtime/flash_ffn.h"
+#include "runtime/budget.h"
 #include "runtime/flash_store.h"
 
 namespace flashchat {
@@ -98,18 +98,10 @@ FileId file_id(const std::string& path) {
   return id;
 }
 
-// The engine's store options for this model: FlashFfn fits the request size to the layer
-// (FlashFfn::store_options_for); its staging (slots x request bytes) is the difference between
-// the naive mode's minimum budget, which includes it, and the mmap mode's, which does not.
+// The engine's store options for this model: the request size FlashFfn's I/O plan fits to the
+// layer (runtime/budget.h), the store's default queue depth.
 FlashStoreOptions engine_store_options(const FlashLayout& layout) {
-  FlashFfnOptions o;
-  o.direct_io = true;
-  FlashStoreOptions store = o.store;
-  const int64_t staging = FlashFfn::minimum_budget_bytes_for(layout, FfnMode::Naive, 0, o) -
-                          FlashFfn::minimum_budget_bytes_for(layout, FfnMode::Mmap, 0, o);
-  const int64_t slots = std::max(store.queue_depth, store.threads + 1);
-  if (staging > 0 && staging % slots == 0) store.request_bytes = staging / slots;
-  return store;
+  return budget_io_plan(layout, FfnMode::Flash, /*direct_io=*/true, FlashStoreOptions()).store;
 }
 
 std::string utc_now() {
