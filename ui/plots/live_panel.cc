@@ -18,7 +18,7 @@ namespace {
 constexpr int kPausedCapFactor = 8;  // while paused, keep up to 8 windows before trimming anyway
 constexpr double kHeadroom = 1.08;   // y range above the largest visible value
 constexpr int kReadoutIntervalMs = 200;  // live readout: <= 5 Hz
-constexpr double kMaxTimeShare = 0.03;   // of the GUI thread's time spent redrawing
+constexpr double kMaxTimeShare = 0.025;  // of the GUI thread's time spent redrawing
 
 }  // namespace
 
@@ -265,6 +265,7 @@ void LivePanel::replot_now() {
   if (crosshair_index_ >= 0 || !since_readout_.isValid() ||
       since_readout_.elapsed() >= kReadoutIntervalMs) {
     update_readout();
+    readout_->repaint();  // now, so that its cost counts below
     since_readout_.start();
   }
   plot_->replot(QCustomPlot::rpImmediateRefresh);  // paint now: its cost counts below

@@ -11,8 +11,8 @@
 // Every plotted number is a TokenTelemetry field (bytes shown as MB = 10^6 bytes). Data are
 // appended to the plots' containers and trimmed to a rolling window of the last N tokens
 // (removeBefore); the plot is redrawn by a single-shot timer at most every 33 ms (<= 30 Hz),
-// only when something changed, and no sooner than the last redraw's cost / 3% after it (so
-// redrawing never takes more than ~3% of the GUI thread, whatever the token rate). Prompt tokens sit on a shaded band. A crosshair (mouse hover)
+// only when something changed, and no sooner than the last redraw's cost / 2.5% after it (so
+// redrawing never takes more than ~2.5% of the GUI thread, whatever the token rate). Prompt tokens sit on a shaded band. A crosshair (mouse hover)
 // shows one token's exact values for all four plots in the readout line below the plots; without
 // hover the readout shows the newest token. GUI thread only.
 #pragma once
