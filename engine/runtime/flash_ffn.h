@@ -41,7 +41,7 @@ struct FlashFfnOptions {
                                     // the predictor
   bool evaluate_predictor = false;  // also compute the true activations and count recall
   bool direct_io = true;
-  FlashStore::Options store;
+  FlashStoreOptions store;
 };
 
 class FlashFfn : public FfnBackend {
