@@ -21,6 +21,8 @@
 #include "core/resource_paths.h"
 #include "runtime/flash_store.h"
 #include "session/read_probe.h"
+#include "session/model_open.h"
+#include "runtime/budget.h"
 
 using namespace flashchat;
 
@@ -79,7 +81,10 @@ class ReadProbeTest : public QObject {
     QVERIFY(first.bytes_read > 0);
     // The engine's shape: its queue depth, a request size that is a positive multiple of 4 KiB
     // and no larger than the store's default.
-    QCOMPARE(first.queue_depth, FlashStoreOptions().queue_depth);
+    const OpenedModel opened = model_open(model_dir_, false);
+    const IoBufferPlan plan = budget_io_plan(opened.flash->ffn, FfnMode::Flash, true,
+                                             FlashStoreOptions());
+    QCOMPARE(first.queue_depth, plan.store.queue_depth);
     QVERIFY(first.request_bytes >= 4096 && first.request_bytes % 4096 == 0);
     QVERIFY(first.request_bytes <= FlashStoreOptions().request_bytes);
     if (io_before >= 0) QVERIFY(io_after - io_before >= first.bytes_read / 2);  // real I/O

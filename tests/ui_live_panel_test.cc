@@ -18,6 +18,7 @@
 #include "common/telemetry_metatype.h"
 #include "core/resource_paths.h"
 #include "plots/live_panel.h"
+#include "model/transformer.h"
 #include "session/session.h"
 
 using namespace flashchat;
@@ -138,8 +139,11 @@ class LivePanelTest : public QObject {
     Session session(so);
     const FlashLayout& ffn = session.flash_model()->ffn;
     const int64_t ffn_bytes = int64_t{ffn.neurons} * ffn.bundle_bytes * ffn.n_layers;
-    const int64_t budget =
-        std::max(kBudgetBytes, session.minimum_budget_bytes(FfnMode::Flash) + ffn_bytes / 16);
+    // Room for the KV cache to fill the context as well (it grows in blocks as tokens come).
+    const int64_t kv_full = kv_cache_bytes_for(session.model().config, KvType::F16,
+                                               session.context_size());
+    const int64_t budget = std::max(kBudgetBytes, session.minimum_budget_bytes(FfnMode::Flash) +
+                                                      kv_full + ffn_bytes / 16);
     qInfo("budget %lld bytes (engine minimum %lld)", static_cast<long long>(budget),
           static_cast<long long>(session.minimum_budget_bytes(FfnMode::Flash)));
     session.set_budget(budget);

@@ -115,6 +115,9 @@ class FlashFfn : public FfnBackend {
   std::unique_ptr<uint8_t, FreeDeleter> io_buffer_;  // naive reads and streamed neurons
   int32_t io_buffer_rows_ = 0;
   std::vector<int32_t> identity_ids_;     // 0..neurons-1
+  // One layer's id lists while its FFN runs (layers run one at a time; reserved whole):
+  // predicted set, neurons to load and to drop, and those beyond the cache capacity.
+  std::vector<int32_t> active_, add_, remove_, extra_remove_, overflow_;
   std::vector<float> scratch_out_, hidden_, pred_scratch_;
   std::vector<ReadRun> runs_;
   std::vector<uint8_t*> dsts_;
