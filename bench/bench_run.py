@@ -318,7 +318,7 @@ def generate_run(a, model, spec, budget_bytes, prompt, gen_tokens, run_dir, cgro
     rec["major_faults"] = ru1.ru_majflt - ru0.ru_majflt
     with open(os.path.join(run_dir, rid + ".stderr"), "w") as f:
         f.write(err)
-    refused = re.search(r"below the (?:minimum of )?" + SIZE_RE, err)
+    refused = re.search(r"below the (?:minimum of )?(?:at least )?" + SIZE_RE, err)
     if rc is None:
         rec.update(status="timeout", message=f"killed after {a.run_timeout_s} s (--run-timeout)")
     elif rc == 0:

@@ -296,6 +296,30 @@ std::unique_ptr<FlashModel> flash_model_open(const std::string& dir) {
   return fm;
 }
 
+FlashModelSizes flash_model_sizes(const std::string& dir) {
+  const std::string manifest_path = dir + "/manifest.json";
+  const json j = manifest_read(dir, manifest_path);
+  const ManifestFields top(j, manifest_path);
+  FlashModelSizes sizes;
+  sizes.config = flash_config_from_json(top.object("config"));
+  const ManifestFields files = top.object("files");
+  const ManifestFields ffn = top.object("ffn");
+  const std::string ffn_name = file_name_field(ffn, "file");
+  sizes.ffn = layout_parse(ffn, sizes.config, files.unsigned_integer(ffn_name.c_str()));
+  sizes.resident_file_bytes = static_cast<int64_t>(files.unsigned_integer("dram.safetensors"));
+  if (top.has("predictors")) {
+    const ManifestFields pred = top.object("predictors");
+    for (const json& r : pred.array("ranks")) {
+      if (!r.is_number_integer()) pred.bad("ranks", "must hold integers");
+      const int64_t rank = r.get<int64_t>();
+      // A (rank x dim) and B (neurons x rank) in F16, the bias (neurons) in F32.
+      sizes.predictor_bytes += 2 * rank * (sizes.config.dim + sizes.ffn.neurons) +
+                               4 * int64_t{sizes.ffn.neurons};
+    }
+  }
+  return sizes;
+}
+
 namespace {
 
 constexpr const char* kStampFormat = "flashchat-verified";

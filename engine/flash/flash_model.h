@@ -63,6 +63,17 @@ std::unique_ptr<FlashModel> flash_model_open(const std::string& dir);
 // CRC-checked on every open, as before the split. For callers not yet switched over.
 std::unique_ptr<FlashModel> flash_model_open(const std::string& dir, bool verify_checksums);
 
+// What a flash model directory holds, from its manifest alone (nothing large is read), so a
+// budget can be checked before gigabytes of resident weights are. Throws Error like
+// flash_model_open for a bad manifest.
+struct FlashModelSizes {
+  ModelConfig config;
+  FlashLayout ffn;
+  int64_t resident_file_bytes = 0;  // dram.safetensors (tensor bytes + a small header)
+  int64_t predictor_bytes = 0;      // as held in DRAM (F16 A and B, F32 bias), all layers
+};
+FlashModelSizes flash_model_sizes(const std::string& dir);
+
 struct FlashVerifyOptions {
   bool force = false;      // check every file, also those the stamp lists as unchanged
   bool use_stamp = true;   // false: neither read nor write the stamp file

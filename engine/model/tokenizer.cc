@@ -557,6 +557,48 @@ bool Tokenizer::is_control(int id) const {
          impl_->type(id) == TokenType::Control;
 }
 
+namespace {
+
+// glibc malloc's chunk for a request of n bytes (8-byte header, 16-byte granules, 32 minimum).
+int64_t malloc_chunk_bytes(size_t n) {
+  return n == 0 ? 0 : std::max<int64_t>(32, static_cast<int64_t>((n + 8 + 15) / 16 * 16));
+}
+// Heap of a std::string beyond its own object (short strings live inside it).
+int64_t string_heap_bytes(const std::string& s) {
+  return s.capacity() > 15 ? malloc_chunk_bytes(s.capacity() + 1) : 0;
+}
+template <typename T>
+int64_t vector_heap_bytes(const std::vector<T>& v) {
+  return malloc_chunk_bytes(v.capacity() * sizeof(T));
+}
+// An unordered_map: its bucket array and one node per element (next pointer, value, and the
+// cached hash for non-trivial hashes).
+template <typename Map>
+int64_t hash_map_heap_bytes(const Map& m, size_t node_bytes) {
+  return malloc_chunk_bytes(m.bucket_count() * sizeof(void*)) +
+         static_cast<int64_t>(m.size()) * malloc_chunk_bytes(node_bytes);
+}
+
+}  // namespace
+
+int64_t Tokenizer::memory_bytes() const {
+  const Impl& im = *impl_;
+  int64_t bytes = malloc_chunk_bytes(sizeof(Impl));
+  bytes += vector_heap_bytes(im.spec.tokens) + vector_heap_bytes(im.spec.scores) +
+           vector_heap_bytes(im.spec.token_types) + vector_heap_bytes(im.spec.merges);
+  for (const std::string& t : im.spec.tokens) bytes += string_heap_bytes(t);
+  for (const std::string& m : im.spec.merges) bytes += string_heap_bytes(m);
+  bytes += hash_map_heap_bytes(im.token_to_id,
+                               sizeof(void*) + sizeof(std::pair<const std::string, int>) +
+                                   sizeof(size_t));
+  for (const auto& [text, id] : im.token_to_id) bytes += string_heap_bytes(text);
+  bytes += hash_map_heap_bytes(im.merge_rank, sizeof(void*) + sizeof(std::pair<const uint64_t, int>));
+  bytes += hash_map_heap_bytes(im.cp_to_byte, sizeof(void*) + sizeof(std::pair<const uint32_t, uint8_t>));
+  for (const std::string& s : im.byte_to_str) bytes += string_heap_bytes(s);
+  for (const std::vector<int>& v : im.specials) bytes += vector_heap_bytes(v);
+  return bytes;
+}
+
 const TokenizerSpec& Tokenizer::spec() const {
   return impl_->spec;
 }

@@ -45,6 +45,9 @@ class Tokenizer {
   int eos_id() const;
   bool is_control(int id) const;  // BOS, EOS, and other control tokens
   const TokenizerSpec& spec() const;
+  // Heap bytes this tokenizer holds (vocabulary, lookup maps), counted from its structures with
+  // glibc's chunk sizes: what the DRAM budget charges for it.
+  int64_t memory_bytes() const;
 
  private:
   struct Impl;

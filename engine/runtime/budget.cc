@@ -54,39 +54,47 @@ IoBufferPlan budget_io_plan(const FlashLayout& layout, FfnMode mode, bool direct
   return plan;
 }
 
-int64_t budget_map_bytes(const FlashLayout& layout, FfnMode mode) {
+int64_t budget_map_bytes(const FlashLayout& layout, FfnMode mode, int window) {
   if (mode != FfnMode::Flash && mode != FfnMode::Dram) return 0;
-  // Per layer and neuron: NeuronCache neuron_to_row (int32) + removing (uint8); NeuronWindow
-  // refs + stamp (4 + 4). Plus the room one window set may grow by in a token (neurons x 4 +
-  // deque bookkeeping).
-  const int64_t per_layer = int64_t{layout.neurons} * (4 + 1 + 4 + 4 + 4) + 512;
+  const int64_t n = layout.neurons;
+  const int64_t k = mode == FfnMode::Flash ? std::max(window, 1) : 1;
+  // Per layer: NeuronCache neuron_to_row (int32) + removing (uint8); NeuronWindow refs + stamp
+  // (4 + 4) and up to k active sets plus a spare one (n x 4 each) with the deque's blocks.
+  const int64_t per_layer = n * (4 + 1 + 4 + 4) + (k + 1) * n * 4 + 1024 + 64 * k;
   // Once (layers run one at a time): FlashFfn's five id lists, identity ids, hidden values and
-  // predictor scratch (neurons x 4 each, the predictor's rank <= 1024 on top), its output
-  // scratch (dim x 4) and the read lists of one layer (two ReadRuns per neuron without
-  // bundling, a pointer per neuron). All reserved whole.
-  const int64_t once = int64_t{layout.neurons} * (8 * 4 + 2 * 24 + 8) + 1024 * 4 +
-                       int64_t{layout.dim} * 4;
+  // predictor scratch (n x 4 each, the predictor's rank <= 1024 on top), its output scratch
+  // (dim x 4) and the read lists of one layer (two ReadRuns per neuron without bundling, a
+  // pointer per neuron). All reserved whole.
+  const int64_t once = n * (8 * 4 + 2 * 24 + 8) + 1024 * 4 + int64_t{layout.dim} * 4;
   return int64_t{layout.n_layers} * per_layer + once;
 }
 
-int64_t budget_minimum_bytes(const FlashLayout& layout, FfnMode mode, int64_t fixed_bytes,
-                             int64_t io_buffer_bytes) {
-  const int64_t base = fixed_bytes + io_buffer_bytes + budget_map_bytes(layout, mode);
-  const int64_t layer_bytes = static_cast<int64_t>(layout.neurons) * layout.bundle_bytes;
+namespace {
+
+// One cached row: its bundle and its entry in the row -> neuron map.
+int64_t row_bytes(const FlashLayout& layout) { return layout.bundle_bytes + 4; }
+
+}  // namespace
+
+int64_t budget_minimum_bytes(const FlashLayout& layout, FfnMode mode, int window,
+                             int64_t fixed_bytes, int64_t io_buffer_bytes) {
+  const int64_t base = fixed_bytes + io_buffer_bytes + budget_map_bytes(layout, mode, window);
+  const int64_t all_rows = row_bytes(layout) * layout.neurons * layout.n_layers;
   switch (mode) {
-    case FfnMode::Dram: return base + layer_bytes * layout.n_layers;
-    case FfnMode::Flash: return base + layout.bundle_bytes * layout.n_layers;
+    case FfnMode::Dram: return base + all_rows;
+    case FfnMode::Flash: return base + row_bytes(layout) * layout.n_layers;
     case FfnMode::Naive:
     case FfnMode::Mmap: return base;
   }
   return base;
 }
 
-int32_t budget_cache_rows(const FlashLayout& layout, int64_t budget_bytes, int64_t fixed_bytes,
-                          int64_t io_buffer_bytes) {
-  if (budget_bytes <= 0) return layout.neurons;
-  const int64_t free_bytes = budget_bytes - fixed_bytes - io_buffer_bytes;
-  const int64_t rows = free_bytes / (layout.bundle_bytes * layout.n_layers);
+int32_t budget_cache_rows(const FlashLayout& layout, FfnMode mode, int window,
+                          int64_t budget_bytes, int64_t fixed_bytes, int64_t io_buffer_bytes) {
+  if (budget_bytes <= 0 || mode == FfnMode::Dram) return layout.neurons;
+  const int64_t free_bytes = budget_bytes - fixed_bytes - io_buffer_bytes -
+                             budget_map_bytes(layout, mode, window);
+  const int64_t rows = free_bytes / (row_bytes(layout) * layout.n_layers);
   return static_cast<int32_t>(std::clamp<int64_t>(rows, 0, layout.neurons));
 }
 

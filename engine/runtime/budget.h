@@ -38,19 +38,23 @@ struct IoBufferPlan {
 IoBufferPlan budget_io_plan(const FlashLayout& layout, FfnMode mode, bool direct_io,
                             const FlashStoreOptions& requested);
 
-// Bytes of the neuron caches' maps (row <-> neuron, per-neuron flags) and the windows' per-neuron
-// counters: allocated at construction in flash and dram modes, independent of the budget.
-int64_t budget_map_bytes(const FlashLayout& layout, FfnMode mode);
+// Bytes the FFN's runtime state may take at window `window`, an upper bound that holds whatever
+// the tokens do: the neuron caches' maps (row <-> neuron, per-neuron flags), the windows'
+// counters and the active sets of the last `window` tokens (a layer's whole width each, at
+// most), and the FlashFfn's id lists and scratch (reserved whole). Flash and dram modes only.
+int64_t budget_map_bytes(const FlashLayout& layout, FfnMode mode, int window);
 
-// Smallest budget for `mode`: fixed + I/O buffers + maps + (flash: one bundle per layer; dram:
-// the whole FFN; naive/mmap: nothing cached).
-int64_t budget_minimum_bytes(const FlashLayout& layout, FfnMode mode, int64_t fixed_bytes,
-                             int64_t io_buffer_bytes);
+// Smallest budget for `mode` at window `window`: fixed + I/O buffers + the FFN's state bound +
+// (flash: one bundle and its row-map entry per layer; dram: the whole FFN; naive/mmap: nothing
+// cached).
+int64_t budget_minimum_bytes(const FlashLayout& layout, FfnMode mode, int window,
+                             int64_t fixed_bytes, int64_t io_buffer_bytes);
 
-// Neuron-cache rows per layer that `budget_bytes` leaves after the fixed parts and the I/O
-// buffers, split evenly over layers, clamped to [0, neurons]. budget 0 = unlimited (all rows).
-int32_t budget_cache_rows(const FlashLayout& layout, int64_t budget_bytes, int64_t fixed_bytes,
-                          int64_t io_buffer_bytes);
+// Neuron-cache rows per layer that `budget_bytes` leaves after the fixed parts, the I/O buffers
+// and the FFN's state bound, split evenly over layers, clamped to [0, neurons]; each row costs
+// its bundle and its row-map entry. budget 0 = unlimited (all rows).
+int32_t budget_cache_rows(const FlashLayout& layout, FfnMode mode, int window,
+                          int64_t budget_bytes, int64_t fixed_bytes, int64_t io_buffer_bytes);
 
 // Throws Error("budget", "<budget> is below the minimum of <minimum> for <mode> mode ...") when
 // 0 < budget < minimum.

@@ -62,8 +62,9 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
   io_plan_ = budget_io_plan(layout_, options_.mode, options_.direct_io, options_.store);
   budget_bytes_ = budget_bytes;
   // Checked before anything is allocated or opened (the staging counted at its largest).
-  budget_check(budget_bytes_, budget_minimum_bytes(layout_, options_.mode, fixed_bytes_,
-                                                   io_plan_.total()), options_.mode);
+  budget_check(budget_bytes_, budget_minimum_bytes(layout_, options_.mode, options_.window,
+                                                   fixed_bytes_, io_plan_.total()),
+               options_.mode);
 
   const bool uses_store = options_.mode == FfnMode::Flash || options_.mode == FfnMode::Naive ||
                           options_.mode == FfnMode::Dram;
@@ -99,26 +100,28 @@ int64_t FlashFfn::io_buffer_bytes() const {
 }
 
 int64_t FlashFfn::minimum_budget_bytes() const {
-  return budget_minimum_bytes(layout_, options_.mode, fixed_bytes_ + extra_state_bytes(),
+  return budget_minimum_bytes(layout_, options_.mode, options_.window, fixed_bytes_,
                               io_buffer_bytes());
 }
 
-// The state as the budget holds room for it: what is held now, plus the room one window set
-// may grow by during the next token.
-int64_t FlashFfn::budgeted_state_bytes() const {
-  return state_bytes() + int64_t{layout_.n_layers} * (int64_t{layout_.neurons} * 4 + 512);
-}
-
-int64_t FlashFfn::extra_state_bytes() const {
-  return std::max<int64_t>(0, budgeted_state_bytes() - budget_map_bytes(layout_, options_.mode));
-}
-
-// The FFN's own state (maps, window sets, scratch) is measured and comes out of the budget too.
+// The FFN's own state is bounded by budget_map_bytes (measured: state_bytes()) and comes out of
+// the budget too.
 int32_t FlashFfn::capacity_rows_for(int64_t budget_bytes, int64_t fixed_bytes) const {
-  if (options_.mode == FfnMode::Dram) return layout_.neurons;
-  const int64_t state =
-      layers_.empty() ? budget_map_bytes(layout_, options_.mode) : budgeted_state_bytes();
-  return budget_cache_rows(layout_, budget_bytes, fixed_bytes + state, io_plan_.total());
+  const int32_t rows = budget_cache_rows(layout_, options_.mode, options_.window, budget_bytes,
+                                         fixed_bytes, io_plan_.total());
+  if (layers_.empty() || !layers_.front() || !layers_.front()->cache || budget_bytes <= 0 ||
+      options_.mode == FfnMode::Dram) {
+    return rows;
+  }
+  // Once built, the row maps are held for every reserved row: rows up to the reservation pay
+  // only their bundles (the maps are already charged); more rows mean a larger matrix.
+  const int64_t reserved = layers_.front()->cache->max_capacity();
+  if (rows > reserved) return rows;
+  const int64_t free_bytes = budget_bytes - fixed_bytes - io_plan_.total() -
+                             budget_map_bytes(layout_, options_.mode, options_.window) -
+                             reserved * 4 * layout_.n_layers;
+  return static_cast<int32_t>(std::clamp<int64_t>(
+      free_bytes / (layout_.bundle_bytes * layout_.n_layers), 0, reserved));
 }
 
 int64_t FlashFfn::state_bytes() const {
@@ -148,7 +151,6 @@ int64_t FlashFfn::cache_bytes() const {
 
 void FlashFfn::apply_capacity() {
   const int32_t rows = capacity_rows_for(budget_bytes_, fixed_bytes_);
-  applied_state_bytes_ = budgeted_state_bytes();
   for (auto& L : layers_) {
     if (!L->cache) continue;
     if (rows > L->cache->max_capacity()) {
@@ -172,23 +174,34 @@ void FlashFfn::apply_capacity() {
   }
 }
 
-void FlashFfn::set_window(int k) {
-  if (k < 1) fail("window", "must be at least 1");
-  options_.window = k;  // applied per layer at the next token (NeuronWindow::set_k)
-}
+void FlashFfn::set_window(int k) { set_window_and_budget(k, budget_bytes_); }
 
 void FlashFfn::set_budget(int64_t budget_bytes) {
-  budget_check(budget_bytes, minimum_budget_bytes(), options_.mode);
+  set_window_and_budget(options_.window, budget_bytes);
+}
+
+void FlashFfn::set_window_and_budget(int k, int64_t budget_bytes) {
+  if (k < 1) fail("window", "must be at least 1");
+  if (k == options_.window && budget_bytes == budget_bytes_) return;
+  // The window's sets are part of the state bound: a larger k needs room, a smaller one frees it.
+  const int64_t minimum =
+      budget_minimum_bytes(layout_, options_.mode, k, fixed_bytes_, io_buffer_bytes());
+  if (k != options_.window && budget_bytes > 0 && budget_bytes < minimum) {
+    fail("window", "k = " + std::to_string(k) + " needs a budget of at least " +
+                       size_format_bytes(minimum));
+  }
+  budget_check(budget_bytes, minimum, options_.mode);
+  options_.window = k;  // applied per layer at the next token (NeuronWindow::set_k)
   budget_bytes_ = budget_bytes;
   apply_capacity();
 }
 
 void FlashFfn::set_fixed_bytes(int64_t fixed_bytes) {
-  const int64_t state = budgeted_state_bytes();
-  if (fixed_bytes == fixed_bytes_ && state == applied_state_bytes_) return;
+  if (fixed_bytes == fixed_bytes_) return;
   // Rows may go down to none (the active neurons are then streamed, still exact); what must fit
   // is everything else.
-  const int64_t needed = fixed_bytes + io_buffer_bytes() + state;
+  const int64_t needed =
+      fixed_bytes + io_buffer_bytes() + budget_map_bytes(layout_, options_.mode, options_.window);
   if (budget_bytes_ > 0 && needed > budget_bytes_) {
     fail("budget", size_format_bytes(budget_bytes_) + " no longer holds the " +
                        size_format_bytes(needed) + " needed besides the neuron cache");

@@ -57,22 +57,21 @@ class FlashFfn : public FfnBackend {
 
   void ffn_forward(int layer, const float* x, float* out) override;
 
-  // Between tokens. set_budget throws Error (and keeps the old budget) below the minimum.
+  // Between tokens. set_budget and set_window throw Error (and keep the old value) below the
+  // minimum (the window's sets are part of it).
   // set_fixed_bytes: the DRAM outside the FFN changed (the KV cache grew); the neuron cache
   // yields rows to it, down to none (then every active neuron is streamed); throws Error (and
   // keeps the old value) when even that does not fit.
   void set_window(int k);
   void set_budget(int64_t budget_bytes);
+  // Both at once, checked together (a larger window with a larger budget).
+  void set_window_and_budget(int k, int64_t budget_bytes);
   void set_fixed_bytes(int64_t fixed_bytes);
   // Smallest budget the current mode accepts with the fixed DRAM now.
   int64_t minimum_budget_bytes() const;
   // Bytes of the cache/window maps, window sets and scratch vectors this object holds (runtime
   // state; measured, part of the telemetry's "other").
   int64_t state_bytes() const;
-  // state_bytes() plus the room one window set may grow by in a token.
-  int64_t budgeted_state_bytes() const;
-  // budgeted_state_bytes() beyond what budget_map_bytes() counts (window sets held, scratch).
-  int64_t extra_state_bytes() const;
 
   // Starts a token's accounting; fill_telemetry then adds this token's FFN side.
   void begin_token();
@@ -103,7 +102,6 @@ class FlashFfn : public FfnBackend {
   FlashFfnOptions options_;
   int64_t fixed_bytes_ = 0;
   int64_t budget_bytes_ = 0;
-  int64_t applied_state_bytes_ = 0;  // state_bytes() when the capacity was last set
 
   FlashStore store_;
   std::shared_ptr<MappedFile> map_;       // mmap mode, and true activations for oracle/eval

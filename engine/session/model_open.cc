@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <map>
 
-#include "core/process_stats.h"
 #include "core/units.h"
 #include "session/session.h"
 #include "model/chat_template.h"
@@ -15,7 +14,6 @@ namespace flashchat {
 
 OpenedModel model_open(const std::string& path, bool verify_checksums) {
   const auto t0 = std::chrono::steady_clock::now();
-  const int64_t heap0 = process_heap_bytes();
   OpenedModel m;
   if (flash_model_is_dir(path)) {
     m.flash = flash_model_open(path, verify_checksums);
@@ -37,7 +35,7 @@ OpenedModel model_open(const std::string& path, bool verify_checksums) {
   model.tokenizer.add_bos = spec.add_bos;
   model.tokenizer.add_eos = spec.add_eos;
   model.tokenizer.add_space_prefix = spec.add_space_prefix;
-  m.heap_bytes = std::max<int64_t>(0, process_heap_bytes() - heap0);
+  m.heap_bytes = m.tokenizer->memory_bytes();
   m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                   .count();
   return m;
@@ -84,8 +82,9 @@ ModelInfo model_info_of(const OpenedModel& m) {
       info.predictor_bytes += p.bytes;
       info.predictors.push_back(p);
     }
-    // The resident part's bytes() leave out the FFN matrices (they live in ffn.bin).
+    // The resident part's bytes() and parameters leave out the FFN matrices (in ffn.bin).
     info.bytes.ffn += info.ffn_file_bytes;
+    info.parameters += int64_t{f.ffn.n_layers} * f.ffn.neurons * f.ffn.dim * (f.ffn.gated ? 3 : 2);
     info.model_bytes = info.bytes.total();
   }
   return info;

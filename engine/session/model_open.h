@@ -21,8 +21,9 @@ struct OpenedModel {
   std::unique_ptr<Model> dense;       // set for GGUF files and Hugging Face folders
   std::unique_ptr<Tokenizer> tokenizer;
   double load_ms = 0;
-  // Heap the open left allocated (measured): the parsed vocabulary and tokenizer, the model's
-  // description, predictors (F16 matrices), metrics. Resident weights are mapped, not heap.
+  // Heap the tokenizer holds (Tokenizer::memory_bytes: vocabulary and lookup maps), counted
+  // from its structures, so other threads allocating meanwhile (a GUI) cannot inflate it.
+  // Predictors are counted apart; resident weights are read into their own mapping.
   int64_t heap_bytes = 0;
 
   const Model& model() const { return flash ? *flash->model : *dense; }

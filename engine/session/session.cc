@@ -28,27 +28,28 @@ size_t common_prefix(const std::vector<int>& a, const std::vector<int>& b) {
   return n;
 }
 
-// A flash model's budget against what its manifest says the resident weights and predictors
-// take (a lower bound of the minimum), so a budget that can never fit is refused in
-// milliseconds instead of after reading the resident weights. The exact check follows the open.
+// A flash model's budget against the minimum its manifest implies (resident weights, predictors,
+// one KV block, I/O buffers, the FFN's maps, one bundle per layer; only the tokenizer's heap and
+// the transformer's scratch are left out, so this is a lower bound), so a budget that can never
+// fit is refused in milliseconds instead of after reading gigabytes of resident weights. The
+// exact check follows the open.
 void budget_precheck(const SessionOptions& o) {
   if (o.budget_bytes <= 0 || !flash_model_is_dir(o.model_path)) return;
-  const std::string path = o.model_path + "/manifest.json";
-  const nlohmann::json manifest = file_read_json(path);
-  int64_t resident = 0;
-  try {
-    const auto& files = manifest.at("files");
-    resident = files.at("dram.safetensors").get<int64_t>();
-    if (files.contains("predictors.safetensors")) {
-      resident += files.at("predictors.safetensors").get<int64_t>();
-    }
-  } catch (const nlohmann::json::exception&) {
-    return;  // the open reports what is wrong with the manifest
-  }
-  if (o.budget_bytes < resident) {
-    fail("budget", size_format_bytes(o.budget_bytes) + " is below the " +
-                       size_format_bytes(resident) + " this model's resident weights and " +
-                       "predictors alone take (manifest.json); the minimum is higher still");
+  const FlashModelSizes sizes = flash_model_sizes(o.model_path);
+  const int context = o.context > 0 ? std::min(o.context, sizes.config.max_seq_len)
+                                    : std::min(sizes.config.max_seq_len, 4096);
+  const KvType kv = o.kv_f32 ? KvType::F32 : KvType::F16;
+  const int64_t fixed = sizes.resident_file_bytes + sizes.predictor_bytes +
+                        kv_cache_bytes_for(sizes.config, kv, 1, kv_block_positions_for(context));
+  const IoBufferPlan io = budget_io_plan(sizes.ffn, o.mode, o.direct_io, FlashStoreOptions());
+  const int64_t lower_bound =
+      budget_minimum_bytes(sizes.ffn, o.mode, o.window, fixed, io.total());
+  if (o.budget_bytes < lower_bound) {
+    fail("budget", size_format_bytes(o.budget_bytes) + " is below the minimum of at least " +
+                       size_format_bytes(lower_bound) + " for " + ffn_mode_name(o.mode) +
+                       " mode (resident weights, predictors, KV cache and I/O buffers" +
+                       (o.mode == FfnMode::Flash ? std::string(", one neuron per layer)")
+                                                 : std::string(")")));
   }
 }
 
@@ -79,7 +80,8 @@ void session_set_threads(int n) {
 }
 
 int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int context,
-                                     int kv_positions, bool direct_io, KvType kv_type) {
+                                     int kv_positions, int window, bool direct_io,
+                                     KvType kv_type) {
   const Model& model = m.model();
   const int session_context = context > 0 ? std::min(context, model.config.max_seq_len)
                                           : std::min(model.config.max_seq_len, 4096);
@@ -87,11 +89,11 @@ int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int con
   // The transformer's scratch and KV blocks depend on its context; building one allocates no KV.
   const Transformer probe(model, session_context, nullptr, kv_type);
   const int64_t fixed = model.bytes().total() + predictor_bytes(m) +
-                        std::max<int64_t>(0, m.heap_bytes - predictor_bytes(m)) +
+                        m.heap_bytes +
                         probe.scratch_bytes() + probe.kv_cache_bytes_for(positions);
   if (!m.flash) return fixed;
   const IoBufferPlan io = budget_io_plan(m.flash->ffn, mode, direct_io, FlashStoreOptions());
-  return budget_minimum_bytes(m.flash->ffn, mode, fixed, io.total());
+  return budget_minimum_bytes(m.flash->ffn, mode, window, fixed, io.total());
 }
 
 Session::Session(const SessionOptions& options) : options_(options) {
@@ -100,9 +102,8 @@ Session::Session(const SessionOptions& options) : options_(options) {
   base_rss_bytes_ = process_rss_bytes();  // binary, libraries, runtime: outside the budget
   budget_precheck(options_);  // before gigabytes of resident weights are read
   opened_ = model_open(options_.model_path, /*verify_checksums=*/false);
-  // What the open left on the heap besides the predictors (counted as such) is runtime state:
-  // vocabulary, tokenizer maps, the model's description.
-  model_heap_bytes_ = std::max<int64_t>(0, opened_.heap_bytes - predictor_bytes(opened_));
+  // The tokenizer's heap (vocabulary, maps) is runtime state: "other".
+  model_heap_bytes_ = opened_.heap_bytes;
   info_ = model_info_of(opened_);
   if (!opened_.is_flash()) options_.mode = FfnMode::Dram;
   chat_format_ = chat_format_detect(model().chat_template);
@@ -138,7 +139,10 @@ Session::Session(const SessionOptions& options) : options_(options) {
     ffn_ = make_ffn(settings_);
     generator_->transformer().set_ffn_backend(ffn_.get());
   }
-  fixed_total_ = fixed_dram().total() + (ffn_ ? ffn_->extra_state_bytes() : 0);
+  fixed_total_ = fixed_dram().total();
+  // Again with what the FFN really holds, so the minimum reported from now on is the one that
+  // was enforced (a budget at it runs; one byte less is refused here).
+  if (ffn_) budget_check(settings_.budget_bytes, minimum_budget_bytes(settings_.mode), settings_.mode);
   hooks_.before_forward = [this] { apply_pending(); };
   hooks_.after_forward = [this](int token, int pos, bool prompt, double f_ms, double s_ms) {
     on_forward(token, pos, prompt, f_ms, s_ms);
@@ -197,7 +201,12 @@ int64_t Session::minimum_budget_bytes(FfnMode mode) const {
   }
   if (fixed == 0) fixed = fixed_dram().total();  // during construction
   if (!opened_.is_flash()) return fixed;
-  return budget_minimum_bytes(opened_.flash->ffn, mode, fixed, io_buffer_bytes_for(mode));
+  int window = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    window = pending_window_.value_or(settings_.window);
+  }
+  return budget_minimum_bytes(opened_.flash->ffn, mode, window, fixed, io_buffer_bytes_for(mode));
 }
 
 void Session::set_window(int k) {
@@ -257,12 +266,11 @@ void Session::apply_pending() {
   }
   std::string error;
   const int64_t fixed = fixed_dram().total();
-  const int64_t extra = ffn_ ? ffn_->extra_state_bytes() : 0;  // the FFN's measured scratch
   if (ffn_ && !(after == before)) {
     try {
       if (after.mode != before.mode) {
         budget_check(after.budget_bytes,
-                     budget_minimum_bytes(opened_.flash->ffn, after.mode, fixed + extra,
+                     budget_minimum_bytes(opened_.flash->ffn, after.mode, after.window, fixed,
                                           io_buffer_bytes_for(after.mode)),
                      after.mode);
         // Release the old FFN (its cache) before the new one allocates.
@@ -278,16 +286,15 @@ void Session::apply_pending() {
         generator_->transformer().set_ffn_backend(ffn_.get());
       } else {
         const int64_t minimum = budget_minimum_bytes(opened_.flash->ffn, after.mode,
-                                                     fixed + extra, ffn_->io_buffer_bytes());
+                                                     after.window, fixed,
+                                                     ffn_->io_buffer_bytes());
         budget_check(after.budget_bytes, minimum, after.mode);
         ffn_->set_fixed_bytes(fixed);
-        ffn_->set_window(after.window);
-        ffn_->set_budget(after.budget_bytes);
+        ffn_->set_window_and_budget(after.window, after.budget_bytes);
       }
     } catch (const Error& e) {
       error = e.what();
       after = before;
-      ffn_->set_window(before.window);
     }
   }
   if (!ffn_ && !(after == before)) {
@@ -317,16 +324,16 @@ void Session::apply_pending() {
     // layer no longer fits, the conversation has outgrown the budget.
     try {
       ffn_->set_fixed_bytes(fixed);
-    } catch (const Error&) {
+    } catch (const Error& e) {
       fail("budget", "the conversation's KV cache no longer fits the budget of " +
                          size_format_bytes(after.budget_bytes) + " (at " +
                          std::to_string(generator_->context_used()) +
-                         " positions); raise the budget or start a new chat");
+                         " positions: " + e.what() + "); raise the budget or start a new chat");
     }
     ffn_->begin_token();
   }
   std::lock_guard<std::mutex> lock(mutex_);
-  fixed_total_ = fixed + (ffn_ ? ffn_->extra_state_bytes() : 0);
+  fixed_total_ = fixed;
 }
 
 void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,

@@ -178,9 +178,9 @@ void session_set_threads(int n);
 
 // Smallest budget `mode` accepts for `model` in a session of `context` positions (0 = the
 // session default, min(model, 4096)) whose KV cache holds `kv_positions` (1 = a short chat: one
-// block; `context` = full). Cheap: no weights or KV are allocated.
+// block; `context` = full), at window `window`. Cheap: no weights or KV are allocated.
 int64_t session_minimum_budget_bytes(const OpenedModel& model, FfnMode mode, int context,
-                                     int kv_positions, bool direct_io = true,
+                                     int kv_positions, int window = 4, bool direct_io = true,
                                      KvType kv_type = KvType::F16);
 
 }  // namespace flashchat
