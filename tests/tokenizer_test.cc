@@ -287,7 +287,8 @@ class TokenizerTest : public QObject {
       const QString ref_path = flashchat_test::test_data_path(QString(dir) + "/reference.json");
       REQUIRE_FIXTURE(ref_path);
       const auto ref = nlohmann::json::parse(read_all(ref_path));
-      if (!ref.contains("text") || !ref.contains("text_ids")) QSKIP("reference has no text_ids");
+      QVERIFY2(ref.contains("text") && ref.contains("text_ids"),
+               qPrintable(ref_path + " has no text / text_ids"));
       const std::string json_path =
           flashchat_test::test_data_path(QString(dir) + "/tokenizer.json").toStdString();
       const Tokenizer tok(tokenizer_spec_from_hf_json(json_path));
