@@ -339,6 +339,12 @@ class TokenizerTest : public QObject {
              "model": {"type": "BPE", "vocab": {"a": -4}, "merges": []}})"},
         {"unknownkind.json", R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})"},
         {"array.json", "[1, 2]"},
+        // Found by tests/fuzz/tokenizer_json_fuzz: fields of the wrong JSON type once escaped
+        // as nlohmann exceptions instead of Error.
+        {"nullfallback.json", R"({"model": {"type": "BPE", "byte_fallback": null,
+             "vocab": {"a": 0}, "merges": []}})"},
+        {"numbertype.json", R"({"pre_tokenizer": {"type": 5}, "model": {"type": "BPE",
+             "vocab": {"a": 0}, "merges": []}})"},
     };
     for (const auto& [name, body] : bad) {
       const std::string p = write(name.c_str(), body);
