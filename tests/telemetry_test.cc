@@ -211,10 +211,11 @@ class TelemetryTest : public QObject {
                qPrintable(dram_both));
       QCOMPARE(num(d, "total") - num(d, "other"), qint64(t.dram.total() - t.dram.other));
       // dram.other = the heap model_open() measured (mallinfo2 before/after) + runtime state.
-      // The heap part includes first-use allocations of the process, so it is not the same in
-      // the CLI and here (measured: 1,091,232 vs 1,079,104 bytes on the first line); at a tight
-      // budget that changes the cache capacity and then every per-token figure. The per-token
-      // part must agree: the difference is the same on every line.
+      // The heap part depends on what the process allocated before, so it is not the same in
+      // the CLI and here (measured: the CLI's is 11,680 bytes larger; 12,128 before main's
+      // runtime warm-up); at a tight budget that changes the cache capacity and then every
+      // per-token figure. The per-token part must agree: the difference is the same on every
+      // line. When the engine makes it reproducible, this XFAIL turns into XPASS (a failure).
       if (i == 0) {
         QEXPECT_FAIL("", "dram.other depends on the process's earlier allocations (heap measured "
                          "around model_open)", Continue);
