@@ -116,9 +116,10 @@ Quality quality_of(const Logits& dense, const Logits& flash, const std::vector<T
 }
 
 void report(const char* what, const Quality& q, int positions) {
-  qInfo("%s: top-1 agreement %.3f, mean KL %.4f nats (max %.3f) over %d positions; predicted "
-        "%.1f%% of neurons; window shrank on %d tokens, streamed on %d",
-        what, q.top1, q.mean_kl, q.max_kl, positions, 100 * q.predicted, q.shrunk, q.streamed);
+  qInfo(
+      "%s: top-1 agreement %.3f, mean KL %.4f nats (max %.3f) over %d positions; predicted "
+      "%.1f%% of neurons; window shrank on %d tokens, streamed on %d",
+      what, q.top1, q.mean_kl, q.max_kl, positions, 100 * q.predicted, q.shrunk, q.streamed);
 }
 
 // FlashFfn in flash mode with the model's trained predictors, window 4.
@@ -144,15 +145,15 @@ std::pair<Quality, Quality> measure(const FlashModel& fm, const Logits& dense,
   const int ffn_dim = fm.model->config.ffn_dim;
   std::vector<TokenTelemetry> tel;
   FlashFfn unlimited(fm, fo, 0, 0);
-  const Quality q_unlimited = quality_of(dense, replay(*fm.model, &unlimited, tokens, &tel), tel,
-                                         ffn_dim);
+  const Quality q_unlimited =
+      quality_of(dense, replay(*fm.model, &unlimited, tokens, &tel), tel, ffn_dim);
   const int64_t fixed = fixed_bytes_for(fm, static_cast<int>(tokens.size()));
   const int64_t minimum = FlashFfn(fm, fo, fixed, 0).minimum_budget_bytes();
   const int64_t tight = minimum + tight_extra_rows * fm.ffn.bundle_bytes * fm.ffn.n_layers;
   tel.clear();
   FlashFfn tight_ffn(fm, fo, fixed, tight);
-  const Quality q_tight = quality_of(dense, replay(*fm.model, &tight_ffn, tokens, &tel), tel,
-                                     ffn_dim);
+  const Quality q_tight =
+      quality_of(dense, replay(*fm.model, &tight_ffn, tokens, &tel), tel, ffn_dim);
   qInfo("tight budget: %lld bytes (minimum %lld + %lld rows per layer)",
         static_cast<long long>(tight), static_cast<long long>(minimum),
         static_cast<long long>(tight_extra_rows));
@@ -177,8 +178,10 @@ class PredictorQualityTest : public QObject {
     std::unique_ptr<FlashModel> fm = flash_model_open(dir);
     QFile mf(QString::fromStdString(dir + "/manifest.json"));
     QVERIFY(mf.open(QIODevice::ReadOnly));
-    const int calib =
-        QJsonDocument::fromJson(mf.readAll()).object()["predictors"].toObject()["calib_tokens"].toInt();
+    const int calib = QJsonDocument::fromJson(mf.readAll())
+                          .object()["predictors"]
+                          .toObject()["calib_tokens"]
+                          .toInt();
     QVERIFY2(calib > 0, "manifest.json has no predictors.calib_tokens");
     const Tokenizer tok(fm->model->tokenizer);
     const int n = fm->model->config.max_seq_len;

@@ -35,7 +35,7 @@ double relative_error(const std::vector<float>& a, const float* b) {
 }
 
 struct Run {
-  double worst = 0;             // worst relative logit error over positions
+  double worst = 0;              // worst relative logit error over positions
   int shrunk = 0, streamed = 0;  // tokens whose window was cut by the budget / that streamed
   int64_t requests = 0, bytes = 0, loaded = 0;
   double mean_predicted = 0;  // per layer per token, fraction of ffn_dim
@@ -127,15 +127,16 @@ class SparseOracleTest : public QObject {
       const int64_t tight = minimum + 16 * fm_->ffn.bundle_bytes * fm_->ffn.n_layers;
       for (int64_t budget : {int64_t(0), tight}) {
         const Run r = replay(oracle(window), budget);
-        qInfo("oracle k=%d budget %lld: worst rel err %.3g, predicted %.2f%% of %d neurons per "
-              "layer (max %d), loaded %lld neurons, %lld requests, %lld bytes; window shrank on "
-              "%d tokens, streamed on %d",
-              window, static_cast<long long>(budget), r.worst, 100 * r.mean_predicted, neurons,
-              r.max_predicted, static_cast<long long>(r.loaded),
-              static_cast<long long>(r.requests), static_cast<long long>(r.bytes), r.shrunk,
-              r.streamed);
-        QVERIFY2(r.worst <= kExact, qPrintable(QString("k=%1 budget %2: rel err %3")
-                                                   .arg(window).arg(budget).arg(r.worst)));
+        qInfo(
+            "oracle k=%d budget %lld: worst rel err %.3g, predicted %.2f%% of %d neurons per "
+            "layer (max %d), loaded %lld neurons, %lld requests, %lld bytes; window shrank on "
+            "%d tokens, streamed on %d",
+            window, static_cast<long long>(budget), r.worst, 100 * r.mean_predicted, neurons,
+            r.max_predicted, static_cast<long long>(r.loaded), static_cast<long long>(r.requests),
+            static_cast<long long>(r.bytes), r.shrunk, r.streamed);
+        QVERIFY2(
+            r.worst <= kExact,
+            qPrintable(QString("k=%1 budget %2: rel err %3").arg(window).arg(budget).arg(r.worst)));
         // Really sparse: a few percent on average, never a quarter of a layer.
         QVERIFY2(r.mean_predicted < 0.05, qPrintable(QString::number(r.mean_predicted)));
         QVERIFY2(r.max_predicted < neurons / 4, qPrintable(QString::number(r.max_predicted)));
@@ -161,12 +162,12 @@ class SparseOracleTest : public QObject {
       const Run bundled = replay(oracle(window, true), 0);
       const Run unbundled = replay(oracle(window, false), 0);
       const double ratio = double(unbundled.requests) / double(bundled.requests);
-      qInfo("k=%d: bundled %lld requests / %lld bytes, unbundled %lld requests / %lld bytes "
-            "(ratio %.3f requests, %.3f bytes); rel err %.3g / %.3g",
-            window, static_cast<long long>(bundled.requests),
-            static_cast<long long>(bundled.bytes), static_cast<long long>(unbundled.requests),
-            static_cast<long long>(unbundled.bytes), ratio,
-            double(unbundled.bytes) / double(bundled.bytes), bundled.worst, unbundled.worst);
+      qInfo(
+          "k=%d: bundled %lld requests / %lld bytes, unbundled %lld requests / %lld bytes "
+          "(ratio %.3f requests, %.3f bytes); rel err %.3g / %.3g",
+          window, static_cast<long long>(bundled.requests), static_cast<long long>(bundled.bytes),
+          static_cast<long long>(unbundled.requests), static_cast<long long>(unbundled.bytes),
+          ratio, double(unbundled.bytes) / double(bundled.bytes), bundled.worst, unbundled.worst);
       QVERIFY2(unbundled.worst <= kExact, qPrintable(QString::number(unbundled.worst)));
       QVERIFY2(bundled.worst <= kExact, qPrintable(QString::number(bundled.worst)));
       QCOMPARE(unbundled.loaded, bundled.loaded);  // the same neurons

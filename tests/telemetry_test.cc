@@ -39,8 +39,12 @@ using namespace flashchat;
 namespace {
 
 constexpr uint64_t kPage = 4096;
-uint64_t align_down(uint64_t x) { return x / kPage * kPage; }
-uint64_t align_up(uint64_t x) { return (x + kPage - 1) / kPage * kPage; }
+uint64_t align_down(uint64_t x) {
+  return x / kPage * kPage;
+}
+uint64_t align_up(uint64_t x) {
+  return (x + kPage - 1) / kPage * kPage;
+}
 
 struct CliRun {
   int exit_code = -1;
@@ -82,9 +86,13 @@ qint64 num(const QJsonObject& o, const char* key) {
 class OracleRecorder : public FfnBackend {
  public:
   OracleRecorder(const FlashModel& fm, FlashFfn& inner)
-      : fm_(fm), inner_(inner), map_(mapped_file_open(fm.ffn_path)),
-        ids_(size_t(fm.ffn.neurons)), hidden_(size_t(fm.ffn.neurons)),
-        scratch_(size_t(fm.ffn.dim)), last_(size_t(fm.ffn.n_layers)) {
+      : fm_(fm),
+        inner_(inner),
+        map_(mapped_file_open(fm.ffn_path)),
+        ids_(size_t(fm.ffn.neurons)),
+        hidden_(size_t(fm.ffn.neurons)),
+        scratch_(size_t(fm.ffn.dim)),
+        last_(size_t(fm.ffn.n_layers)) {
     std::iota(ids_.begin(), ids_.end(), 0);
   }
   void ffn_forward(int layer, const float* x, float* out) override {
@@ -173,11 +181,11 @@ class TelemetryTest : public QObject {
       cb.on_telemetry = [&](const TokenTelemetry& t) { seen.push_back(t); };
       text = s.complete(prompt, go, cb).text;
     }
-    const CliRun run = cli_generate(
-        {"-m", QString::fromStdString(model_dir_), "-p", QString::fromStdString(prompt), "-n",
-         "24", "--temp", "0.8", "--seed", "7", "--window", QString::number(window), "--budget",
-         QString::number(budget)},
-        tmp_.filePath("a.jsonl"));
+    const CliRun run =
+        cli_generate({"-m", QString::fromStdString(model_dir_), "-p",
+                      QString::fromStdString(prompt), "-n", "24", "--temp", "0.8", "--seed", "7",
+                      "--window", QString::number(window), "--budget", QString::number(budget)},
+                     tmp_.filePath("a.jsonl"));
     QVERIFY2(run.exit_code == 0, qPrintable(run.err));
     QCOMPARE(run.out, QString::fromStdString(text) + "\n");  // the same tokens
     QCOMPARE(run.lines.size(), seen.size());
@@ -199,15 +207,21 @@ class TelemetryTest : public QObject {
       QCOMPARE(num(o, "budget_bytes"), qint64(t.budget_bytes));
       const QJsonObject d = o["dram"].toObject();
       const QString dram_both =
-          at + QString("dram in the CLI %1 / in-process resident %2 predictors %3 cache %4 kv %5 "
-                       "io %6 other %7")
+          at + QString(
+                   "dram in the CLI %1 / in-process resident %2 predictors %3 cache %4 kv %5 "
+                   "io %6 other %7")
                    .arg(QString::fromUtf8(QJsonDocument(d).toJson(QJsonDocument::Compact)))
-                   .arg(t.dram.resident_weights).arg(t.dram.predictors).arg(t.dram.neuron_cache)
-                   .arg(t.dram.kv_cache).arg(t.dram.io_buffers).arg(t.dram.other);
+                   .arg(t.dram.resident_weights)
+                   .arg(t.dram.predictors)
+                   .arg(t.dram.neuron_cache)
+                   .arg(t.dram.kv_cache)
+                   .arg(t.dram.io_buffers)
+                   .arg(t.dram.other);
       QVERIFY2(num(d, "resident_weights") == t.dram.resident_weights &&
                    num(d, "predictors") == t.dram.predictors &&
                    num(d, "neuron_cache") == t.dram.neuron_cache &&
-                   num(d, "kv_cache") == t.dram.kv_cache && num(d, "io_buffers") == t.dram.io_buffers,
+                   num(d, "kv_cache") == t.dram.kv_cache &&
+                   num(d, "io_buffers") == t.dram.io_buffers,
                qPrintable(dram_both));
       QCOMPARE(num(d, "total") - num(d, "other"), qint64(t.dram.total() - t.dram.other));
       // dram.other = the heap model_open() measured (mallinfo2 before/after) + runtime state.
@@ -217,8 +231,10 @@ class TelemetryTest : public QObject {
       // per-token figure. The per-token part must agree: the difference is the same on every
       // line. When the engine makes it reproducible, this XFAIL turns into XPASS (a failure).
       if (i == 0) {
-        QEXPECT_FAIL("", "dram.other depends on the process's earlier allocations (heap measured "
-                         "around model_open)", Continue);
+        QEXPECT_FAIL("",
+                     "dram.other depends on the process's earlier allocations (heap measured "
+                     "around model_open)",
+                     Continue);
         QCOMPARE(num(d, "other"), qint64(t.dram.other));
       } else {
         QCOMPARE(num(d, "other") - qint64(t.dram.other),
@@ -254,16 +270,17 @@ class TelemetryTest : public QObject {
         parts += ms[k].toDouble();
       }
       QVERIFY2(std::fabs(parts - ms["total"].toDouble()) <= 1e-6 * std::max(1.0, parts),
-               qPrintable(at + QString("ms parts %1 vs total %2").arg(parts)
-                                   .arg(ms["total"].toDouble())));
+               qPrintable(
+                   at + QString("ms parts %1 vs total %2").arg(parts).arg(ms["total"].toDouble())));
       const double io = ms["io"].toDouble();
       const double mbps = io > 0 ? double(num(o, "bytes_read")) / 1e3 / io : 0.0;
       QVERIFY(std::fabs(o["read_mb_per_s"].toDouble(-1) - mbps) <= 1e-9 * std::max(1.0, mbps));
     }
-    qInfo("%zu telemetry lines equal field by field (dram.other: CLI %+lld bytes); budget %lld",
-          seen.size(),
-          static_cast<long long>(num(run.lines[0]["dram"].toObject(), "other") - seen[0].dram.other),
-          static_cast<long long>(budget));
+    qInfo(
+        "%zu telemetry lines equal field by field (dram.other: CLI %+lld bytes); budget %lld",
+        seen.size(),
+        static_cast<long long>(num(run.lines[0]["dram"].toObject(), "other") - seen[0].dram.other),
+        static_cast<long long>(budget));
     QCOMPARE(streamed_tokens, 0);
   }
 
@@ -288,7 +305,8 @@ class TelemetryTest : public QObject {
     const std::vector<int> tokens = tok.encode(
         "Once the river rose, the people of the valley carried their grain up the hill and "
         "waited. The water stayed for three days, and when it went down the fields were black "
-        "and soft.", true);
+        "and soft.",
+        true);
     QVERIFY(tokens.size() > 30);
     Transformer t(*fm_->model, int(tokens.size()), &rec, KvType::F32);
     std::vector<std::deque<std::vector<int32_t>>> held(size_t(L.n_layers));
@@ -318,8 +336,8 @@ class TelemetryTest : public QObject {
         for (const auto& [first, count] : runs_of(add)) {
           const uint64_t off = L.bundle_offset(l, first);
           const uint64_t end = off + uint64_t(count) * uint64_t(L.bundle_bytes);
-          const uint64_t span = direct ? std::min(align_up(end), L.size_bytes) - align_down(off)
-                                       : end - off;
+          const uint64_t span =
+              direct ? std::min(align_up(end), L.size_bytes) - align_down(off) : end - off;
           want_bytes += span;
           ++runs;
           // At most: a staged head, the middle cut into requests, a staged tail.
@@ -330,14 +348,17 @@ class TelemetryTest : public QObject {
       QCOMPARE(tel.bytes_read, int64_t(want_bytes));
       QVERIFY2(tel.read_requests >= runs && tel.read_requests <= max_requests,
                qPrintable(QString("token %1: %2 requests for %3 runs (at most %4)")
-                              .arg(p).arg(tel.read_requests).arg(runs).arg(max_requests)));
+                              .arg(p)
+                              .arg(tel.read_requests)
+                              .arg(runs)
+                              .arg(max_requests)));
       total_runs += runs;
       total_requests += tel.read_requests;
       total_bytes += tel.bytes_read;
     }
-    qInfo("%zu tokens: %lld runs, %lld requests, %lld bytes read (%.2f KiB per run)",
-          tokens.size(), static_cast<long long>(total_runs),
-          static_cast<long long>(total_requests), static_cast<long long>(total_bytes),
+    qInfo("%zu tokens: %lld runs, %lld requests, %lld bytes read (%.2f KiB per run)", tokens.size(),
+          static_cast<long long>(total_runs), static_cast<long long>(total_requests),
+          static_cast<long long>(total_bytes),
           double(total_bytes) / 1024.0 / double(std::max<int64_t>(total_runs, 1)));
     QVERIFY(total_runs > 0);
   }
@@ -373,7 +394,10 @@ class TelemetryTest : public QObject {
       // runs <= requests, so pads <= requests x max pad; and a layer that loads reads.
       QVERIFY2(t.bytes_read <= loaded * B + t.read_requests * max_pad_per_run,
                qPrintable(QString("token %1: %2 bytes for %3 neurons in %4 requests")
-                              .arg(t.index).arg(t.bytes_read).arg(loaded).arg(t.read_requests)));
+                              .arg(t.index)
+                              .arg(t.bytes_read)
+                              .arg(loaded)
+                              .arg(t.read_requests)));
       QVERIFY(t.read_requests >= layers_loading);
       QVERIFY(t.read_requests <= 3 * loaded);
     }
@@ -394,8 +418,8 @@ class TelemetryTest : public QObject {
     for (size_t i = 0; i < budgets.size(); ++i) {
       const int64_t budget = budgets[i];
       const CliRun run = cli_generate(
-          {"-m", QString::fromStdString(model_dir_), "-p", "The water of the old well", "-n",
-           "48", "--temp", "0.8", "--seed", "3", "--budget", QString::number(budget)},
+          {"-m", QString::fromStdString(model_dir_), "-p", "The water of the old well", "-n", "48",
+           "--temp", "0.8", "--seed", "3", "--budget", QString::number(budget)},
           tmp_.filePath(QString("c%1.jsonl").arg(i)));
       QVERIFY2(run.exit_code == 0, qPrintable(run.err));
       QVERIFY(run.lines.size() > 48);
@@ -405,14 +429,17 @@ class TelemetryTest : public QObject {
         worst = std::max(worst, growth);
         QVERIFY2(growth <= budget + slack,
                  qPrintable(QString("index %1: RSS grew %2 bytes, budget %3 + 8 MiB")
-                                .arg(num(o, "index")).arg(growth).arg(budget)));
+                                .arg(num(o, "index"))
+                                .arg(growth)
+                                .arg(budget)));
         QVERIFY(num(o["dram"].toObject(), "total") <= budget);
       }
-      qInfo("budget %lld (%.1f%% of the model): RSS growth at most %lld bytes (%.2f MiB %s the "
-            "budget)",
-            static_cast<long long>(budget), 100.0 * double(budget) / double(model_bytes),
-            static_cast<long long>(worst), std::fabs(double(worst - budget)) / 1048576.0,
-            worst > budget ? "above" : "below");
+      qInfo(
+          "budget %lld (%.1f%% of the model): RSS growth at most %lld bytes (%.2f MiB %s the "
+          "budget)",
+          static_cast<long long>(budget), 100.0 * double(budget) / double(model_bytes),
+          static_cast<long long>(worst), std::fabs(double(worst - budget)) / 1048576.0,
+          worst > budget ? "above" : "below");
     }
   }
 };

@@ -16,7 +16,9 @@ namespace fuzz_files {
 // Creates (once per process) and returns a fresh directory; removed at exit.
 inline const std::string& scratch_dir() {
   static const std::string dir = [] {
-    std::string base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : std::filesystem::temp_directory_path().string();
+    std::string base = access("/dev/shm", W_OK) == 0
+                           ? "/dev/shm"
+                           : std::filesystem::temp_directory_path().string();
     std::string tmpl = base + "/flashchat-fuzz-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr) {
       std::perror("mkdtemp");

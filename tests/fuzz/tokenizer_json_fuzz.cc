@@ -23,8 +23,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     flashchat::TokenizerSpec spec = flashchat::tokenizer_spec_from_hf_json(path);
     const int vocab = static_cast<int>(spec.tokens.size());
     const flashchat::Tokenizer tok(std::move(spec));
-    for (const char* text : {"Hello world", " the  cat\n\tsat", "caf\xc3\xa9 \xe2\x96\x81 \xf0\x9f\x98\x80",
-                             "\xff\xfe bad \xc3", "<s>[INST] hi [/INST]</s><|endoftext|>"}) {
+    for (const char* text :
+         {"Hello world", " the  cat\n\tsat", "caf\xc3\xa9 \xe2\x96\x81 \xf0\x9f\x98\x80",
+          "\xff\xfe bad \xc3", "<s>[INST] hi [/INST]</s><|endoftext|>"}) {
       for (bool special : {false, true}) {
         const std::vector<int> ids = tok.encode(text, true, special);
         for (int id : ids) {
