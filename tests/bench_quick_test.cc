@@ -76,6 +76,11 @@ class BenchQuickTest : public QObject {
     results_ = QJsonDocument::fromJson(f.readAll()).object();
     tiny_ = model_named(results_, "tiny");
     QVERIFY2(!tiny_.isEmpty(), "no 'tiny' model in results.json");
+    // run.sh only notes a missing stories260K fixture; here its absence fails.
+    QVERIFY2(!model_named(results_, "stories260K").isEmpty(),
+             qPrintable("no 'stories260K' model in results.json: is the fixture missing? "
+                        "(FLASHCHAT_FIXTURES_DIR=" + qEnvironmentVariable("FLASHCHAT_FIXTURES_DIR") +
+                        ")"));
   }
 
   void every_expected_row_is_present() {

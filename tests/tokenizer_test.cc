@@ -287,7 +287,8 @@ class TokenizerTest : public QObject {
       const QString ref_path = flashchat_test::test_data_path(QString(dir) + "/reference.json");
       REQUIRE_FIXTURE(ref_path);
       const auto ref = nlohmann::json::parse(read_all(ref_path));
-      if (!ref.contains("text") || !ref.contains("text_ids")) QSKIP("reference has no text_ids");
+      QVERIFY2(ref.contains("text") && ref.contains("text_ids"),
+               qPrintable(ref_path + " has no text / text_ids"));
       const std::string json_path =
           flashchat_test::test_data_path(QString(dir) + "/tokenizer.json").toStdString();
       const Tokenizer tok(tokenizer_spec_from_hf_json(json_path));
@@ -338,6 +339,12 @@ class TokenizerTest : public QObject {
              "model": {"type": "BPE", "vocab": {"a": -4}, "merges": []}})"},
         {"unknownkind.json", R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})"},
         {"array.json", "[1, 2]"},
+        // Found by tests/fuzz/tokenizer_json_fuzz: fields of the wrong JSON type once escaped
+        // as nlohmann exceptions instead of Error.
+        {"nullfallback.json", R"({"model": {"type": "BPE", "byte_fallback": null,
+             "vocab": {"a": 0}, "merges": []}})"},
+        {"numbertype.json", R"({"pre_tokenizer": {"type": 5}, "model": {"type": "BPE",
+             "vocab": {"a": 0}, "merges": []}})"},
     };
     for (const auto& [name, body] : bad) {
       const std::string p = write(name.c_str(), body);

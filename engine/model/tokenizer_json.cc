@@ -72,9 +72,23 @@ bool is_byte_token(const std::string& t) {
          std::isxdigit(static_cast<unsigned char>(t[4]));
 }
 
+TokenizerSpec spec_from_hf_json(const std::string& path);
+
 }  // namespace
 
+// A field of an unexpected JSON type (e.g. "byte_fallback": null, read with json::value) makes
+// nlohmann throw its own exception; the contract is Error naming the file.
 TokenizerSpec tokenizer_spec_from_hf_json(const std::string& path) {
+  try {
+    return spec_from_hf_json(path);
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, std::string("malformed tokenizer.json: ") + e.what());
+  }
+}
+
+namespace {
+
+TokenizerSpec spec_from_hf_json(const std::string& path) {
   const json j = read_json(path);
   if (!j.is_object()) fail(path, "top level is not a JSON object");
   auto model_it = j.find("model");
@@ -256,5 +270,7 @@ TokenizerSpec tokenizer_spec_from_hf_json(const std::string& path) {
   spec.add_eos = config_bool("add_eos_token", false) && spec.eos_id >= 0;
   return spec;
 }
+
+}  // namespace
 
 }  // namespace flashchat

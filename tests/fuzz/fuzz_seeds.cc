@@ -1,9 +1,12 @@
-// fuzz_seeds.cc - writes small valid GGUF and safetensors files as fuzz seed corpora, plus
-// libFuzzer dictionaries.
+// fuzz_seeds.cc - writes small valid GGUF and safetensors files and small JSON files
+// (tokenizer.json, config.json, manifest.json) as fuzz seed corpora, plus libFuzzer dictionaries.
 //
-// Usage: fuzz_seeds OUT_DIR  ->  OUT_DIR/gguf/*.gguf, OUT_DIR/safetensors/*.safetensors,
-//                                OUT_DIR/gguf.dict, OUT_DIR/safetensors.dict
-// Self-contained (no engine code) so it builds without instrumentation.
+// Usage: fuzz_seeds OUT_DIR [MANIFEST]
+//   -> OUT_DIR/{gguf,safetensors,tokenizer_json,hf_config,flash_manifest}/ and OUT_DIR/*.dict
+// MANIFEST (the shipped default model's manifest.json) also gives a small variant of itself
+// (vocabulary cut to a few tokens, no merges) for flash_manifest; run_fuzzer.sh adds the real
+// files whole. Self-contained (no engine code; nlohmann_json only) so it builds without
+// instrumentation.
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -11,6 +14,8 @@
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -130,8 +135,8 @@ void write_text(const std::filesystem::path& p, const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s OUT_DIR\n", argv[0]);
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: %s OUT_DIR [MANIFEST]\n", argv[0]);
     return 2;
   }
   namespace fs = std::filesystem;
@@ -209,5 +214,74 @@ int main(int argc, char** argv) {
              "\"dtype\"\n\"shape\"\n\"data_offsets\"\n\"__metadata__\"\n\"F32\"\n\"F16\"\n"
              "\"BF16\"\n\"I64\"\n\"{\"\n\"}\"\n\"[\"\n\"]\"\n\":\"\n\",\"\n\"\\\"\"\n"
              "\"18446744073709551615\"\n\"-1\"\n\"1e5\"\n\"null\"\n\"true\"\n");
+
+  // --- tokenizer.json (Hugging Face): byte-level BPE and a SentencePiece-style BPE
+  fs::create_directories(out / "tokenizer_json");
+  write_text(out / "tokenizer_json" / "byte_level.json",
+             R"({"added_tokens":[{"id":5,"content":"<|endoftext|>","special":true},)"
+             R"({"id":6,"content":"<pad>","special":false}],"normalizer":null,)"
+             R"("pre_tokenizer":{"type":"ByteLevel","add_prefix_space":false},)"
+             R"("decoder":{"type":"ByteLevel"},"model":{"type":"BPE","unk_token":null,)"
+             R"("vocab":{"a":0,"b":1,"Ġ":2,"ab":3,"Ġa":4},"merges":["a b","Ġ a"]}})");
+  write_text(out / "tokenizer_json" / "metaspace.json",
+             R"({"added_tokens":[{"id":0,"content":"<unk>","special":true},)"
+             R"({"id":1,"content":"<s>","special":true},{"id":2,"content":"</s>","special":true}],)"
+             R"("normalizer":{"type":"Sequence","normalizers":[{"type":"Prepend","prepend":"▁"},)"
+             R"({"type":"Replace","pattern":{"String":" "},"content":"▁"}]},)"
+             R"("pre_tokenizer":{"type":"Metaspace","replacement":"▁"},)"
+             R"("model":{"type":"BPE","unk_token":"<unk>","byte_fallback":true,)"
+             R"("vocab":{"<unk>":0,"<s>":1,"</s>":2,"<0x41>":3,"▁":4,"h":5,"i":6,"hi":7,)"
+             R"("▁hi":8},"merges":[["h","i"],["▁","hi"]]}})");
+  write_text(out / "tokenizer_json.dict",
+             "\"added_tokens\"\n\"normalizer\"\n\"pre_tokenizer\"\n\"decoder\"\n\"model\"\n"
+             "\"vocab\"\n\"merges\"\n\"BPE\"\n\"ByteLevel\"\n\"Metaspace\"\n\"Sequence\"\n"
+             "\"Prepend\"\n\"Replace\"\n\"byte_fallback\"\n\"special\"\n\"content\"\n"
+             "\"<0x0A>\"\n\"\\xe2\\x96\\x81\"\n\"\\xc4\\xa0\"\n\"\\\\u2581\"\n\"null\"\n"
+             "\"true\"\n\"-1\"\n");
+
+  // --- config.json (Hugging Face)
+  fs::create_directories(out / "hf_config");
+  write_text(out / "hf_config" / "mistral.json",
+             R"({"model_type":"mistral","hidden_size":32,"intermediate_size":96,)"
+             R"("num_hidden_layers":2,"num_attention_heads":4,"num_key_value_heads":2,)"
+             R"("max_position_embeddings":64,"vocab_size":333,"hidden_act":"silu",)"
+             R"("rope_scaling":null,"sliding_window":null,"tie_word_embeddings":false})");
+  write_text(out / "hf_config" / "opt.json",
+             R"({"architectures":["OPTForCausalLM"],"hidden_size":32,"ffn_dim":128,)"
+             R"("num_hidden_layers":2,"num_attention_heads":4,"max_position_embeddings":64,)"
+             R"("vocab_size":300,"word_embed_proj_dim":32,"do_layer_norm_before":true,)"
+             R"("activation_function":"relu","layer_norm_elementwise_affine":false})");
+  write_text(out / "hf_config.dict",
+             "\"model_type\"\n\"llama\"\n\"mistral\"\n\"opt\"\n\"architectures\"\n"
+             "\"hidden_size\"\n\"intermediate_size\"\n\"ffn_dim\"\n\"num_hidden_layers\"\n"
+             "\"num_attention_heads\"\n\"num_key_value_heads\"\n\"head_dim\"\n\"vocab_size\"\n"
+             "\"max_position_embeddings\"\n\"rope_scaling\"\n\"hidden_act\"\n"
+             "\"tie_word_embeddings\"\n\"word_embed_proj_dim\"\n\"2147483648\"\n\"0\"\n"
+             "\"-1\"\n\"1e308\"\n\"null\"\n\"true\"\n");
+
+  // --- manifest.json (flash model): the shipped one cut small
+  fs::create_directories(out / "flash_manifest");
+  if (argc == 3) {
+    std::ifstream in(argv[2]);
+    nlohmann::json m = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (m.is_discarded() || !m.contains("tokenizer") || !m["tokenizer"].is_object()) {
+      std::fprintf(stderr, "%s: not a manifest\n", argv[2]);
+      return 1;
+    }
+    nlohmann::json& t = m["tokenizer"];
+    for (const char* key : {"tokens", "scores", "token_types"}) {
+      if (t.contains(key) && t[key].is_array() && t[key].size() > 8) {
+        t[key] = nlohmann::json(std::vector<nlohmann::json>(t[key].begin(), t[key].begin() + 8));
+      }
+    }
+    if (t.contains("merges")) t["merges"] = nlohmann::json::array();
+    write_text(out / "flash_manifest" / "small.json", m.dump(1));
+  }
+  write_text(out / "flash_manifest.dict",
+             "\"magic\"\n\"flashchat-flash-model\"\n\"version\"\n\"config\"\n\"tokenizer\"\n"
+             "\"files\"\n\"checksums\"\n\"ffn\"\n\"predictors\"\n\"layer_offsets\"\n"
+             "\"bundle_bytes\"\n\"size_bytes\"\n\"ranks\"\n\"thresholds\"\n\"metrics\"\n"
+             "\"crc32:00000000\"\n\"F16\"\n\"BF16\"\n\"F32\"\n\"hex\"\n\"4096\"\n"
+             "\"18446744073709551615\"\n\"-1\"\n\"null\"\n");
   return 0;
 }
