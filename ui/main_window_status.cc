@@ -81,6 +81,10 @@ void MainWindow::applyStyle() {
   const QColor errorBorder = dark ? QColor(0xc0, 0x60, 0x50) : QColor(0xd5, 0x5e, 0x00);
   const QColor border = p.color(QPalette::Mid);
   const QColor code = dark ? QColor(0x22, 0x22, 0x26) : QColor(0xf6, 0xf6, 0xf6);
+  // Secondary text: the text colour 40% of the way to the background (readable on both).
+  const QColor fg = p.color(QPalette::WindowText), bg = p.color(QPalette::Window);
+  const QColor dim((fg.red() * 6 + bg.red() * 4) / 10, (fg.green() * 6 + bg.green() * 4) / 10,
+                   (fg.blue() * 6 + bg.blue() * 4) / 10);
   setStyleSheet(QStringLiteral(
       "#chatColumn { background: %1; }"
       "#userMessage { background: %2; border-radius: 8px; }"
@@ -90,9 +94,12 @@ void MainWindow::applyStyle() {
       "#codeBox { background: %7; border: 1px solid %6; border-radius: 4px; }"
       "#modelBar { border-bottom: 1px solid %6; }"
       "#composer { border-top: 1px solid %6; }"
-      "#livePlaceholder { color: palette(mid); }")
+      "#livePlaceholder { color: palette(mid); }"
+      "QLabel[dim=\"true\"] { color: %8; }"
+      "QStatusBar::item { border: none; }"
+      "QStatusBar QLabel { padding: 0px 10px 0px 0px; margin-right: 2px; border-right: 1px solid %6; }")
                     .arg(p.color(QPalette::Base).name(), user.name(), card.name(), error.name(),
-                         errorBorder.name(), border.name(), code.name()));
+                         errorBorder.name(), border.name(), code.name(), dim.name()));
 }
 
 void MainWindow::startDemo() {

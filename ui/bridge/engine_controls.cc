@@ -42,7 +42,7 @@ EngineControls::EngineControls(QWidget* parent) : QWidget(parent) {
   budget_value_ = new QLabel(this);
   budget_value_->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("000.0 MB")));
   budget_detail_ = new QLabel(this);
-  budget_detail_->setEnabled(false);
+  budget_detail_->setProperty("dim", true);
   g->addWidget(bl, 1, 0);
   g->addWidget(budget_, 1, 1);
   g->addWidget(budget_value_, 1, 2);

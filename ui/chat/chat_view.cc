@@ -1,6 +1,7 @@
 #include "chat/chat_view.h"
 
 #include <QScrollBar>
+#include <algorithm>
 
 namespace flashchat::ui {
 
@@ -109,6 +110,13 @@ void ChatView::updateRegenerate() {
     const bool last = i == messages_.size() - 1;
     messages_[i]->setRegenerateVisible(last && !busy_ && messages_[i] != streaming_);
   }
+}
+
+void ChatView::resizeEvent(QResizeEvent* e) {
+  QScrollArea::resizeEvent(e);
+  // A readable line length: at most ~880 px of text, centred on wide windows.
+  const int side = std::max(16, (viewport()->width() - 880) / 2);
+  layout_->setContentsMargins(side, 12, side, 12);
 }
 
 void ChatView::scrollToBottom() { verticalScrollBar()->setValue(verticalScrollBar()->maximum()); }

@@ -30,6 +30,9 @@ class ChatView : public QScrollArea {
   void setBusy(bool busy);
   void scrollToBottom();
 
+ protected:
+  void resizeEvent(QResizeEvent* e) override;
+
   int messageCount() const { return static_cast<int>(messages_.size()); }
   MessageWidget* message(int i) const { return messages_.value(i); }
   MessageWidget* streaming() const { return streaming_; }

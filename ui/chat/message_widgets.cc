@@ -66,7 +66,7 @@ QWidget* code_box(const MarkdownSegment& seg, QWidget* parent) {
   v->setSpacing(2);
   auto* head = new QHBoxLayout;
   auto* lang = new QLabel(seg.language.isEmpty() ? QStringLiteral("code") : seg.language, box);
-  lang->setEnabled(false);
+  lang->setProperty("dim", true);
   head->addWidget(lang);
   head->addStretch(1);
   auto* copy = small_button(QStringLiteral("Copy code"), QStringLiteral("Copy this code block"), box);
@@ -101,7 +101,7 @@ MessageWidget::MessageWidget(const QString& role, int index, QWidget* parent)
   who->setFont(f);
   head->addWidget(who);
   note_ = new QLabel(this);
-  note_->setEnabled(false);
+  note_->setProperty("dim", true);
   head->addWidget(note_);
   head->addStretch(1);
   auto* copy = small_button(QStringLiteral("Copy"), QStringLiteral("Copy this message"), this);
@@ -215,7 +215,7 @@ NoticeCard::NoticeCard(Kind kind, const QString& title, const QString& text, con
   if (!detail.isEmpty()) {
     auto* d = new QLabel(detail, this);
     d->setWordWrap(true);
-    d->setEnabled(false);
+    d->setProperty("dim", true);
     d->setTextInteractionFlags(Qt::TextSelectableByMouse);
     v->addWidget(d);
   }

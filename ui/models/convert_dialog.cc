@@ -20,7 +20,7 @@ ConvertDialog::ConvertDialog(const QString& input, const QString& out_dir, QWidg
   what->setWordWrap(true);
   v->addWidget(what);
   auto* to = new QLabel(QStringLiteral("Into: %1").arg(out_dir), this);
-  to->setEnabled(false);
+  to->setProperty("dim", true);
   to->setWordWrap(true);
   v->addWidget(to);
   bar_ = new QProgressBar(this);
