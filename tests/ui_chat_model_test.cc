@@ -105,6 +105,7 @@ class UiChatModelTest : public QObject {
     QVERIFY(model.update(c));
     model.remove(a);
     QCOMPARE(model.rowCount(), 1);
+    model.flush();  // writes run on a background thread
 
     ConversationListModel reloaded(&store);
     reloaded.load();
@@ -124,6 +125,7 @@ class UiChatModelTest : public QObject {
     QVERIFY(blocker.open(QIODevice::WriteOnly));
     blocker.close();
     model.create();
+    QVERIFY(failed.wait(5000));  // reported back on this thread
     QCOMPARE(failed.size(), 1);
     QVERIFY(failed[0][0].toString().contains(QStringLiteral("Could not save")));
   }

@@ -58,6 +58,8 @@ MainWindow::MainWindow(const QString& data_dir, QWidget* parent)
 
 MainWindow::~MainWindow() {
   if (generating_) worker()->requestStop();
+  list_->setModel(nullptr);
+  delete conversations_;  // flushes its queued writes while store_ still exists
 }
 
 void MainWindow::buildUi() {
@@ -200,15 +202,12 @@ void MainWindow::buildUi() {
 
   connect(controls_, &EngineControls::windowChanged, this, [this](int k) {
     worker()->setWindow(k);
-    settings_.setValue("engine/window", k);
   });
   connect(controls_, &EngineControls::budgetChanged, this, [this](qint64 b) {
     if (worker()->setBudget(b).isEmpty()) budget_bytes_ = b;
-    settings_.setValue("engine/budget_bytes", b);
   });
   connect(controls_, &EngineControls::modeChanged, this, [this](FfnMode m) {
     worker()->setMode(m);
-    settings_.setValue("engine/mode", QString::fromLatin1(ffn_mode_name(m)));
   });
   connect(controls_, &EngineControls::threadsChanged, this, [this](int n) {
     worker()->setThreads(n);
@@ -318,7 +317,6 @@ void MainWindow::loadModel(const QString& path) {
 void MainWindow::onModelLoaded(const ModelSummary& m) {
   model_ = m;
   model_ready_ = true;
-  settings_.setValue("model/path", m.path);
   const int idx = model_box_->findData(m.path);
   if (idx >= 0) model_box_->setCurrentIndex(idx);
   // Budget: the one saved if still valid, else 65% of the model (at least the minimum).

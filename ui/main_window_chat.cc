@@ -53,7 +53,8 @@ void MainWindow::sendMessage(const QString& text) {
   if (!model_ready_ || generating_ || text.trimmed().isEmpty()) return;
   if (!current()) newChat();
   Conversation c = *current();
-  if (composer_->editing() >= 0) {
+  const bool edited = composer_->editing() >= 0;
+  if (edited) {
     c.messages = c.messages.mid(0, composer_->editing());
     composer_->setEditing(-1);
   }
@@ -64,7 +65,11 @@ void MainWindow::sendMessage(const QString& text) {
   }
   conversations_->update(c);
   composer_->clear();
-  chat_->setConversation(c);
+  if (edited || chat_->messageCount() != c.messages.size() - 1) {
+    chat_->setConversation(c);
+  } else {
+    chat_->appendMessage(c.messages.last());  // the rest is on screen already
+  }
   runReply();
 }
 
@@ -229,6 +234,14 @@ void MainWindow::closeEvent(QCloseEvent* e) {
   if (generating_) {
     worker()->requestStop();
     saveCurrent(true);
+  }
+  // Settings are written here only: QSettings syncs to disk (with fsync) from the event loop,
+  // which would stall the GUI on every slider step.
+  if (model_ready_) {
+    settings_.setValue("model/path", model_.path);
+    settings_.setValue("engine/window", controls_->window());
+    settings_.setValue("engine/budget_bytes", controls_->budget());
+    settings_.setValue("engine/mode", QString::fromLatin1(ffn_mode_name(controls_->mode())));
   }
   settings_.setValue("window/geometry", saveGeometry());
   settings_.setValue("window/splitter", splitter_->saveState());

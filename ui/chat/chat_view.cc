@@ -53,6 +53,15 @@ void ChatView::setConversation(const Conversation& c) {
   scrollToBottom();
 }
 
+void ChatView::appendMessage(const ChatMessageEntry& entry) {
+  MessageWidget* m = addMessage(entry.role, static_cast<int>(messages_.size()));
+  m->setContent(entry.content);
+  m->setNote(entry.stop_reason);
+  m->setActionsEnabled(!busy_);
+  stick_to_bottom_ = true;
+  updateRegenerate();
+}
+
 void ChatView::beginAssistant() {
   streaming_ = addMessage(QStringLiteral("assistant"), static_cast<int>(messages_.size()));
   streaming_->setNote(QStringLiteral("writing…"));

@@ -18,6 +18,8 @@ class ChatView : public QScrollArea {
 
   // Shows the conversation's messages (cards other than the welcome card are dropped).
   void setConversation(const Conversation& c);
+  // Appends one finished message (e.g. the user's turn just sent).
+  void appendMessage(const ChatMessageEntry& m);
   // Starts a streamed assistant message at the end.
   void beginAssistant();
   void appendText(const QString& text);
@@ -30,13 +32,13 @@ class ChatView : public QScrollArea {
   void setBusy(bool busy);
   void scrollToBottom();
 
- protected:
-  void resizeEvent(QResizeEvent* e) override;
-
   int messageCount() const { return static_cast<int>(messages_.size()); }
   MessageWidget* message(int i) const { return messages_.value(i); }
   MessageWidget* streaming() const { return streaming_; }
   QList<NoticeCard*> notices() const;
+
+ protected:
+  void resizeEvent(QResizeEvent* e) override;
 
  signals:
   void copyMessage(int index);

@@ -7,7 +7,25 @@
 namespace flashchat::ui {
 
 ConversationListModel::ConversationListModel(ConversationStore* store, QObject* parent)
-    : QAbstractListModel(parent), store_(store) {}
+    : QAbstractListModel(parent),
+      store_(store),
+      writer_thread_(new QThread(this)),
+      writer_(new QObject) {
+  writer_thread_->setObjectName(QStringLiteral("conversation writer"));
+  writer_->moveToThread(writer_thread_);
+  connect(writer_thread_, &QThread::finished, writer_, &QObject::deleteLater);
+  writer_thread_->start();
+}
+
+ConversationListModel::~ConversationListModel() {
+  flush();
+  writer_thread_->quit();
+  writer_thread_->wait();
+}
+
+void ConversationListModel::flush() {
+  QMetaObject::invokeMethod(writer_, [] {}, Qt::BlockingQueuedConnection);  // FIFO: all before
+}
 
 void ConversationListModel::load() {
   beginResetModel();
@@ -88,7 +106,8 @@ void ConversationListModel::remove(const QString& id) {
   beginRemoveRows({}, row, row);
   items_.removeAt(row);
   endRemoveRows();
-  store_->remove(id);
+  ConversationStore* store = store_;
+  QMetaObject::invokeMethod(writer_, [store, id] { store->remove(id); }, Qt::QueuedConnection);
 }
 
 bool ConversationListModel::update(const Conversation& c, bool persist_now) {
@@ -107,11 +126,19 @@ void ConversationListModel::persist(const QString& id) {
 }
 
 void ConversationListModel::save(const Conversation& c) {
-  try {
-    store_->save(c);
-  } catch (const Error& e) {
-    emit saveFailed(QStringLiteral("Could not save the conversation: %1").arg(QString::fromStdString(e.what())));
-  }
+  ConversationStore* store = store_;
+  QMetaObject::invokeMethod(
+      writer_,
+      [this, store, c] {
+        try {
+          store->save(c);
+        } catch (const Error& e) {
+          const QString msg = QStringLiteral("Could not save the conversation: %1")
+                                  .arg(QString::fromStdString(e.what()));
+          QMetaObject::invokeMethod(this, [this, msg] { emit saveFailed(msg); }, Qt::QueuedConnection);
+        }
+      },
+      Qt::QueuedConnection);
 }
 
 }  // namespace flashchat::ui

@@ -4,6 +4,7 @@
 
 #include <QAbstractListModel>
 #include <QList>
+#include <QThread>
 
 #include "chat/conversation.h"
 #include "chat/conversation_store.h"
@@ -15,8 +16,12 @@ class ConversationListModel : public QAbstractListModel {
  public:
   enum Roles { IdRole = Qt::UserRole + 1, UpdatedRole };
 
-  // Does not own `store`.
+  // Does not own `store`. Writes go to `store` on a background thread (in order), so a slow
+  // disk (QSaveFile syncs) never stalls the GUI.
   explicit ConversationListModel(ConversationStore* store, QObject* parent = nullptr);
+  ~ConversationListModel() override;
+  // Waits until every queued write and delete is on disk.
+  void flush();
 
   // Reads every conversation from the store (replaces the list).
   void load();
@@ -40,14 +45,16 @@ class ConversationListModel : public QAbstractListModel {
   // Saves the conversation as it is now (e.g. the once-a-second save while streaming).
   void persist(const QString& id);
 
-  // Write failures (disk full, permissions) as user-facing text.
  signals:
+  // Write failures (disk full, permissions) as user-facing text.
   void saveFailed(const QString& message);
 
  private:
   void save(const Conversation& c);
   ConversationStore* store_;
   QList<Conversation> items_;
+  QThread* writer_thread_;
+  QObject* writer_;  // lives on writer_thread_; queued lambdas run there in order
 };
 
 }  // namespace flashchat::ui
