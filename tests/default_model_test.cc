@@ -86,7 +86,7 @@ class DefaultModelTest : public QObject {
   // and the stored positions' full logits against PyTorch; returns the worst relative error.
   double replay_and_compare(FlashFfn* ffn) {
     const int n_vocab = flash_->model->config.vocab_size;
-    Transformer t(*flash_->model, int(fx_.tokens.size()), ffn);
+    Transformer t(*flash_->model, int(fx_.tokens.size()), ffn, KvType::F32);  // vs PyTorch
     double worst = 0;
     size_t next_full = 0;
     for (size_t p = 0; p < fx_.tokens.size(); ++p) {
@@ -164,8 +164,9 @@ class DefaultModelTest : public QObject {
     fo.mode = FfnMode::Flash;
     fo.oracle = true;
     fo.window = 4;
-    Transformer probe(*flash_->model, int(fx_.tokens.size()), nullptr);
-    int64_t fixed = flash_->model->bytes().total() + probe.kv_cache_bytes();
+    Transformer probe(*flash_->model, int(fx_.tokens.size()), nullptr, KvType::F32);
+    int64_t fixed = flash_->model->bytes().total() +
+                    probe.kv_cache_bytes_for(int(fx_.tokens.size()));
     for (const Predictor& p : flash_->predictors) fixed += p.size_bytes();
     const int64_t budget = about_half_budget(FlashFfn(*flash_, fo, fixed, 0).minimum_budget_bytes());
     QVERIFY(budget <= model_bytes() * 65 / 100);
@@ -193,9 +194,11 @@ class DefaultModelTest : public QObject {
     go.sampling.temperature = 0.8f;
     go.sampling.seed = 7;
     const std::vector<int> prompt = session.tokenizer().encode("The king of the land", true);
-    const GenerateResult r = session.generate(prompt, go, {}, [&](const TokenTelemetry& t) {
+    GenerateCallbacks cb;
+    cb.on_telemetry = [&](const TokenTelemetry& t) {
       if (!t.prompt) tel.push_back(t);
-    });
+    };
+    const GenerateResult r = session.generate(prompt, go, cb);
     QVERIFY(r.tokens.size() >= 16 && tel.size() >= 16);
     int reading = 0, churning = 0;
     for (size_t i = 4; i < tel.size(); ++i) {

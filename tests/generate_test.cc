@@ -57,7 +57,7 @@ class GenerateTest : public QObject {
     const std::string expected =
         reference_text_from_readme(flashchat_test::fixture_path("README.md"));
     QVERIFY2(expected.rfind("Once upon a time", 0) == 0, "reference text not found in README");
-    Generator generator(*model_, *tokenizer_);
+    Generator generator(*model_, *tokenizer_, 0, KvType::F32);  // the model card's float run
     GenerateOptions o = greedy(256);
     o.stop_token_ids = {tokenizer_->bos_id()};
     std::string streamed;

@@ -352,7 +352,7 @@ const int kTokens[] = {3, 17, 0, 17, 25, 8, 11};
 double compare_forward(const ModelConfig& cfg, DType dtype, uint64_t seed) {
   RefWeights ref;
   std::unique_ptr<Model> model = ModelBuilder(cfg, dtype, seed).build(ref);
-  Transformer tf(*model, cfg.max_seq_len);
+  Transformer tf(*model, cfg.max_seq_len, nullptr, KvType::F32);  // vs the double reference
   RefForward rf(model->config, ref);
   double worst = 0.0;
   int pos = 0;
@@ -458,8 +458,9 @@ class TransformerTest : public QObject {
       RefWeights ref;
       std::unique_ptr<Model> model = ModelBuilder(cfg, DType::F16, 5).build(ref);
       WrappingFfn wrapper(*model);
-      Transformer dense_tf(*model, 8);
-      Transformer custom_tf(*model, 8, &wrapper);
+      // F32 KV: the hidden activations are checked against the double reference below
+      Transformer dense_tf(*model, 8, nullptr, KvType::F32);
+      Transformer custom_tf(*model, 8, &wrapper, KvType::F32);
       QCOMPARE(custom_tf.ffn_backend(), &wrapper);
       custom_tf.set_record_ffn_inputs(true);
       RefForward rf(model->config, ref);
@@ -521,8 +522,11 @@ class TransformerTest : public QObject {
     std::unique_ptr<Model> model = ModelBuilder(cfg, DType::F32, 9).build(ref);
     Transformer tf(*model, 4);
     QCOMPARE(tf.max_context(), 4);
-    QCOMPARE(tf.kv_cache_bytes(),
-             int64_t{2} * cfg.n_layers * 4 * cfg.n_kv_heads * cfg.head_dim * 4);
+    QCOMPARE(tf.kv_cache_bytes(), int64_t{0});  // blocks come with the positions
+    QCOMPARE(tf.kv_cache_bytes_for(4),
+             int64_t{2} * cfg.n_layers * 4 * cfg.n_kv_heads * cfg.head_dim * 2);  // F16
+    QVERIFY_THROWS_EXCEPTION(Error, tf.forward(1, 1));  // position 0 was never fed
+    QVERIFY_THROWS_EXCEPTION(Error, tf.truncate(1));
     QVERIFY_THROWS_EXCEPTION(Error, tf.forward(1, 4));
     QVERIFY_THROWS_EXCEPTION(Error, tf.forward(1, -1));
     QVERIFY_THROWS_EXCEPTION(Error, tf.forward(cfg.vocab_size, 0));

@@ -11,8 +11,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <new>
 #include <string>
 
+#include "compute/attention.h"
 #include "compute/matvec.h"
 #include "core/error.h"
 
@@ -21,6 +23,17 @@ namespace {
 
 // Attention work (positions * heads * head_dim) above which heads run in parallel.
 constexpr int64_t kParallelAttentionWork = 1 << 16;
+// KV blocks start on a cache line.
+constexpr std::align_val_t kKvBlockAlign{64};
+
+DType kv_dtype(KvType t) {
+  return t == KvType::F16 ? DType::F16 : DType::F32;
+}
+
+template <typename T>
+int64_t vector_bytes(const std::vector<T>& v) {
+  return static_cast<int64_t>(v.capacity() * sizeof(T));
+}
 
 std::string source_of(const Model& model) {
   return model.source_path.empty() ? std::string("transformer") : model.source_path;
@@ -168,6 +181,10 @@ void ffn_activate(const ModelConfig& config, const float* gate, const float* up,
   }
 }
 
+int64_t DenseFfn::scratch_bytes() const {
+  return vector_bytes(gate_) + vector_bytes(hidden_);
+}
+
 DenseFfn::DenseFfn(const Model& model)
     : model_(model),
       gate_(static_cast<size_t>(std::max(model.config.ffn_dim, 0))),
@@ -201,8 +218,32 @@ void DenseFfn::ffn_forward(int layer, const float* x, float* out) {
 // ---------------------------------------------------------------------------------------------
 // Transformer
 
-Transformer::Transformer(const Model& model, int max_context, FfnBackend* ffn)
-    : model_(model), cfg_(model.config) {
+// ---------------------------------------------------------------------------------------------
+// KV cache sizes
+
+const char* kv_type_name(KvType t) {
+  return t == KvType::F16 ? "f16" : "f32";
+}
+
+int kv_block_positions_for(int max_context) {
+  return std::max(1, std::min(kKvBlockPositions, max_context));
+}
+
+int64_t kv_cache_bytes_for(const ModelConfig& config, KvType type, int positions,
+                           int block_positions) {
+  if (positions <= 0 || block_positions <= 0) return 0;
+  const int64_t blocks = (int64_t{positions} + block_positions - 1) / block_positions;
+  const int64_t kv_dim = int64_t{config.n_kv_heads} * config.head_dim;
+  return int64_t{config.n_layers} * blocks *
+         kv_block_bytes(kv_dtype(type), block_positions, kv_dim);
+}
+
+void Transformer::BlockFree::operator()(uint8_t* p) const {
+  ::operator delete(p, kKvBlockAlign);
+}
+
+Transformer::Transformer(const Model& model, int max_context, FfnBackend* ffn, KvType kv_type)
+    : model_(model), cfg_(model.config), kv_type_(kv_type) {
   validate_model(model);
   const std::string src = source_of(model);
   if (max_context <= 0 || (cfg_.max_seq_len > 0 && max_context > cfg_.max_seq_len)) {
@@ -223,8 +264,16 @@ Transformer::Transformer(const Model& model, int max_context, FfnBackend* ffn)
   const size_t q_dim = static_cast<size_t>(cfg_.n_heads) * static_cast<size_t>(cfg_.head_dim);
   const size_t kv_dim = static_cast<size_t>(cfg_.n_kv_heads) * static_cast<size_t>(cfg_.head_dim);
   const size_t ctx = static_cast<size_t>(max_context);
-  key_cache_.assign(static_cast<size_t>(cfg_.n_layers), std::vector<float>(ctx * kv_dim));
-  value_cache_.assign(static_cast<size_t>(cfg_.n_layers), std::vector<float>(ctx * kv_dim));
+  block_positions_ = kv_block_positions_for(max_context);
+  block_bytes_ = kv_block_bytes(kv_dtype(kv_type_), block_positions_, static_cast<int64_t>(kv_dim));
+  const size_t max_blocks =
+      static_cast<size_t>((max_context + block_positions_ - 1) / block_positions_);
+  kv_blocks_.resize(static_cast<size_t>(cfg_.n_layers));
+  kv_block_ptrs_.resize(static_cast<size_t>(cfg_.n_layers));
+  for (size_t l = 0; l < kv_blocks_.size(); ++l) {
+    kv_blocks_[l].reserve(max_blocks);
+    kv_block_ptrs_[l].reserve(max_blocks);
+  }
   x_.resize(dim);
   xb_.resize(std::max(dim, q_dim));
   xb2_.resize(dim);
@@ -290,8 +339,76 @@ const float* Transformer::ffn_input(int layer) const {
 }
 
 int64_t Transformer::kv_cache_bytes() const {
-  return 2 * int64_t{cfg_.n_layers} * max_context_ * cfg_.n_kv_heads * cfg_.head_dim *
-         static_cast<int64_t>(sizeof(float));
+  return int64_t{cfg_.n_layers} * blocks_held_ * block_bytes_;
+}
+
+int64_t Transformer::kv_cache_bytes_for(int positions) const {
+  return flashchat::kv_cache_bytes_for(cfg_, kv_type_, std::clamp(positions, 0, max_context_),
+                                       block_positions_);
+}
+
+int64_t Transformer::scratch_bytes() const {
+  int64_t bytes = 0;
+  for (const std::vector<float>* v : {&x_, &xb_, &xb2_, &q_, &k_, &v_, &att_, &logits_,
+                                      &ffn_out_, &rope_cos_, &rope_sin_}) {
+    bytes += vector_bytes(*v);
+  }
+  bytes += vector_bytes(ffn_inputs_);
+  for (const std::vector<float>& v : ffn_inputs_) bytes += vector_bytes(v);
+  bytes += vector_bytes(kv_blocks_) + vector_bytes(kv_block_ptrs_);
+  for (size_t l = 0; l < kv_blocks_.size(); ++l) {
+    bytes += vector_bytes(kv_blocks_[l]) + vector_bytes(kv_block_ptrs_[l]);
+  }
+  if (dense_ffn_) bytes += dense_ffn_->scratch_bytes();
+  return bytes;
+}
+
+void Transformer::truncate(int positions) {
+  if (positions < 0 || positions > n_cached_) {
+    fail(source_of(model_), "truncate: " + std::to_string(positions) +
+                                " positions requested, the context holds " +
+                                std::to_string(n_cached_));
+  }
+  const int keep = (positions + block_positions_ - 1) / block_positions_;
+  for (size_t l = 0; l < kv_blocks_.size(); ++l) {
+    kv_blocks_[l].resize(static_cast<size_t>(keep));
+    kv_block_ptrs_[l].resize(static_cast<size_t>(keep));
+  }
+  blocks_held_ = std::min(blocks_held_, keep);
+  n_cached_ = positions;
+}
+
+void Transformer::kv_ensure(int pos) {
+  const int needed = pos / block_positions_ + 1;
+  while (blocks_held_ < needed) {
+    // One new block per layer; on bad_alloc the layers that got one give it back.
+    size_t l = 0;
+    try {
+      for (; l < kv_blocks_.size(); ++l) {
+        auto* p = static_cast<uint8_t*>(::operator new(static_cast<size_t>(block_bytes_),
+                                                        kKvBlockAlign));
+        kv_blocks_[l].emplace_back(p);  // capacity reserved: never reallocates
+        kv_block_ptrs_[l].push_back(p);
+      }
+    } catch (...) {
+      for (size_t i = 0; i < l; ++i) {
+        kv_blocks_[i].pop_back();
+        kv_block_ptrs_[i].pop_back();
+      }
+      throw;
+    }
+    ++blocks_held_;
+  }
+}
+
+uint8_t* Transformer::kv_key_row(int layer, int pos) {
+  const int64_t row_bytes = block_bytes_ / (2 * block_positions_);
+  return kv_blocks_[static_cast<size_t>(layer)][static_cast<size_t>(pos / block_positions_)].get() +
+         (pos % block_positions_) * row_bytes;
+}
+
+uint8_t* Transformer::kv_value_row(int layer, int pos) {
+  return kv_key_row(layer, pos) + block_bytes_ / 2;
 }
 
 // in (dim,) -> out (dim,). RMSNorm for llama (llama2.c arithmetic), LayerNorm for OPT.
@@ -329,41 +446,20 @@ void Transformer::norm(const Tensor& w, const Tensor& b, const float* in, float*
 // Reads q_ (n_heads*head_dim,) and the cache [0, pos] of `layer`; writes xb_ (n_heads*head_dim,).
 void Transformer::attention(int layer, int pos) {
   const int hd = cfg_.head_dim;
-  const int kv_dim = cfg_.n_kv_heads * hd;
   const int kv_mul = cfg_.n_heads / cfg_.n_kv_heads;
-  const float* keys = key_cache_[static_cast<size_t>(layer)].data();
-  const float* values = value_cache_[static_cast<size_t>(layer)].data();
+  KvBlocksView kv;
+  kv.dtype = kv_dtype(kv_type_);
+  kv.blocks = kv_block_ptrs_[static_cast<size_t>(layer)].data();
+  kv.block_positions = block_positions_;
+  kv.row_elems = int64_t{cfg_.n_kv_heads} * hd;
   // OPT pre-scales q (HF: q_proj(x) * head_dim^-0.5); llama divides each score by sqrtf(hd).
-  const bool scale_scores = cfg_.arch != Arch::Opt;
-  const float score_div = std::sqrt(static_cast<float>(hd));
+  const float score_div = cfg_.arch != Arch::Opt ? std::sqrt(static_cast<float>(hd)) : 1.0f;
 
+  // head h: q (hd,) . keys [0, pos] -> att (pos+1,) -> xb (hd,)
   auto head = [&](int h) {
-    const float* q = q_.data() + static_cast<size_t>(h) * hd;
-    float* att = att_.data() + static_cast<size_t>(h) * max_context_;
-    const int kv_off = (h / kv_mul) * hd;
-    for (int t = 0; t <= pos; ++t) {
-      const float* k = keys + static_cast<size_t>(t) * kv_dim + kv_off;
-      float score = 0.0f;
-      for (int i = 0; i < hd; ++i) score += q[i] * k[i];
-      if (scale_scores) score /= score_div;
-      att[t] = score;
-    }
-    // softmax over [0, pos] in fp32, max subtracted
-    float max_val = att[0];
-    for (int t = 1; t <= pos; ++t) max_val = std::max(max_val, att[t]);
-    float sum = 0.0f;
-    for (int t = 0; t <= pos; ++t) {
-      att[t] = std::exp(att[t] - max_val);
-      sum += att[t];
-    }
-    for (int t = 0; t <= pos; ++t) att[t] /= sum;
-    float* xb = xb_.data() + static_cast<size_t>(h) * hd;
-    std::fill(xb, xb + hd, 0.0f);
-    for (int t = 0; t <= pos; ++t) {
-      const float* v = values + static_cast<size_t>(t) * kv_dim + kv_off;
-      const float a = att[t];
-      for (int i = 0; i < hd; ++i) xb[i] += a * v[i];
-    }
+    attention_head(kv, int64_t{h / kv_mul} * hd, hd, q_.data() + static_cast<size_t>(h) * hd,
+                   pos + 1, score_div, att_.data() + static_cast<size_t>(h) * max_context_,
+                   xb_.data() + static_cast<size_t>(h) * hd);
   };
 
   const int64_t work = int64_t{pos + 1} * cfg_.n_heads * hd;
@@ -387,6 +483,12 @@ const float* Transformer::forward(int token, int pos) {
     fail(src, "forward: token " + std::to_string(token) + " outside the vocabulary [0, " +
                   std::to_string(cfg_.vocab_size) + ")");
   }
+  if (pos > n_cached_) {
+    fail(src, "forward: position " + std::to_string(pos) + " skips positions (the context holds " +
+                  std::to_string(n_cached_) + ")");
+  }
+  if (pos < n_cached_) truncate(pos);
+  kv_ensure(pos);
   const ModelWeights& w = model_.weights;
   const int dim = cfg_.dim;
   const int hd = cfg_.head_dim;
@@ -412,9 +514,9 @@ const float* Transformer::forward(int token, int pos) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
     norm(L.attn_norm, L.attn_norm_bias, x, xb_.data());
 
-    float* kc = key_cache_[static_cast<size_t>(l)].data() + static_cast<size_t>(pos) * kv_dim;
-    float* vc = value_cache_[static_cast<size_t>(l)].data() + static_cast<size_t>(pos) * kv_dim;
-    // wq (q_dim, dim) @ xb (dim,) -> q (q_dim,); wk/wv (kv_dim, dim) @ xb -> cache row (kv_dim,)
+    float* kc = k_.data();
+    float* vc = v_.data();
+    // wq (q_dim, dim) @ xb (dim,) -> q (q_dim,); wk/wv (kv_dim, dim) @ xb -> k, v (kv_dim,)
     matvec(L.wq, xb_.data(), q_.data());
     matvec(L.wk, xb_.data(), kc);
     matvec(L.wv, xb_.data(), vc);
@@ -454,6 +556,9 @@ const float* Transformer::forward(int token, int pos) {
       rotate(q_.data(), cfg_.n_heads);
       rotate(kc, cfg_.n_kv_heads);
     }
+    // k, v (kv_dim,) -> this position's cache rows, in the cache's element type
+    kv_row_store(kv_dtype(kv_type_), kc, kv_key_row(l, pos), kv_dim);
+    kv_row_store(kv_dtype(kv_type_), vc, kv_value_row(l, pos), kv_dim);
 
     attention(l, pos);
     // wo (dim, q_dim) @ xb (q_dim,) -> xb2 (dim,)
@@ -473,6 +578,7 @@ const float* Transformer::forward(int token, int pos) {
   norm(w.output_norm, w.output_norm_bias, x, x);
   // output (vocab, dim) @ x (dim,) -> logits (vocab,)
   matvec(w.output, x, logits_.data());
+  n_cached_ = pos + 1;
   return logits_.data();
 }
 

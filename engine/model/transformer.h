@@ -1,5 +1,5 @@
 // transformer.h - the dense forward pass of one token through a decoder-only transformer
-// (llama family and OPT), with its KV cache.
+// (llama family and OPT), with its KV cache (F16 or F32, allocated in blocks as the context fills).
 //
 // The FFN of each layer is delegated to an FfnBackend so that the flash engine can replace the
 // dense FFN (all weights in DRAM) with a sparse one (predicted neurons, streamed from flash)
@@ -33,6 +33,8 @@ class DenseFfn : public FfnBackend {
   // The FFN's hidden activations (ffn_dim,) of the last ffn_forward call, i.e. the values the
   // down projection multiplies; what predictors are trained on and oracles read.
   const std::vector<float>& last_hidden() const { return hidden_; }
+  // Bytes of its scratch vectors (gate and hidden activations).
+  int64_t scratch_bytes() const;
 
  private:
   const Model& model_;
@@ -44,17 +46,47 @@ class DenseFfn : public FfnBackend {
 void ffn_activate(const ModelConfig& config, const float* gate, const float* up, float* hidden,
                   int64_t n);
 
+// Element type of the KV cache. F16 halves its bytes and the attention's memory traffic; F32 is
+// the reference arithmetic (what external float references are checked against).
+enum class KvType { F16, F32 };
+const char* kv_type_name(KvType t);  // "f16", "f32"
+
+// Positions per KV block (per layer, keys and values). A Transformer whose context is shorter
+// uses one block of max_context positions.
+constexpr int kKvBlockPositions = 64;
+
+// Block positions a Transformer with this context uses: min(kKvBlockPositions, max_context).
+int kv_block_positions_for(int max_context);
+
+// Bytes the KV cache holds once `positions` positions are cached: whole blocks of
+// `block_positions` positions per layer (keys and values), i.e. ceil(positions / block_positions)
+// blocks. 0 for positions <= 0. Usable without a Transformer (budgets, `info`).
+int64_t kv_cache_bytes_for(const ModelConfig& config, KvType type, int positions,
+                           int block_positions = kKvBlockPositions);
+
 class Transformer {
  public:
-  // max_context: positions the KV cache holds (<= model max_seq_len; throws Error otherwise,
-  // or when <= 0). ffn: nullptr = an internal DenseFfn.
-  Transformer(const Model& model, int max_context, FfnBackend* ffn = nullptr);
+  // max_context: positions the KV cache can hold (<= model max_seq_len; throws Error otherwise,
+  // or when <= 0). ffn: nullptr = an internal DenseFfn. kv_type: element type of the cache. No
+  // KV memory is allocated here: blocks are allocated as forward() reaches them.
+  Transformer(const Model& model, int max_context, FfnBackend* ffn = nullptr,
+              KvType kv_type = KvType::F16);
   ~Transformer();
 
-  // Runs `token` at position `pos` (0 <= pos < max_context; positions must be fed in order,
-  // pos == tokens already cached) and returns the logits (vocab_size,), valid until the next
-  // call. Throws Error when pos is out of range.
+  // Runs `token` at position `pos` and returns the logits (vocab_size,), valid until the next
+  // call. 0 <= pos <= context_length() and pos < max_context: pos == context_length() appends;
+  // a smaller pos first truncates the context to pos (rewrites from there). Allocates a KV block
+  // when pos enters a new one (std::bad_alloc if memory runs out). Throws Error when pos or
+  // token is out of range.
   const float* forward(int token, int pos);
+
+  // Positions cached (the next forward appends at this position).
+  int context_length() const { return n_cached_; }
+  // Keeps the first `positions` cached positions (0 <= positions <= context_length(); throws
+  // Error otherwise) and frees the blocks past them. The next forward is at `positions`.
+  void truncate(int positions);
+  // Forgets every position and frees every KV block.
+  void reset() { truncate(0); }
 
   // Replaces the FFN backend (nullptr = back to dense). Takes effect at the next forward.
   void set_ffn_backend(FfnBackend* ffn);
@@ -67,11 +99,27 @@ class Transformer {
 
   const Model& model() const { return model_; }
   int max_context() const { return max_context_; }
+  KvType kv_type() const { return kv_type_; }
+  int kv_block_positions() const { return block_positions_; }
+
+  // KV bytes allocated now (the blocks held, all layers, keys and values).
   int64_t kv_cache_bytes() const;
+  // KV bytes this Transformer holds once `positions` are cached (block-rounded; positions are
+  // clamped to [0, max_context]).
+  int64_t kv_cache_bytes_for(int positions) const;
+  // The transformer's own buffers besides weights and KV blocks: activations, attention scores
+  // (n_heads, max_context), logits, RoPE tables, recorded FFN inputs, the internal DenseFfn's
+  // scratch and the block pointer tables. Constant after construction (and
+  // set_record_ffn_inputs).
+  int64_t scratch_bytes() const;
 
  private:
   void attention(int layer, int pos);
   void norm(const Tensor& w, const Tensor& b, const float* in, float* out) const;
+  // Makes sure `layer`'s block holding `pos` exists (allocates it for every layer at once).
+  void kv_ensure(int pos);
+  uint8_t* kv_key_row(int layer, int pos);
+  uint8_t* kv_value_row(int layer, int pos);
 
   const Model& model_;
   const ModelConfig& cfg_;
@@ -79,8 +127,19 @@ class Transformer {
   std::unique_ptr<DenseFfn> dense_ffn_;
   FfnBackend* ffn_ = nullptr;
 
-  // KV cache: per layer (max_context, n_kv_heads*head_dim) fp32, keys and values.
-  std::vector<std::vector<float>> key_cache_, value_cache_;
+  // KV cache: per layer, a table of blocks (KvBlocksView layout: block_positions_ key rows then
+  // as many value rows of kv_dim elements in kv_type_). Tables are reserved for max_context at
+  // construction, so neither blocks nor tables ever move; blocks_held_ blocks per layer exist.
+  KvType kv_type_ = KvType::F16;
+  int block_positions_ = 0;
+  int64_t block_bytes_ = 0;
+  int blocks_held_ = 0;
+  int n_cached_ = 0;
+  struct BlockFree {
+    void operator()(uint8_t* p) const;
+  };
+  std::vector<std::vector<std::unique_ptr<uint8_t, BlockFree>>> kv_blocks_;
+  std::vector<std::vector<const void*>> kv_block_ptrs_;  // the same blocks, as the kernel reads
   // Scratch activations.
   std::vector<float> x_, xb_, xb2_, q_, k_, v_, att_, logits_, ffn_out_;
   std::vector<float> rope_cos_, rope_sin_;  // (max_context, head_dim/2)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 
 #include "core/error.h"
 
@@ -41,14 +42,38 @@ const char* stop_reason_name(StopReason r) {
   return "?";
 }
 
-Generator::Generator(const Model& model, const Tokenizer& tokenizer, int max_context)
+Generator::Generator(const Model& model, const Tokenizer& tokenizer, int max_context,
+                     KvType kv_type)
     : model_(model),
       tokenizer_(tokenizer),
-      transformer_(model, max_context > 0 ? max_context : model.config.max_seq_len) {}
+      transformer_(model, max_context > 0 ? max_context : model.config.max_seq_len, nullptr,
+                   kv_type) {}
 
 void Generator::reset() {
   history_.clear();
   unfed_.clear();
+  transformer_.reset();
+}
+
+void Generator::truncate(int positions) {
+  if (positions < 0 || positions > context_used()) {
+    fail("generate", "truncate: " + std::to_string(positions) + " positions requested, the "
+                     "context holds " + std::to_string(context_used()));
+  }
+  const int fed = static_cast<int>(history_.size());
+  if (positions <= fed) {
+    history_.resize(static_cast<size_t>(positions));
+    unfed_.clear();
+    transformer_.truncate(std::min(positions, transformer_.context_length()));
+  } else {
+    unfed_.resize(static_cast<size_t>(positions - fed));
+  }
+}
+
+std::vector<int> Generator::context_tokens() const {
+  std::vector<int> tokens = history_;
+  tokens.insert(tokens.end(), unfed_.begin(), unfed_.end());
+  return tokens;
 }
 
 const float* Generator::feed(int token, bool prompt, double sampling_ms) {

@@ -62,8 +62,10 @@ struct GeneratorHooks {
 
 class Generator {
  public:
-  // max_context: positions kept in the KV cache (0 = the model's own context length).
-  Generator(const Model& model, const Tokenizer& tokenizer, int max_context = 0);
+  // max_context: positions kept in the KV cache (0 = the model's own context length). kv_type:
+  // element type of the KV cache (F16 default; F32 = the reference arithmetic).
+  Generator(const Model& model, const Tokenizer& tokenizer, int max_context = 0,
+            KvType kv_type = KvType::F16);
 
   // Feeds `prompt` after what is already in the context, then generates. Throws Error when the
   // prompt does not fit in the remaining context ("prompt of N tokens does not fit: M of C
@@ -75,10 +77,17 @@ class Generator {
   // Hooks stay in force until replaced; nullptr clears them.
   void set_hooks(const GeneratorHooks* hooks) { hooks_ = hooks ? *hooks : GeneratorHooks(); }
 
-  // Forgets the context (KV cache positions), e.g. for a new conversation.
+  // Forgets the context (KV cache positions) and frees the KV blocks, e.g. for a new
+  // conversation.
   void reset();
+  // Keeps the first `positions` tokens of the context (context_tokens()), e.g. the prefix a new
+  // prompt shares with it; the next generate() feeds its prompt from there. Frees the KV blocks
+  // past them. Throws Error unless 0 <= positions <= context_used().
+  void truncate(int positions);
   // Positions taken: tokens in the KV cache plus the last reply token not yet fed.
   int context_used() const { return static_cast<int>(history_.size() + unfed_.size()); }
+  // The context_used() tokens in order: those in the KV cache, then the unfed reply token.
+  std::vector<int> context_tokens() const;
   int context_size() const { return transformer_.max_context(); }
   Transformer& transformer() { return transformer_; }
 
