@@ -261,8 +261,8 @@ void MainWindow::connectEngine() {
     chat_->appendText(text);
     working_.messages.last().content += text;
   });
-  connect(w, &EngineWorker::generationStarted, this, [this](int total) {
-    prompt_total_ = total;
+  connect(w, &EngineWorker::generationStarted, this, [this] {
+    prompt_total_ = 0;
     prompt_done_ = 0;
     updateStatus();
   });
@@ -319,11 +319,12 @@ void MainWindow::onModelLoaded(const ModelSummary& m) {
   model_ready_ = true;
   const int idx = model_box_->findData(m.path);
   if (idx >= 0) model_box_->setCurrentIndex(idx);
-  // Budget: the one saved if still valid, else 65% of the model (at least the minimum).
+  // Budget: the one saved if still valid, else 75% of the model (at least the minimum; the KV
+  // cache grows with the conversation, so leave it room above the minimum).
   const qint64 minimum = m.minimum_for(m.mode);
   qint64 budget = settings_.value("engine/budget_bytes", 0).toLongLong();
   if (budget < minimum || budget > std::max(minimum, m.model_bytes)) {
-    budget = std::max(minimum, m.model_bytes * 65 / 100);
+    budget = std::max(minimum, m.model_bytes * 75 / 100);
   }
   if (m.flash) {
     if (worker()->setBudget(budget).isEmpty()) budget_bytes_ = budget;
@@ -385,6 +386,7 @@ void MainWindow::onEngineError(const EngineError& e) {
       title = QStringLiteral("Budget below the minimum");
       actions = {{QStringLiteral("set-budget:%1").arg(e.minimum_bytes),
                   QStringLiteral("Set the minimum (%1)").arg(bytes_text(e.minimum_bytes))}};
+      if (e.ended_reply) actions.append({QStringLiteral("new-chat"), QStringLiteral("New chat")});
       break;
     case EngineErrorKind::Io:
       title = QStringLiteral("Reading the model failed");
@@ -398,8 +400,7 @@ void MainWindow::onEngineError(const EngineError& e) {
       title = QStringLiteral("Setting not applied");
       break;
   }
-  if (generating_ && (e.kind == EngineErrorKind::Io || e.kind == EngineErrorKind::ContextFull ||
-                      e.kind == EngineErrorKind::BadModel)) {
+  if (generating_ && e.ended_reply) {
     GenerationSummary s;
     s.reason = StopReason::Cancelled;
     s.text = working_.messages.last().content;

@@ -33,8 +33,8 @@ void MainWindow::onTelemetry(const TokenTelemetry& t) {
   }
   if (demo_step_ == 2 && demo_reply_tokens_ == 12) {
     demo_step_ = 3;
-    const qint64 lo = controls_->minimumBudget();
-    controls_->setBudget(lo + (std::max(lo, model_.model_bytes) - lo) / 20);
+    // 75% -> 68% of the model: the neuron cache shrinks (still room for the KV cache's growth).
+    controls_->setBudget(std::max(controls_->minimumBudget(), model_.model_bytes * 68 / 100));
   } else if (demo_step_ == 3 && demo_reply_tokens_ == 24) {
     demo_step_ = 4;
     controls_->setWindow(8);

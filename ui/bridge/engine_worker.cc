@@ -15,17 +15,6 @@ constexpr qint64 kTextFlushMs = 33;  // <= 30 text updates per second
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
-qint64 flash_dir_bytes(const std::string& dir) {
-  namespace fs = std::filesystem;
-  qint64 total = 0;
-  std::error_code ec;
-  for (const char* name : {"ffn.bin", "dram.safetensors"}) {
-    const auto size = fs::file_size(fs::path(dir) / name, ec);
-    if (!ec) total += static_cast<qint64>(size);
-  }
-  return total;
-}
-
 bool contains(const std::string& text, const char* needle) {
   return text.find(needle) != std::string::npos;
 }
@@ -69,7 +58,7 @@ EngineError EngineWorker::settingError(const std::string& what, FfnMode mode) co
   e.detail = qs(what);
   if (contains(what, "below the minimum") || contains(what, "needs a budget of at least")) {
     e.kind = EngineErrorKind::BudgetBelowMinimum;
-    e.minimum_bytes = summary_.minimum_for(mode);
+    e.minimum_bytes = session_ ? session_->minimum_budget_bytes(mode) : summary_.minimum_for(mode);
     e.message = QStringLiteral("That DRAM budget is below what %1 mode needs for this model: at "
                                "least %2 (resident weights, predictors, KV cache and I/O "
                                "buffers). The previous budget stays in force.")
@@ -133,41 +122,31 @@ void EngineWorker::loadModel(const QString& path, FfnMode mode, int window, qint
     return;
   }
   ModelSummary s;
-  const Model& m = session->model();
+  const ModelInfo info = session->info();
   s.path = path;
-  s.name = qs(m.config.name.empty() ? std::filesystem::path(o.model_path).filename().string()
-                                    : m.config.name);
-  s.arch = QString::fromLatin1(m.config.arch_name());
-  s.activation = QString::fromLatin1(activation_name(m.config.activation));
-  s.flash = session->is_flash_model();
-  s.has_chat_template = !m.chat_template.empty();
-  s.n_layers = m.config.n_layers;
-  s.dim = m.config.dim;
-  s.ffn_dim = m.config.ffn_dim;
-  s.n_heads = m.config.n_heads;
-  s.vocab_size = m.config.vocab_size;
+  s.name = qs(info.name.empty() ? std::filesystem::path(o.model_path).filename().string() : info.name);
+  s.arch = qs(info.architecture);
+  s.activation = qs(info.activation);
+  s.flash = info.is_flash;
+  s.has_chat_template = info.has_chat_template;
+  s.n_layers = info.n_layers;
+  s.dim = info.dim;
+  s.ffn_dim = info.ffn_dim;
+  s.n_heads = info.n_heads;
+  s.vocab_size = info.vocab_size;
   s.context_size = session->context_size();
-  const ModelBytes b = m.bytes();
-  s.bytes_embeddings = b.embeddings;
-  s.bytes_attention = b.attention;
-  s.bytes_ffn = b.ffn;
-  s.bytes_other = b.other;
-  s.parameters = m.parameter_count();
-  if (const FlashModel* f = session->flash_model()) {
-    s.bytes_ffn = static_cast<qint64>(f->ffn.size_bytes);
-    for (const Predictor& p : f->predictors) s.bytes_predictors += p.size_bytes();
-    s.predictor_metrics = f->metrics;
-    s.model_bytes = flash_dir_bytes(o.model_path);
-    // The resident model has no FFN matrices: count the FFN's parameters from the layout.
-    s.parameters += static_cast<qint64>(f->ffn.n_layers) * f->ffn.neurons * f->ffn.dim *
-                    (f->ffn.gated ? 3 : 2);
-  } else {
-    s.model_bytes = b.total();
-  }
+  s.bytes_embeddings = info.bytes.embeddings;
+  s.bytes_attention = info.bytes.attention;
+  s.bytes_ffn = info.is_flash ? info.ffn_file_bytes : info.bytes.ffn;
+  s.bytes_other = info.bytes.other;
+  s.bytes_predictors = info.predictor_bytes;
+  s.parameters = info.parameters;
+  s.predictor_metrics = info.predictors;
+  s.model_bytes = info.model_bytes;
   for (FfnMode md : {FfnMode::Dram, FfnMode::Naive, FfnMode::Mmap, FfnMode::Flash}) {
     s.minimum_bytes[static_cast<int>(md)] = session->minimum_budget_bytes(md);
   }
-  s.mode = session->options().mode;
+  s.mode = session->settings().mode;
   s.window = window;
   {
     std::lock_guard<std::mutex> lock(session_mutex_);
@@ -175,7 +154,6 @@ void EngineWorker::loadModel(const QString& path, FfnMode mode, int window, qint
     summary_ = s;
     mode_pending_ = s.mode;
   }
-  have_prev_ = false;
   last_index_ = -1;
   if (budget_bytes > 0 && s.flash) {
     try {
@@ -191,26 +169,18 @@ void EngineWorker::loadModel(const QString& path, FfnMode mode, int window, qint
 
 GenerateResult EngineWorker::chatGenerate(const std::vector<ChatMessage>& messages,
                                           const GenerateOptions& options) {
-  // Until Session::chat (KV reuse across turns) lands: format the whole conversation with the
-  // model's template and process it from a fresh context.
-  const Tokenizer& tok = session_->tokenizer();
-  const Model& model = session_->model();
-  const ChatFormat format = chat_format_detect(model.chat_template);
-  const std::string text = chat_format_apply(format, messages, true);
-  const std::vector<int> prompt = tok.encode(text, model.tokenizer.add_bos, true);
-  GenerateOptions o = options;
-  for (const std::string& s : chat_format_stop_strings(format)) o.stop_strings.push_back(s);
-  if (tok.bos_id() >= 0) o.stop_token_ids.push_back(tok.bos_id());
-  session_->reset_context();
-  prompt_total_ = static_cast<int>(prompt.size());
-  emit generationStarted(prompt_total_);
-  return session_->generate(
-      prompt, o,
-      [this](const TokenEvent& e) {
-        onToken(e);
-        return !stop_requested_.load();
-      },
-      [this](const TokenTelemetry& t) { onTelemetry(t); });
+  // The session formats the conversation with the model's template and reuses the KV cache for
+  // the part it has already processed.
+  emit generationStarted();
+  GenerateCallbacks cb;
+  cb.on_token = [this](const TokenEvent& e) {
+    onToken(e);
+    return !stop_requested_.load();
+  };
+  cb.on_telemetry = [this](const TokenTelemetry& t) { onTelemetry(t); };
+  cb.on_prompt_progress = [this](int done, int total) { onPromptProgress(done, total); };
+  cb.on_settings = [this](const SettingsChange& c) { onSettings(c); };
+  return session_->chat(messages, options, cb);
 }
 
 void EngineWorker::onToken(const TokenEvent& e) {
@@ -236,32 +206,42 @@ void EngineWorker::flushText() {
 }
 
 void EngineWorker::onTelemetry(const TokenTelemetry& t) {
-  if (t.prompt) {
-    ++prompt_done_;
-    const qint64 now = since_start_.elapsed();
-    if (prompt_done_ == prompt_total_ || now - last_progress_emit_ms_ >= kTextFlushMs) {
-      last_progress_emit_ms_ = now;
-      emit promptProgress(prompt_done_, prompt_total_);
-    }
-  }
-  if (have_prev_) {
-    if (t.window_requested != prev_window_) {
-      emit settingApplied(t.index, QStringLiteral("k %1→%2").arg(prev_window_).arg(t.window_requested));
-    }
-    if (t.budget_bytes != prev_budget_) {
-      emit settingApplied(t.index, QStringLiteral("budget %1→%2")
-                                       .arg(bytes_text(prev_budget_), bytes_text(t.budget_bytes)));
-    }
-    if (t.mode != prev_mode_) {
-      emit settingApplied(t.index, QStringLiteral("mode %1→%2").arg(qs(prev_mode_), qs(t.mode)));
-    }
-  }
-  have_prev_ = true;
-  prev_window_ = t.window_requested;
-  prev_budget_ = t.budget_bytes;
-  prev_mode_ = t.mode;
   last_index_ = t.index;
   emit telemetryReady(t);
+}
+
+void EngineWorker::onPromptProgress(int done, int total) {
+  const qint64 now = since_start_.elapsed();
+  if (done == total || now - last_progress_emit_ms_ >= kTextFlushMs) {
+    last_progress_emit_ms_ = now;
+    emit promptProgress(done, total);
+  }
+}
+
+void EngineWorker::onSettings(const SettingsChange& c) {
+  if (!c.error.empty()) {
+    EngineError err;
+    {
+      std::lock_guard<std::mutex> lock(session_mutex_);
+      err = settingError(c.error, c.after.mode);
+    }
+    emit error(err);
+    return;
+  }
+  const SessionSettings& a = c.before;
+  const SessionSettings& b = c.after;
+  if (a.window != b.window) {
+    emit settingApplied(c.token_index, QStringLiteral("k %1→%2").arg(a.window).arg(b.window));
+  }
+  if (a.budget_bytes != b.budget_bytes) {
+    emit settingApplied(c.token_index, QStringLiteral("budget %1→%2")
+                                           .arg(bytes_text(a.budget_bytes), bytes_text(b.budget_bytes)));
+  }
+  if (a.mode != b.mode) {
+    emit settingApplied(c.token_index, QStringLiteral("mode %1→%2")
+                                           .arg(QString::fromLatin1(ffn_mode_name(a.mode)),
+                                                QString::fromLatin1(ffn_mode_name(b.mode))));
+  }
 }
 
 void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
@@ -271,6 +251,7 @@ void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
     EngineError err;
     err.kind = EngineErrorKind::BadModel;
     err.message = QStringLiteral("No model is loaded. Open a model to start chatting.");
+    err.ended_reply = true;
     emit error(err);
     return;
   }
@@ -285,7 +266,6 @@ void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
   generated_at_stop_ = -1;
   first_token_seen_ = false;
   ttft_ms_ = 0;
-  prompt_done_ = prompt_total_ = 0;
   last_progress_emit_ms_ = -1000;
   pending_text_.clear();
   since_start_.start();
@@ -305,12 +285,21 @@ void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
     busy_ = false;
     EngineError err;
     err.detail = qs(e.what());
-    if (contains(e.what(), "does not fit")) {
+    err.ended_reply = true;
+    if (contains(e.what(), "does not fit the context") || contains(e.what(), "does not fit:")) {
       err.kind = EngineErrorKind::ContextFull;
       err.message = QStringLiteral("This conversation no longer fits in the model's context of "
                                    "%1 tokens. Start a new chat, or delete or shorten earlier "
                                    "messages.")
                         .arg(session_->context_size());
+    } else if (contains(e.what(), "KV cache no longer fits the budget")) {
+      err.kind = EngineErrorKind::BudgetBelowMinimum;
+      const FfnMode mode = session_->settings().mode;
+      err.minimum_bytes = session_->minimum_budget_bytes(mode);
+      err.message = QStringLiteral("The conversation has grown: its KV cache no longer fits in "
+                                   "the DRAM budget. Raise the budget to at least %1 or start a "
+                                   "new chat. What was written so far is kept.")
+                        .arg(bytes_text(err.minimum_bytes));
     } else {
       err.kind = EngineErrorKind::Io;
       err.message = QStringLiteral("Reading the model from disk failed while the reply was being "

@@ -19,9 +19,11 @@
 #include "runtime/flash_ffn.h"
 #include "runtime/telemetry.h"
 #include "session/generator.h"
+#include "session/model_open.h"
 
 namespace flashchat {
 class Session;
+struct SettingsChange;
 }
 
 namespace flashchat::ui {
@@ -37,11 +39,11 @@ struct ModelSummary {
   qint64 parameters = 0;
   int n_layers = 0, dim = 0, ffn_dim = 0, n_heads = 0, vocab_size = 0;
   int context_size = 0;
-  qint64 model_bytes = 0;        // the weights: ffn.bin + dram.safetensors (flash models)
+  qint64 model_bytes = 0;        // the whole model as stored (resident + FFN): "% of the model"
   qint64 bytes_embeddings = 0, bytes_attention = 0, bytes_ffn = 0, bytes_other = 0;
   qint64 bytes_predictors = 0, bytes_kv_cache = 0;
   qint64 minimum_bytes[4] = {0, 0, 0, 0};  // per FfnMode (Dram, Naive, Mmap, Flash)
-  std::vector<PredictorMetrics> predictor_metrics;  // per layer (flash models with predictors)
+  std::vector<PredictorInfo> predictor_metrics;  // per layer (flash models with predictors)
   // The settings in force right after loading.
   FfnMode mode = FfnMode::Dram;
   int window = 4;
@@ -57,6 +59,7 @@ struct EngineError {
   QString message;          // plain-language sentence(s)
   QString detail;           // the engine's own text (file and problem)
   qint64 minimum_bytes = 0; // BudgetBelowMinimum: the minimum of the mode in question
+  bool ended_reply = false; // the reply in progress ended with this error (no finished())
 };
 
 // The end of one reply.
@@ -105,7 +108,7 @@ class EngineWorker : public QObject {
  signals:
   void modelLoading(const QString& path);
   void modelLoaded(const flashchat::ui::ModelSummary& summary);
-  void generationStarted(int prompt_tokens);
+  void generationStarted();
   void promptProgress(int done, int total);
   void textReady(const QString& text);  // batched, at most ~30 per second
   void firstToken(double ttft_ms);
@@ -121,6 +124,8 @@ class EngineWorker : public QObject {
                               const GenerateOptions& options);
   void onToken(const TokenEvent& e);
   void onTelemetry(const TokenTelemetry& t);
+  void onPromptProgress(int done, int total);
+  void onSettings(const SettingsChange& c);
   void flushText();
   EngineError settingError(const std::string& what, FfnMode mode) const;
   // Runs a session setter under the session lock; on refusal emits error() (outside the lock).
@@ -144,12 +149,7 @@ class EngineWorker : public QObject {
   QElapsedTimer since_flush_, since_start_;
   bool first_token_seen_ = false;
   double ttft_ms_ = 0;
-  int prompt_total_ = 0, prompt_done_ = 0;
   qint64 last_progress_emit_ms_ = -1000;
-  bool have_prev_ = false;
-  int prev_window_ = 0;
-  qint64 prev_budget_ = 0;
-  std::string prev_mode_;
 };
 
 // Owns an EngineWorker on its own QThread; stops and joins it on destruction.

@@ -74,11 +74,12 @@ ModelInfoDialog::ModelInfoDialog(const ModelSummary& m, QWidget* parent) : QDial
     auto* title = new QLabel(QStringLiteral("Predictors (measured by the converter on held-out "
                                             "calibration tokens)"), this);
     v->addWidget(title);
-    auto* table = new QTableWidget(static_cast<int>(m.predictor_metrics.size()), 4, this);
+    auto* table = new QTableWidget(static_cast<int>(m.predictor_metrics.size()), 5, this);
     table->setHorizontalHeaderLabels({QStringLiteral("Recall"), QStringLiteral("Precision"),
-                                      QStringLiteral("Predicted active"), QStringLiteral("Truly active")});
+                                      QStringLiteral("Predicted active"), QStringLiteral("Truly active"),
+                                      QStringLiteral("Rank")});
     for (int i = 0; i < table->rowCount(); ++i) {
-      const PredictorMetrics& pm = m.predictor_metrics[static_cast<size_t>(i)];
+      const PredictorInfo& pm = m.predictor_metrics[static_cast<size_t>(i)];
       table->setVerticalHeaderItem(i, new QTableWidgetItem(QStringLiteral("Layer %1").arg(i)));
       const double vals[] = {pm.recall, pm.precision, pm.predicted_active, pm.true_active};
       for (int c = 0; c < 4; ++c) {
@@ -86,6 +87,9 @@ ModelInfoDialog::ModelInfoDialog(const ModelSummary& m, QWidget* parent) : QDial
         item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         table->setItem(i, c, item);
       }
+      auto* rank = new QTableWidgetItem(QString::number(pm.rank));
+      rank->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+      table->setItem(i, 4, rank);
     }
     table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
