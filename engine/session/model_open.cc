@@ -184,8 +184,8 @@ std::string model_info_describe(const OpenedModel& m, int context) {
   const FfnMode modes[] = {FfnMode::Flash, FfnMode::Naive, FfnMode::Mmap, FfnMode::Dram};
   for (FfnMode mode : modes) {
     if (!m.flash && mode != FfnMode::Dram) continue;
-    const int64_t full = session_minimum_budget_bytes(m, mode, ctx);
-    const int64_t shortc = session_minimum_budget_bytes(m, mode, 0);
+    const int64_t full = session_minimum_budget_bytes(m, mode, ctx, ctx);
+    const int64_t shortc = session_minimum_budget_bytes(m, mode, ctx, 1);
     out += format("  %-6s       %s (%.1f%%) / %s (%.1f%%)\n", ffn_mode_name(mode),
                   size_format_bytes(full).c_str(), 100.0 * full / info.model_bytes,
                   size_format_bytes(shortc).c_str(), 100.0 * shortc / info.model_bytes);

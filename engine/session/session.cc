@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/process_stats.h"
+#include "core/read_file.h"
 #include "core/units.h"
 
 namespace flashchat {
@@ -23,16 +24,40 @@ size_t common_prefix(const std::vector<int>& a, const std::vector<int>& b) {
   return n;
 }
 
+// A flash model's budget against what its manifest says the resident weights and predictors
+// take (a lower bound of the minimum), so a budget that can never fit is refused in
+// milliseconds instead of after reading the resident weights. The exact check follows the open.
+void budget_precheck(const SessionOptions& o) {
+  if (o.budget_bytes <= 0 || !flash_model_is_dir(o.model_path)) return;
+  const std::string path = o.model_path + "/manifest.json";
+  const nlohmann::json manifest = file_read_json(path);
+  int64_t resident = 0;
+  try {
+    const auto& files = manifest.at("files");
+    resident = files.at("dram.safetensors").get<int64_t>();
+    if (files.contains("predictors.safetensors")) {
+      resident += files.at("predictors.safetensors").get<int64_t>();
+    }
+  } catch (const nlohmann::json::exception&) {
+    return;  // the open reports what is wrong with the manifest
+  }
+  if (o.budget_bytes < resident) {
+    fail("budget", size_format_bytes(o.budget_bytes) + " is below the " +
+                       size_format_bytes(resident) + " this model's resident weights and " +
+                       "predictors alone take (manifest.json); the minimum is higher still");
+  }
+}
+
 }  // namespace
 
 int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int context,
-                                     bool direct_io, KvType kv_type) {
+                                     int kv_positions, bool direct_io, KvType kv_type) {
   const Model& model = m.model();
-  const int max_context = std::min(model.config.max_seq_len, 4096);
-  const int positions = context > 0 ? std::min(context, model.config.max_seq_len) : 1;
-  // The transformer's scratch depends on its context; building one allocates no KV.
-  const Transformer probe(model, std::max(positions, std::min(max_context, positions)), nullptr,
-                          kv_type);
+  const int session_context = context > 0 ? std::min(context, model.config.max_seq_len)
+                                          : std::min(model.config.max_seq_len, 4096);
+  const int positions = std::clamp(kv_positions, 1, session_context);
+  // The transformer's scratch and KV blocks depend on its context; building one allocates no KV.
+  const Transformer probe(model, session_context, nullptr, kv_type);
   const int64_t fixed = model.bytes().total() + predictor_bytes(m) +
                         std::max<int64_t>(0, m.heap_bytes - predictor_bytes(m)) +
                         probe.scratch_bytes() + probe.kv_cache_bytes_for(positions);
@@ -44,7 +69,8 @@ int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int con
 Session::Session(const SessionOptions& options) : options_(options) {
   if (options_.window < 1) fail("window", "must be at least 1");
   base_rss_bytes_ = process_rss_bytes();  // binary, libraries, runtime: outside the budget
-  opened_ = model_open(options_.model_path, options_.verify_checksums);
+  budget_precheck(options_);  // before gigabytes of resident weights are read
+  opened_ = model_open(options_.model_path, /*verify_checksums=*/false);
   // What the open left on the heap besides the predictors (counted as such) is runtime state:
   // vocabulary, tokenizer maps, the model's description.
   model_heap_bytes_ = std::max<int64_t>(0, opened_.heap_bytes - predictor_bytes(opened_));
@@ -68,6 +94,13 @@ Session::Session(const SessionOptions& options) : options_(options) {
     fail("budget", size_format_bytes(settings_.budget_bytes) + " is below the " +
                        size_format_bytes(minimum) + " this model needs in DRAM (convert it "
                        "to a flash model to run it in less)");
+  }
+  // Checksums after the budget check, without the page cache; unchanged files verified before
+  // are skipped (the stamp), unless verify_force.
+  if (opened_.is_flash() && options_.verify_checksums) {
+    FlashVerifyOptions vo;
+    vo.force = options_.verify_force;
+    flash_model_verify(*opened_.flash, vo);
   }
   generator_ = std::make_unique<Generator>(model(), tokenizer(), context,
                                            options_.kv_f32 ? KvType::F32 : KvType::F16);

@@ -46,7 +46,9 @@ struct SessionOptions {
   bool evaluate_predictor = false;
   bool direct_io = true;
   int context = 0;            // 0 = min(model context, 4096)
-  bool verify_checksums = true;
+  bool verify_checksums = true;  // CRC-check a flash model's files (after the budget check;
+                                 // files verified before and unchanged since are skipped)
+  bool verify_force = false;     // check every file even when the stamp says it is unchanged
   std::string chat_format;    // "" = detect from the model's template; else a chat_format name
   bool kv_f32 = false;        // KV cache in F32 (the reference arithmetic) instead of F16
 };
@@ -170,9 +172,11 @@ class Session {
   TokenTelemetry last_telemetry_;
 };
 
-// Smallest budget `mode` accepts for `model` with a KV cache holding `context` positions
-// (0 = the KV cache allocated for a short chat). Cheap: nothing is built.
+// Smallest budget `mode` accepts for `model` in a session of `context` positions (0 = the
+// session default, min(model, 4096)) whose KV cache holds `kv_positions` (1 = a short chat: one
+// block; `context` = full). Cheap: no weights or KV are allocated.
 int64_t session_minimum_budget_bytes(const OpenedModel& model, FfnMode mode, int context,
-                                     bool direct_io = true, KvType kv_type = KvType::F16);
+                                     int kv_positions, bool direct_io = true,
+                                     KvType kv_type = KvType::F16);
 
 }  // namespace flashchat
