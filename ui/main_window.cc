@@ -13,6 +13,7 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QRandomGenerator>
+#include <QScrollArea>
 #include <QShortcut>
 #include <QStatusBar>
 #include <QVBoxLayout>
@@ -54,6 +55,10 @@ MainWindow::MainWindow(const QString& data_dir, QWidget* parent)
   right_split_->restoreState(settings_.value("window/right_splitter").toByteArray());
   if (conversations_->rowCount() == 0) conversations_->create();
   selectConversation(conversations_->at(0).id);
+}
+
+QString MainWindow::probeCacheFile() const {
+  return QDir(data_dir_).filePath(QStringLiteral("read_probe.json"));
 }
 
 MainWindow::~MainWindow() {
@@ -178,8 +183,42 @@ void MainWindow::buildUi() {
   right_split_->setObjectName(QStringLiteral("rightSplitter"));
   controls_ = new EngineControls(right_split_);
 #ifdef FLASHCHAT_HAVE_LIVE_PANEL
-  live_panel_ = new LivePanel(right_split_);
-  live_ = live_panel_;
+  // The plots need more height than a 800 px window leaves them: they scroll then instead of
+  // forcing the window taller.
+  auto* liveScroll = new QScrollArea(right_split_);
+  liveScroll->setWidgetResizable(true);
+  liveScroll->setFrameShape(QFrame::NoFrame);
+  liveScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  auto* liveBox = new QWidget(liveScroll);
+  auto* lb = new QVBoxLayout(liveBox);
+  lb->setContentsMargins(0, 0, 0, 4);
+  lb->setSpacing(2);
+  live_panel_ = new LivePanel(liveBox);
+  lb->addWidget(live_panel_, 1);
+  auto* row = new QHBoxLayout;
+  row->setContentsMargins(8, 0, 8, 0);
+  auto* pause = new QPushButton(QStringLiteral("Pause"), liveBox);
+  pause->setCheckable(true);
+  pause->setToolTip(QStringLiteral("Freeze the plots; tokens keep being collected"));
+  connect(pause, &QPushButton::toggled, this, [this, pause](bool on) {
+    live_panel_->setPaused(on);
+    pause->setText(on ? QStringLiteral("Resume") : QStringLiteral("Pause"));
+  });
+  row->addWidget(pause);
+  limit_label_ = new QLabel(QStringLiteral("disk limit: not measured"), liveBox);
+  limit_label_->setProperty("dim", true);
+  row->addWidget(limit_label_, 1);
+  auto* remeasure = new QPushButton(QStringLiteral("Re-measure disk"), liveBox);
+  remeasure->setToolTip(QStringLiteral("Measure the disk's random-read speed again (about 1.5 s, "
+                                       "between replies)"));
+  connect(remeasure, &QPushButton::clicked, this, [this] {
+    limit_label_->setText(QStringLiteral("disk limit: measuring…"));
+    engine_->measureReadLimit(probeCacheFile(), true);
+  });
+  row->addWidget(remeasure);
+  lb->addLayout(row);
+  liveScroll->setWidget(liveBox);
+  live_ = liveScroll;
 #else
   auto* placeholder = new QLabel(QStringLiteral("Live plots appear here (ui/plots not merged yet)"),
                                  right_split_);
@@ -197,7 +236,7 @@ void MainWindow::buildUi() {
   splitter_->setStretchFactor(0, 0);
   splitter_->setStretchFactor(1, 3);
   splitter_->setStretchFactor(2, 2);
-  splitter_->setSizes({220, 620, 440});
+  splitter_->setSizes({190, 590, 500});
   setCentralWidget(splitter_);
 
   connect(controls_, &EngineControls::windowChanged, this, [this](int k) {
@@ -278,6 +317,12 @@ void MainWindow::connectEngine() {
   connect(w, &EngineWorker::settingApplied, this, [this](qint64 index, const QString& label) {
     live_panel_->addMarker(index, label);
   });
+  connect(w, &EngineWorker::readLimitMeasured, this, [this](double mb_per_s, bool now) {
+    live_panel_->setDeviceReadLimit(mb_per_s);
+    limit_label_->setText(QStringLiteral("disk limit %1 MB/s (%2)")
+                              .arg(mb_per_s, 0, 'f', 0)
+                              .arg(now ? QStringLiteral("measured now") : QStringLiteral("cached")));
+  });
 #endif
 }
 
@@ -339,6 +384,7 @@ void MainWindow::onModelLoaded(const ModelSummary& m) {
 #endif
   showWelcome();
   updateStatus();
+  if (m.flash) engine_->measureReadLimit(probeCacheFile(), false);  // cached after the first time
   emit modelReadyChanged(true);
 }
 

@@ -51,6 +51,7 @@ class MainWindow : public QMainWindow {
   bool modelReady() const { return model_ready_; }
   const ModelSummary& model() const { return model_; }
   QWidget* livePanel() const { return live_; }
+  LivePanel* plots() const { return live_panel_; }
   QLabel* statusField(const QString& name) const;
 
  public slots:
@@ -87,6 +88,7 @@ class MainWindow : public QMainWindow {
   void showWelcome();
   void updateStatus();
   void applyStyle();
+  QString probeCacheFile() const;
   Conversation* current();
   void saveCurrent(bool persist);
 
@@ -106,6 +108,7 @@ class MainWindow : public QMainWindow {
   EngineControls* controls_ = nullptr;
   QWidget* live_ = nullptr;
   LivePanel* live_panel_ = nullptr;  // null until the plots are merged
+  QLabel* limit_label_ = nullptr;
   QPointer<ChatSettingsDialog> settings_dialog_;
   QMap<QString, QLabel*> status_;
 

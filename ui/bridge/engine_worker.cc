@@ -5,6 +5,7 @@
 
 #include "bridge/thread_limit.h"
 #include "core/error.h"
+#include "session/read_probe.h"
 #include "session/session.h"
 
 namespace flashchat::ui {
@@ -44,7 +45,7 @@ QString stop_reason_text(StopReason r) {
   return {};
 }
 
-EngineWorker::EngineWorker(QObject* parent) : QObject(parent) {}
+EngineWorker::EngineWorker(QObject* parent) : QObject(parent) { telemetry_metatype_register(); }
 EngineWorker::~EngineWorker() = default;
 
 void EngineWorker::requestStop() {
@@ -228,6 +229,8 @@ void EngineWorker::onSettings(const SettingsChange& c) {
     emit error(err);
     return;
   }
+  // A change in force from the session's first token: no token ran with the old settings.
+  if (c.token_index == 0) return;
   const SessionSettings& a = c.before;
   const SessionSettings& b = c.after;
   if (a.window != b.window) {
@@ -316,6 +319,22 @@ void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
   emit finished(s);
 }
 
+void EngineWorker::measureReadLimit(const QString& cache_file, bool remeasure) {
+  if (!session_ || !session_->is_flash_model()) return;
+  try {
+    const ReadProbeResult r =
+        read_probe_run(summary_.path.toStdString(), cache_file.toStdString(), remeasure);
+    emit readLimitMeasured(r.mb_per_s, r.measured);
+  } catch (const std::exception& e) {
+    EngineError err;
+    err.kind = EngineErrorKind::Setting;
+    err.detail = qs(e.what());
+    err.message = QStringLiteral("The disk's read speed could not be measured, so the read plot "
+                                 "has no reference line. Chatting is not affected.");
+    emit error(err);
+  }
+}
+
 EngineHost::EngineHost(QObject* parent)
     : QObject(parent), thread_(new QThread(this)), worker_(new EngineWorker) {
   thread_->setObjectName(QStringLiteral("engine"));
@@ -335,6 +354,12 @@ void EngineHost::loadModel(const QString& path, FfnMode mode, int window, qint64
   QMetaObject::invokeMethod(
       w, [w, path, mode, window, budget_bytes] { w->loadModel(path, mode, window, budget_bytes); },
       Qt::QueuedConnection);
+}
+
+void EngineHost::measureReadLimit(const QString& cache_file, bool remeasure) {
+  EngineWorker* w = worker_;
+  QMetaObject::invokeMethod(w, [w, cache_file, remeasure] { w->measureReadLimit(cache_file, remeasure); },
+                            Qt::QueuedConnection);
 }
 
 void EngineHost::runChat(const std::vector<ChatMessage>& messages, const GenerateOptions& options) {

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <vector>
 
+#include "common/telemetry_metatype.h"
 #include "model/chat_template.h"
 #include "runtime/flash_ffn.h"
 #include "runtime/telemetry.h"
@@ -104,6 +105,9 @@ class EngineWorker : public QObject {
   // turn).
   void runChat(const std::vector<flashchat::ChatMessage>& messages,
                const flashchat::GenerateOptions& options);
+  // Measures (or reads from `cache_file`) the device's random-read MB/s for the loaded flash
+  // model with the engine's own read probe; emits readLimitMeasured or error.
+  void measureReadLimit(const QString& cache_file, bool remeasure);
 
  signals:
   void modelLoading(const QString& path);
@@ -116,6 +120,7 @@ class EngineWorker : public QObject {
   // A setting took effect at this token ("k 4→8", "budget 6.4→5.3 MB", "mode flash→mmap").
   void settingApplied(qint64 token_index, const QString& label);
   void finished(const flashchat::ui::GenerationSummary& summary);
+  void readLimitMeasured(double mb_per_s, bool measured_now);
   void error(const flashchat::ui::EngineError& error);
 
  private:
@@ -163,6 +168,7 @@ class EngineHost : public QObject {
   // Queue work on the engine thread.
   void loadModel(const QString& path, FfnMode mode, int window, qint64 budget_bytes);
   void runChat(const std::vector<ChatMessage>& messages, const GenerateOptions& options);
+  void measureReadLimit(const QString& cache_file, bool remeasure);
 
  private:
   QThread* thread_;
