@@ -193,6 +193,34 @@ class UiBridgeTest : public QObject {
     QVERIFY(rec.markers[1].second.startsWith(QStringLiteral("budget ")));
   }
 
+  void mode_switch_mid_reply() {
+    EngineHost host;
+    Recorder rec(host.worker());
+    load(host, rec, default_model());
+    EngineWorker* w = host.worker();
+    QVERIFY(w->setBudget(rec.model->model_bytes * 75 / 100).isEmpty());
+    qint64 asked_after = -2;
+    int generated = 0;
+    rec.on_telemetry = [&](const TokenTelemetry& t) {
+      if (!t.prompt && ++generated == 5) {
+        asked_after = w->lastTelemetryIndex();
+        QVERIFY(w->setMode(FfnMode::Mmap).isEmpty());
+      }
+    };
+    host.runChat(turn("The river"), options(20));
+    QVERIFY(QTest::qWaitFor([&] { return !rec.finished.empty() || !rec.errors.empty(); }, 60000));
+    QVERIFY(rec.errors.empty());
+    qint64 first = -1;
+    for (const TokenTelemetry& t : rec.telemetry) {
+      if (t.index <= asked_after) QCOMPARE(t.mode, std::string("flash"));
+      if (first < 0 && t.mode == "mmap") first = t.index;
+    }
+    QVERIFY(first > asked_after && first <= asked_after + 2);
+    QCOMPARE(int(rec.markers.size()), 1);
+    QCOMPARE(rec.markers[0].first, first);
+    QCOMPARE(rec.markers[0].second, QStringLiteral("mode flash→mmap"));
+  }
+
   void errors_leave_it_usable() {
     EngineHost host;
     Recorder rec(host.worker());

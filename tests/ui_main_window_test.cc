@@ -2,6 +2,7 @@
 // --demo script runs and the window grabs; keyboard send/stop, edit-and-resend and regenerate;
 // an engine error becomes an inline card whose button fixes it; and the GUI event loop never
 // stalls 50 ms or more while a reply streams and the sliders move.
+#include <QClipboard>
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
@@ -11,6 +12,7 @@
 #include <QtTest>
 
 #include "main_window.h"
+#include "plots/live_panel.h"
 
 using namespace flashchat;
 using namespace flashchat::ui;
@@ -88,6 +90,11 @@ class UiMainWindowTest : public QObject {
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(QJsonDocument::fromJson(f.readAll()).object()["messages"].toArray().size(), 4);
     QCOMPARE(w.chatView()->messageCount(), 4);
+    // The budget and window changes in the middle of the second reply are marked on every plot.
+    QVERIFY(w.plots());
+    for (int plot = 0; plot < LivePanel::kPlotCount; ++plot) {
+      QCOMPARE(w.plots()->markerKeys(plot).size(), 2);
+    }
     // The window change in the middle of the second reply is in force and shown.
     QCOMPARE(w.controls()->window(), 8);
     QVERIFY(w.statusField(QStringLiteral("mode"))->text().contains(QStringLiteral("k 8")));
@@ -128,6 +135,11 @@ class UiMainWindowTest : public QObject {
     QCOMPARE(c->messages.size(), 2);
     QCOMPARE(c->messages[0].content, QStringLiteral("The sea"));
     QCOMPARE(comp->editing(), -1);
+
+    // Copy chat: the whole conversation as text.
+    w.copyChat();
+    QVERIFY(QGuiApplication::clipboard()->text().contains(QStringLiteral("The sea")));
+    QVERIFY(QGuiApplication::clipboard()->text().contains(c->messages[1].content.trimmed().left(20)));
 
     // Ctrl+N: a new, empty chat.
     const QString before = w.currentConversationId();

@@ -24,11 +24,11 @@ class ConvertDialog : public QDialog {
   bool succeeded() const { return ok_; }
   QString errorText() const { return error_; }
 
+ public slots:
+  void reject() override;  // Esc / Cancel: cancels; closes once the converter has cleaned up
+
  signals:
   void converted(const QString& out_dir);
-
- protected:
-  void reject() override;  // Esc / Cancel: cancels, waits for the converter to clean up
 
  private:
   void onProgress(double fraction, const QString& stage);
