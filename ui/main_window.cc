@@ -85,6 +85,9 @@ void MainWindow::buildUi() {
   list_->setModel(conversations_);
   list_->setEditTriggers(QAbstractItemView::EditKeyPressed | QAbstractItemView::DoubleClicked);
   list_->setContextMenuPolicy(Qt::CustomContextMenu);
+  list_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  list_->setTextElideMode(Qt::ElideRight);
+  list_->setUniformItemSizes(true);
   list_->setAccessibleName(QStringLiteral("Conversations"));
   lv->addWidget(list_, 1);
   connect(list_->selectionModel(), &QItemSelectionModel::currentChanged, this,

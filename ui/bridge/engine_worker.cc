@@ -54,16 +54,19 @@ void EngineWorker::requestStop() {
   if (session_) session_->request_stop();
 }
 
-EngineError EngineWorker::settingError(const std::string& what, FfnMode mode) const {
+EngineError EngineWorker::settingError(const std::string& what, FfnMode mode,
+                                       qint64 asked_bytes) const {
   EngineError e;
   e.detail = qs(what);
   if (contains(what, "below the minimum") || contains(what, "needs a budget of at least")) {
     e.kind = EngineErrorKind::BudgetBelowMinimum;
     e.minimum_bytes = session_ ? session_->minimum_budget_bytes(mode) : summary_.minimum_for(mode);
-    e.message = QStringLiteral("That DRAM budget is below what %1 mode needs for this model: at "
-                               "least %2 (resident weights, predictors, KV cache and I/O "
-                               "buffers). The previous budget stays in force.")
-                    .arg(QString::fromLatin1(ffn_mode_name(mode)), bytes_text(e.minimum_bytes));
+    const QString asked = asked_bytes > 0 ? QStringLiteral("The budget %1").arg(bytes_text(asked_bytes))
+                                          : QStringLiteral("The DRAM budget");
+    e.message = QStringLiteral("%1 is below this model's minimum of %2 in %3 mode (resident "
+                               "weights, predictors, KV cache and I/O buffers must fit). The "
+                               "previous budget stays in force.")
+                    .arg(asked, bytes_text(e.minimum_bytes), QString::fromLatin1(ffn_mode_name(mode)));
   } else {
     e.kind = EngineErrorKind::Setting;
     e.message = QStringLiteral("The setting was not applied: %1").arg(e.detail);
@@ -72,7 +75,7 @@ EngineError EngineWorker::settingError(const std::string& what, FfnMode mode) co
 }
 
 QString EngineWorker::applySetting(const std::function<void(Session&)>& apply,
-                                  FfnMode mode_for_error) {
+                                  FfnMode mode_for_error, qint64 asked_bytes) {
   EngineError err;
   {
     std::lock_guard<std::mutex> lock(session_mutex_);
@@ -81,7 +84,7 @@ QString EngineWorker::applySetting(const std::function<void(Session&)>& apply,
       apply(*session_);
       return {};
     } catch (const Error& e) {
-      err = settingError(e.what(), mode_for_error);
+      err = settingError(e.what(), mode_for_error, asked_bytes);
     }
   }
   emit error(err);  // outside the lock: receivers may call the setters again
@@ -93,7 +96,7 @@ QString EngineWorker::setWindow(int k) {
 }
 
 QString EngineWorker::setBudget(qint64 bytes) {
-  return applySetting([bytes](Session& s) { s.set_budget(bytes); }, mode_pending_.load());
+  return applySetting([bytes](Session& s) { s.set_budget(bytes); }, mode_pending_.load(), bytes);
 }
 
 QString EngineWorker::setMode(FfnMode mode) {
@@ -142,6 +145,12 @@ void EngineWorker::loadModel(const QString& path, FfnMode mode, int window, qint
   s.bytes_other = info.bytes.other;
   s.bytes_predictors = info.predictor_bytes;
   s.parameters = info.parameters;
+  if (const FlashModel* f = session->flash_model()) {
+    // ModelInfo counts a flash model's resident parameters only; add the FFN's, which live in
+    // ffn.bin (reported to the engine owner).
+    s.parameters += static_cast<qint64>(f->ffn.n_layers) * f->ffn.neurons * f->ffn.dim *
+                    (f->ffn.gated ? 3 : 2);
+  }
   s.predictor_metrics = info.predictors;
   s.model_bytes = info.model_bytes;
   for (FfnMode md : {FfnMode::Dram, FfnMode::Naive, FfnMode::Mmap, FfnMode::Flash}) {
@@ -161,7 +170,7 @@ void EngineWorker::loadModel(const QString& path, FfnMode mode, int window, qint
       session_->set_budget(budget_bytes);
       s.budget_bytes = budget_bytes;
     } catch (const Error& e) {
-      emit error(settingError(e.what(), s.mode));
+      emit error(settingError(e.what(), s.mode, budget_bytes));
     }
   }
   summary_.budget_bytes = s.budget_bytes;
@@ -224,7 +233,7 @@ void EngineWorker::onSettings(const SettingsChange& c) {
     EngineError err;
     {
       std::lock_guard<std::mutex> lock(session_mutex_);
-      err = settingError(c.error, c.after.mode);
+      err = settingError(c.error, c.after.mode, c.after.budget_bytes);
     }
     emit error(err);
     return;

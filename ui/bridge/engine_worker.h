@@ -132,9 +132,10 @@ class EngineWorker : public QObject {
   void onPromptProgress(int done, int total);
   void onSettings(const SettingsChange& c);
   void flushText();
-  EngineError settingError(const std::string& what, FfnMode mode) const;
+  EngineError settingError(const std::string& what, FfnMode mode, qint64 asked_bytes = 0) const;
   // Runs a session setter under the session lock; on refusal emits error() (outside the lock).
-  QString applySetting(const std::function<void(Session&)>& apply, FfnMode mode_for_error);
+  QString applySetting(const std::function<void(Session&)>& apply, FfnMode mode_for_error,
+                       qint64 asked_bytes = 0);
 
   std::unique_ptr<Session> session_;  // replaced only on the engine thread
   mutable std::mutex session_mutex_;  // held by other threads while they use session_

@@ -18,7 +18,7 @@ struct ChatSampling {
   double top_p = 0.95;
   double min_p = 0.05;
   double repeat_penalty = 1.1;
-  int max_tokens = 128;
+  int max_tokens = 64;
   quint64 seed = 0;  // 0 = a new random seed per reply
   bool operator==(const ChatSampling&) const = default;
 

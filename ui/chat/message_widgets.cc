@@ -8,6 +8,7 @@
 #include <QPlainTextEdit>
 #include <QScrollBar>
 #include <QTextCursor>
+#include <cmath>
 
 #include "chat/markdown_segments.h"
 
@@ -28,7 +29,12 @@ TextBlock::TextBlock(QWidget* parent) : QTextBrowser(parent) {
 }
 
 void TextBlock::fitHeight() {
-  const int h = static_cast<int>(std::ceil(document()->size().height())) + 2 * frameWidth();
+  int h = static_cast<int>(std::ceil(document()->size().height())) + 2 * frameWidth();
+  // Unwrapped code wider than the box gets a horizontal scroll bar below the text.
+  if (horizontalScrollBarPolicy() != Qt::ScrollBarAlwaysOff &&
+      document()->idealWidth() > viewport()->width()) {
+    h += horizontalScrollBar()->sizeHint().height();
+  }
   if (h != height()) {
     setFixedHeight(h);
     updateGeometry();
