@@ -297,6 +297,12 @@ void MainWindow::buildMenus() {
 void MainWindow::connectEngine() {
   EngineWorker* w = worker();
   connect(w, &EngineWorker::modelLoaded, this, &MainWindow::onModelLoaded);
+  connect(this, &MainWindow::modelReadyChanged, this, [this](bool ready) {
+    if (!generating_) composer_->sendButton()->setEnabled(ready);
+    composer_->editor()->setPlaceholderText(
+        ready ? QStringLiteral("Type a message…  (Ctrl+Enter sends, Esc stops)")
+              : QStringLiteral("Loading the model…"));
+  });
   connect(w, &EngineWorker::error, this, &MainWindow::onEngineError);
   connect(w, &EngineWorker::textReady, this, [this](const QString& text) {
     if (!generating_) return;
