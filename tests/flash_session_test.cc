@@ -63,6 +63,9 @@ class FlashSessionTest : public QObject {
 
  private slots:
   void initTestCase() {
+    // One TBB thread under ThreadSanitizer (tests/tsan/run_tsan.sh): libtbb is uninstrumented.
+    const int threads = qEnvironmentVariableIntValue("FLASHCHAT_TEST_THREADS");
+    if (threads > 0) session_set_threads(threads);
     gguf_ = flashchat_test::fixture_path("models/stories260K/stories260K.gguf");
     REQUIRE_FIXTURE(gguf_);
     dense_ = model_load(gguf_.toStdString());

@@ -4,7 +4,6 @@
 // be piped. Every engine error is reported as "error: <file>: <problem>" with exit code 1.
 
 #include <CLI/CLI.hpp>
-#include <tbb/global_control.h>
 
 #include <chrono>
 #include <cstdio>
@@ -245,10 +244,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  std::unique_ptr<tbb::global_control> thread_limit;
-  if (threads > 0) {
-    thread_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, threads);
-  }
+  if (threads > 0) session_set_threads(threads);
   try {
     if (gen->parsed()) return run_generate(g);
     if (tk->parsed()) {

@@ -51,7 +51,13 @@ int64_t budget_map_bytes(const FlashLayout& layout, FfnMode mode) {
   // Per layer and neuron: NeuronCache neuron_to_row (int32) + removing (uint8); NeuronWindow
   // refs + stamp (4 + 4); FlashFfn's five per-layer id lists, reserved whole (5 x 4). Plus the
   // room one window set may grow by in a token (neurons x 4 + deque bookkeeping).
-  return int64_t{layout.n_layers} * (int64_t{layout.neurons} * (4 + 1 + 4 + 4 + 5 * 4 + 4) + 512);
+  const int64_t per_layer = int64_t{layout.neurons} * (4 + 1 + 4 + 4 + 5 * 4 + 4) + 512;
+  // Once: FlashFfn's identity ids, hidden values and predictor scratch (neurons x 4 each, the
+  // predictor's rank <= 1024 on top), its output scratch (dim x 4) and the read lists of one
+  // layer (two ReadRuns per neuron without bundling, a pointer per neuron). All reserved whole.
+  const int64_t once = int64_t{layout.neurons} * (3 * 4 + 2 * 24 + 8) + 1024 * 4 +
+                       int64_t{layout.dim} * 4;
+  return int64_t{layout.n_layers} * per_layer + once;
 }
 
 int64_t budget_minimum_bytes(const FlashLayout& layout, FfnMode mode, int64_t fixed_bytes,

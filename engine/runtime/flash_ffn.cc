@@ -50,7 +50,13 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
     fail(fm_.dir, "this flash model has no predictors; convert it with predictors or use "
                   "--oracle / another mode");
   }
-  identity_ids_.resize(static_cast<size_t>(layout_.neurons));
+  // Scratch reserved whole so that nothing grows while tokens run (budget_map_bytes counts it).
+  const size_t n = static_cast<size_t>(layout_.neurons);
+  hidden_.reserve(n);
+  pred_scratch_.reserve(n + 1024);
+  runs_.reserve(2 * n);
+  dsts_.reserve(n);
+  identity_ids_.resize(n);
   for (int32_t i = 0; i < layout_.neurons; ++i) identity_ids_[static_cast<size_t>(i)] = i;
   scratch_out_.resize(static_cast<size_t>(layout_.dim));
 
@@ -185,10 +191,13 @@ void FlashFfn::set_budget(int64_t budget_bytes) {
 void FlashFfn::set_fixed_bytes(int64_t fixed_bytes) {
   const int64_t state = budgeted_state_bytes();
   if (fixed_bytes == fixed_bytes_ && state == applied_state_bytes_) return;
-  budget_check(budget_bytes_,
-               budget_minimum_bytes(layout_, options_.mode, fixed_bytes + extra_state_bytes(),
-                                    io_buffer_bytes()),
-               options_.mode);
+  // Rows may go down to none (the active neurons are then streamed, still exact); what must fit
+  // is everything else.
+  const int64_t needed = fixed_bytes + io_buffer_bytes() + state;
+  if (budget_bytes_ > 0 && needed > budget_bytes_) {
+    fail("budget", size_format_bytes(budget_bytes_) + " no longer holds the " +
+                       size_format_bytes(needed) + " needed besides the neuron cache");
+  }
   fixed_bytes_ = fixed_bytes;
   apply_capacity();
 }

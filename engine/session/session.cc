@@ -1,5 +1,9 @@
 #include "session/session.h"
 
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <unicode/uchar.h>
+
 #include <algorithm>
 
 #include "core/error.h"
@@ -48,7 +52,31 @@ void budget_precheck(const SessionOptions& o) {
   }
 }
 
+// Brings up the runtime every model uses before the process's fixed overhead is measured: TBB's
+// worker threads (stacks, task arenas) and ICU's character property tables (the tokenizers'
+// pre-tokenizer classes). What they hold does not depend on the model or the budget.
+void runtime_warm_up() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::atomic<int64_t> sink{0};
+    tbb::parallel_for(0, 4096, [&](int i) { sink += i; });
+    for (UChar32 c = 0; c < 0x30000; c += 61) sink += u_charType(c) + u_isUWhiteSpace(c);
+  });
+}
+
+std::mutex g_threads_mutex;
+std::unique_ptr<tbb::global_control> g_threads;
+
 }  // namespace
+
+void session_set_threads(int n) {
+  std::lock_guard<std::mutex> lock(g_threads_mutex);
+  g_threads.reset();
+  if (n > 0) {
+    g_threads = std::make_unique<tbb::global_control>(
+        tbb::global_control::max_allowed_parallelism, static_cast<size_t>(n));
+  }
+}
 
 int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int context,
                                      int kv_positions, bool direct_io, KvType kv_type) {
@@ -68,6 +96,7 @@ int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int con
 
 Session::Session(const SessionOptions& options) : options_(options) {
   if (options_.window < 1) fail("window", "must be at least 1");
+  runtime_warm_up();
   base_rss_bytes_ = process_rss_bytes();  // binary, libraries, runtime: outside the budget
   budget_precheck(options_);  // before gigabytes of resident weights are read
   opened_ = model_open(options_.model_path, /*verify_checksums=*/false);
@@ -308,12 +337,14 @@ void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
   t.prompt = prompt;
   const SessionSettings s = settings();
   t.mode = ffn_mode_name(s.mode);
-  if (ffn_) ffn_->fill_telemetry(t);
+  if (ffn_) ffn_->fill_telemetry(t);  // mode, window and budget as the FFN runs them
   t.sampling_ms = sampling_ms;
   t.total_ms = forward_ms + sampling_ms;
   t.compute_ms = std::max(0.0, forward_ms - t.predictor_ms - t.io_ms - t.memory_ms);
-  t.budget_bytes = s.budget_bytes;
-  t.window_requested = s.window;
+  if (!ffn_) {
+    t.budget_bytes = s.budget_bytes;  // flash models: the FFN reports what it runs with
+    t.window_requested = s.window;
+  }
   const FixedDram f = fixed_dram();
   t.dram.resident_weights = f.resident_weights;
   t.dram.predictors = f.predictors;

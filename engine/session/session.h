@@ -172,6 +172,10 @@ class Session {
   TokenTelemetry last_telemetry_;
 };
 
+// Worker threads of the engine's parallel loops (TBB) for the whole process: n >= 1, or 0 for
+// all cores. Any thread; takes effect for loops started afterwards.
+void session_set_threads(int n);
+
 // Smallest budget `mode` accepts for `model` in a session of `context` positions (0 = the
 // session default, min(model, 4096)) whose KV cache holds `kv_positions` (1 = a short chat: one
 // block; `context` = full). Cheap: no weights or KV are allocated.
