@@ -3,7 +3,7 @@
 #include <QGridLayout>
 #include <algorithm>
 
-#include "bridge/thread_limit.h"
+#include <QThread>
 
 namespace flashchat::ui {
 
@@ -56,7 +56,7 @@ EngineControls::EngineControls(QWidget* parent) : QWidget(parent) {
   ml->setBuddy(mode_);
   auto* tl = new QLabel(QStringLiteral("&Threads"), this);
   threads_ = new QSpinBox(this);
-  threads_->setRange(1, std::max(1, thread_limit_hardware()));
+  threads_->setRange(1, std::max(1, QThread::idealThreadCount()));
   threads_->setValue(threads_->maximum());
   tl->setBuddy(threads_);
   auto* row = new QHBoxLayout;

@@ -1,9 +1,9 @@
 #include "bridge/engine_worker.h"
 
 #include <QMetaObject>
+#include <algorithm>
 #include <filesystem>
 
-#include "bridge/thread_limit.h"
 #include "core/error.h"
 #include "session/read_probe.h"
 #include "session/session.h"
@@ -202,12 +202,9 @@ void EngineWorker::onToken(const TokenEvent& e) {
   }
   pending_text_ += QString::fromStdString(e.text);
   if (since_flush_.elapsed() >= kTextFlushMs) flushText();
-  const int want = threads_wanted_.load();
-  if (want != threads_in_force_) {  // between two tokens, on the engine thread
-    thread_limit_set(want);
-    threads_in_force_ = want;
-  }
 }
+
+void EngineWorker::setThreads(int threads) { session_set_threads(std::max(0, threads)); }
 
 void EngineWorker::flushText() {
   if (!pending_text_.isEmpty()) emit textReady(pending_text_);

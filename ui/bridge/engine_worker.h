@@ -92,8 +92,8 @@ class EngineWorker : public QObject {
   QString setWindow(int k);
   QString setBudget(qint64 bytes);
   QString setMode(FfnMode mode);
-  // Engine threads (<= 0: hardware default); applied between two tokens.
-  void setThreads(int threads) { threads_wanted_ = threads; }
+  // Engine threads for the parallel loops (<= 0: all cores); from the next token on.
+  void setThreads(int threads);
   bool busy() const { return busy_; }
   // Index of the last token whose telemetry was emitted (-1 before any).
   qint64 lastTelemetryIndex() const { return last_index_; }
@@ -144,8 +144,6 @@ class EngineWorker : public QObject {
 
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> busy_{false};
-  std::atomic<int> threads_wanted_{0};
-  int threads_in_force_ = 0;
   std::atomic<qint64> last_index_{-1};
   std::atomic<int> generated_{0};
   std::atomic<int> generated_at_stop_{-1};
