@@ -1,0 +1,143 @@
+// flashchat - the desktop app: chat on the flash engine with live memory plots and sliders.
+//   flashchat [--version] [--screenshot FILE [--size WxH] [--demo]] [--dark|--light]
+// FLASHCHAT_DATA_DIR overrides where conversations, models.json and settings.ini live.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QEventLoop>
+#include <QPalette>
+#include <QStyleFactory>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <cstdio>
+
+#include "chat/conversation_store.h"
+#include "main_window.h"
+
+namespace {
+
+QPalette palette_dark() {
+  QPalette p;
+  const QColor window(0x2b, 0x2b, 0x2e), base(0x1f, 0x1f, 0x22), text(0xe6, 0xe6, 0xe6);
+  p.setColor(QPalette::Window, window);
+  p.setColor(QPalette::WindowText, text);
+  p.setColor(QPalette::Base, base);
+  p.setColor(QPalette::AlternateBase, window);
+  p.setColor(QPalette::ToolTipBase, base);
+  p.setColor(QPalette::ToolTipText, text);
+  p.setColor(QPalette::Text, text);
+  p.setColor(QPalette::Button, QColor(0x38, 0x38, 0x3c));
+  p.setColor(QPalette::ButtonText, text);
+  p.setColor(QPalette::BrightText, Qt::white);
+  p.setColor(QPalette::Highlight, QColor(0x3d, 0x7a, 0xc8));
+  p.setColor(QPalette::HighlightedText, Qt::white);
+  p.setColor(QPalette::Link, QColor(0x6a, 0xb0, 0xf0));
+  p.setColor(QPalette::Mid, QColor(0x50, 0x50, 0x55));
+  p.setColor(QPalette::PlaceholderText, QColor(0x90, 0x90, 0x90));
+  for (auto role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText}) {
+    p.setColor(QPalette::Disabled, role, QColor(0x8a, 0x8a, 0x8e));
+  }
+  return p;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QApplication app(argc, argv);
+  QApplication::setApplicationName(QStringLiteral("FlashChat"));
+  QApplication::setOrganizationName(QStringLiteral("FlashChat"));
+  QApplication::setApplicationVersion(QStringLiteral(FLASHCHAT_VERSION));
+
+  QCommandLineParser cli;
+  cli.setApplicationDescription(QStringLiteral("Chat with a model larger than the memory you give it"));
+  cli.addHelpOption();
+  cli.addVersionOption();
+  const QCommandLineOption shot(QStringLiteral("screenshot"),
+                                QStringLiteral("Save a PNG of the main window and exit"),
+                                QStringLiteral("FILE"));
+  const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size for --screenshot"),
+                                QStringLiteral("WxH"), QStringLiteral("1280x800"));
+  const QCommandLineOption demo(QStringLiteral("demo"),
+                                QStringLiteral("Run the fixed demo script on the default model first"));
+  const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Dark palette"));
+  const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Light palette"));
+  cli.addOptions({shot, size, demo, dark, light});
+  cli.process(app);
+
+  const QString theme = qEnvironmentVariable("FLASHCHAT_THEME");
+  if (cli.isSet(dark) || theme == QLatin1String("dark")) {
+    QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+    QApplication::setPalette(palette_dark());
+  } else if (cli.isSet(light) || theme == QLatin1String("light")) {
+    QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+    QApplication::setPalette(QApplication::style()->standardPalette());
+  }
+
+  // The demo never touches the user's data unless FLASHCHAT_DATA_DIR says where.
+  QTemporaryDir scratch;
+  QString data_dir = flashchat::ui::data_dir_default();
+  if (cli.isSet(demo) && qEnvironmentVariableIsEmpty("FLASHCHAT_DATA_DIR")) data_dir = scratch.path();
+  QDir().mkpath(data_dir);
+
+  flashchat::ui::MainWindow window(data_dir);
+  if (cli.isSet(shot)) {
+    const QStringList wh = cli.value(size).split('x');
+    const int w = wh.value(0).toInt(), h = wh.value(1).toInt();
+    if (w < 320 || h < 240) {
+      std::fprintf(stderr, "flashchat: --size wants WxH, e.g. 1280x800\n");
+      return 2;
+    }
+    window.resize(w, h);
+  }
+  // The first model loads before the window paints: the engine measures the heap the model
+  // open leaves (process-wide), and the GUI's first paint would be counted into it (see the
+  // report). A slow load shows the window after 3 s anyway.
+  {
+    QEventLoop wait;
+    QObject::connect(&window, &flashchat::ui::MainWindow::modelReadyChanged, &wait,
+                     [&](bool ready) { if (ready) wait.quit(); });
+    QObject::connect(window.worker(), &flashchat::ui::EngineWorker::error, &wait, &QEventLoop::quit);
+    QTimer::singleShot(3000, &wait, &QEventLoop::quit);
+    window.start();
+    if (!window.modelReady()) wait.exec();
+  }
+  window.show();
+
+  if (!cli.isSet(shot)) return app.exec();
+
+  const QString file = cli.value(shot);
+  int rc = 0;
+  const auto grab = [&] {
+    if (!window.grab().save(file)) {
+      std::fprintf(stderr, "flashchat: cannot write %s\n", qPrintable(file));
+      rc = 1;
+    }
+    app.quit();
+  };
+  if (cli.isSet(demo)) {
+    QObject::connect(&window, &flashchat::ui::MainWindow::demoFinished, &app, [&](bool ok) {
+      if (!ok) {
+        std::fprintf(stderr, "flashchat: the demo did not finish\n");
+        rc = 1;
+      }
+      grab();
+    });
+    window.startDemo();
+  } else {
+    // Without the demo: wait until the model is loaded (or 30 s), then grab.
+    if (window.modelReady()) {
+      QTimer::singleShot(300, &app, grab);
+    } else {
+      QObject::connect(&window, &flashchat::ui::MainWindow::modelReadyChanged, &app, [&](bool ready) {
+        if (ready) QTimer::singleShot(300, &app, grab);
+      });
+    }
+    QTimer::singleShot(30000, &app, [&] {
+      std::fprintf(stderr, "flashchat: the model did not load\n");
+      rc = 1;
+      grab();
+    });
+  }
+  app.exec();
+  return rc;
+}

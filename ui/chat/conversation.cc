@@ -1,0 +1,147 @@
+#include "chat/conversation.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QUuid>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace flashchat::ui {
+
+SamplingParams ChatSampling::to_params(quint64 seed_in_force) const {
+  SamplingParams p;
+  p.temperature = static_cast<float>(temperature);
+  p.top_k = top_k;
+  p.top_p = static_cast<float>(top_p);
+  p.min_p = static_cast<float>(min_p);
+  p.repeat_penalty = static_cast<float>(repeat_penalty);
+  p.seed = seed_in_force;
+  return p;
+}
+
+namespace {
+
+struct Preset {
+  const char* name;
+  double temperature;
+  int top_k;
+  double top_p;
+  double min_p;
+  double repeat_penalty;
+};
+
+constexpr Preset kPresets[] = {
+    {"Precise", 0.3, 20, 0.9, 0.1, 1.1},
+    {"Balanced", 0.8, 40, 0.95, 0.05, 1.1},
+    {"Creative", 1.1, 100, 0.98, 0.02, 1.05},
+    {"Greedy", 0.0, 1, 1.0, 0.0, 1.0},
+};
+
+bool near(double a, double b) { return std::fabs(a - b) < 1e-6; }
+
+}  // namespace
+
+QStringList chat_preset_names() {
+  QStringList names;
+  for (const Preset& p : kPresets) names << QString::fromLatin1(p.name);
+  return names;
+}
+
+ChatSampling chat_preset_apply(const QString& name, const ChatSampling& base) {
+  ChatSampling s = base;
+  for (const Preset& p : kPresets) {
+    if (name != QLatin1String(p.name)) continue;
+    s.temperature = p.temperature;
+    s.top_k = p.top_k;
+    s.top_p = p.top_p;
+    s.min_p = p.min_p;
+    s.repeat_penalty = p.repeat_penalty;
+  }
+  return s;
+}
+
+QString chat_preset_match(const ChatSampling& s) {
+  for (const Preset& p : kPresets) {
+    if (near(s.temperature, p.temperature) && s.top_k == p.top_k && near(s.top_p, p.top_p) &&
+        near(s.min_p, p.min_p) && near(s.repeat_penalty, p.repeat_penalty)) {
+      return QString::fromLatin1(p.name);
+    }
+  }
+  return QStringLiteral("Custom");
+}
+
+Conversation Conversation::make_new() {
+  Conversation c;
+  c.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+  c.title = QStringLiteral("New chat");
+  c.created_ms = c.updated_ms = QDateTime::currentMSecsSinceEpoch();
+  return c;
+}
+
+QString Conversation::to_text() const {
+  QString out;
+  if (!system_prompt.isEmpty()) out += QStringLiteral("**System:** ") + system_prompt + "\n\n";
+  for (const ChatMessageEntry& m : messages) {
+    out += (m.role == QLatin1String("user") ? QStringLiteral("**You:** ")
+                                             : QStringLiteral("**Model:** "));
+    out += m.content + "\n\n";
+  }
+  return out.trimmed();
+}
+
+QJsonObject conversation_to_json(const Conversation& c) {
+  QJsonObject s{{"temperature", c.sampling.temperature}, {"top_k", c.sampling.top_k},
+                {"top_p", c.sampling.top_p},             {"min_p", c.sampling.min_p},
+                {"repeat_penalty", c.sampling.repeat_penalty},
+                {"max_tokens", c.sampling.max_tokens},
+                {"seed", QString::number(c.sampling.seed)}};
+  QJsonArray messages;
+  for (const ChatMessageEntry& m : c.messages) {
+    QJsonObject o{{"role", m.role}, {"content", m.content}};
+    if (!m.stop_reason.isEmpty()) o["stop_reason"] = m.stop_reason;
+    messages.append(o);
+  }
+  return QJsonObject{{"version", 1},
+                     {"id", c.id},
+                     {"title", c.title},
+                     {"system_prompt", c.system_prompt},
+                     {"sampling", s},
+                     {"messages", messages},
+                     {"created_ms", QString::number(c.created_ms)},
+                     {"updated_ms", QString::number(c.updated_ms)}};
+}
+
+Conversation conversation_from_json(const QJsonObject& o) {
+  if (!o.value("id").isString() || o.value("id").toString().isEmpty()) {
+    fail("conversation", "missing 'id'");
+  }
+  if (!o.value("messages").isArray()) fail("conversation", "missing 'messages' array");
+  Conversation c;
+  c.id = o.value("id").toString();
+  c.title = o.value("title").toString(QStringLiteral("Untitled"));
+  c.system_prompt = o.value("system_prompt").toString();
+  const QJsonObject s = o.value("sampling").toObject();
+  const ChatSampling d;
+  c.sampling.temperature = s.value("temperature").toDouble(d.temperature);
+  c.sampling.top_k = s.value("top_k").toInt(d.top_k);
+  c.sampling.top_p = s.value("top_p").toDouble(d.top_p);
+  c.sampling.min_p = s.value("min_p").toDouble(d.min_p);
+  c.sampling.repeat_penalty = s.value("repeat_penalty").toDouble(d.repeat_penalty);
+  c.sampling.max_tokens = s.value("max_tokens").toInt(d.max_tokens);
+  c.sampling.seed = s.value("seed").toString().toULongLong();
+  for (const QJsonValue& v : o.value("messages").toArray()) {
+    const QJsonObject m = v.toObject();
+    const QString role = m.value("role").toString();
+    if (role != QLatin1String("user") && role != QLatin1String("assistant")) {
+      fail("conversation " + c.id.toStdString(), "message with unknown role '" +
+                                                     role.toStdString() + "'");
+    }
+    c.messages.append({role, m.value("content").toString(), m.value("stop_reason").toString()});
+  }
+  c.created_ms = o.value("created_ms").toString().toLongLong();
+  c.updated_ms = o.value("updated_ms").toString().toLongLong();
+  return c;
+}
+
+}  // namespace flashchat::ui
