@@ -144,13 +144,7 @@ void EngineWorker::loadModel(const QString& path, FfnMode mode, int window, qint
   s.bytes_ffn = info.is_flash ? info.ffn_file_bytes : info.bytes.ffn;
   s.bytes_other = info.bytes.other;
   s.bytes_predictors = info.predictor_bytes;
-  s.parameters = info.parameters;
-  if (const FlashModel* f = session->flash_model()) {
-    // ModelInfo counts a flash model's resident parameters only; add the FFN's, which live in
-    // ffn.bin (reported to the engine owner).
-    s.parameters += static_cast<qint64>(f->ffn.n_layers) * f->ffn.neurons * f->ffn.dim *
-                    (f->ffn.gated ? 3 : 2);
-  }
+  s.parameters = info.parameters;  // a flash model's FFN (in ffn.bin) included
   s.predictor_metrics = info.predictors;
   s.model_bytes = info.model_bytes;
   for (FfnMode md : {FfnMode::Dram, FfnMode::Naive, FfnMode::Mmap, FfnMode::Flash}) {
