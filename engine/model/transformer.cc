@@ -374,7 +374,7 @@ void Transformer::truncate(int positions) {
     kv_blocks_[l].resize(static_cast<size_t>(keep));
     kv_block_ptrs_[l].resize(static_cast<size_t>(keep));
   }
-  blocks_held_ = std::min(blocks_held_, keep);
+  blocks_held_ = std::min(blocks_held_.load(), keep);
   n_cached_ = positions;
 }
 

@@ -7,6 +7,7 @@
 // against.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -102,7 +103,8 @@ class Transformer {
   KvType kv_type() const { return kv_type_; }
   int kv_block_positions() const { return block_positions_; }
 
-  // KV bytes allocated now (the blocks held, all layers, keys and values).
+  // KV bytes allocated now (the blocks held, all layers, keys and values). Safe to call from any
+  // thread (e.g. a budget owner polling while another thread runs forward).
   int64_t kv_cache_bytes() const;
   // KV bytes this Transformer holds once `positions` are cached (block-rounded; positions are
   // clamped to [0, max_context]).
@@ -133,7 +135,7 @@ class Transformer {
   KvType kv_type_ = KvType::F16;
   int block_positions_ = 0;
   int64_t block_bytes_ = 0;
-  int blocks_held_ = 0;
+  std::atomic<int> blocks_held_{0};
   int n_cached_ = 0;
   struct BlockFree {
     void operator()(uint8_t* p) const;
