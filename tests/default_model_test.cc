@@ -194,9 +194,11 @@ class DefaultModelTest : public QObject {
     go.sampling.temperature = 0.8f;
     go.sampling.seed = 7;
     const std::vector<int> prompt = session.tokenizer().encode("The king of the land", true);
-    const GenerateResult r = session.generate(prompt, go, {}, [&](const TokenTelemetry& t) {
+    GenerateCallbacks cb;
+    cb.on_telemetry = [&](const TokenTelemetry& t) {
       if (!t.prompt) tel.push_back(t);
-    });
+    };
+    const GenerateResult r = session.generate(prompt, go, cb);
     QVERIFY(r.tokens.size() >= 16 && tel.size() >= 16);
     int reading = 0, churning = 0;
     for (size_t i = 4; i < tel.size(); ++i) {

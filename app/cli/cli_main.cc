@@ -19,49 +19,16 @@
 #include "cli/cli_convert.h"
 #include "core/error.h"
 #include "core/process_stats.h"
-#include "core/units.h"
-#include "flash/flash_model.h"
-#include "model/chat_template.h"
-#include "model/model.h"
-#include "model/tokenizer.h"
+#include "core/read_file.h"
 #include "core/resource_paths.h"
-#include "runtime/telemetry.h"
+#include "core/units.h"
+#include "session/model_open.h"
 #include "session/session.h"
+#include "session/telemetry_summary.h"
 
 using namespace flashchat;
 
 namespace {
-
-struct LoadedModel {
-  std::unique_ptr<FlashModel> flash;  // set for converted flash models (owns `model` then)
-  std::unique_ptr<Model> owned;
-  const Model* model = nullptr;
-  std::unique_ptr<Tokenizer> tokenizer;
-  double load_ms = 0;
-};
-
-LoadedModel load(const std::string& path) {
-  auto t0 = std::chrono::steady_clock::now();
-  LoadedModel m;
-  if (flash_model_is_dir(path)) {
-    m.flash = flash_model_open(path);
-    m.model = m.flash->model.get();
-  } else {
-    m.owned = model_load(path);
-    m.model = m.owned.get();
-  }
-  m.tokenizer = std::make_unique<Tokenizer>(m.model->tokenizer);
-  m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  return m;
-}
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // ---------------------------------------------------------------------------------------------
 // generate
@@ -106,68 +73,44 @@ int run_generate(const GenerateArgs& a) {
   so.evaluate_predictor = a.eval_predictor;
   so.direct_io = !a.buffered_io;
   so.context = a.context;
+  so.chat_format = a.chat_format;
   Session session(so);
   const double load_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  const Tokenizer& tok = session.tokenizer();
-  const Model& model = session.model();
 
   GenerateOptions options;
   options.max_new_tokens = a.n_tokens;
   options.sampling = a.sampling;
-  // A BOS in the middle of generation marks a new document: end there (llama2.c does too).
-  if (tok.bos_id() >= 0) options.stop_token_ids.push_back(tok.bos_id());
-
-  std::vector<int> prompt;
-  if (a.chat) {
-    ChatFormat format = chat_format_detect(model.chat_template);
-    if (model.chat_template.empty() && a.chat_format.empty()) {
-      std::fprintf(stderr, "note: this model has no chat template (a continuation model, not "
-                           "trained on dialogue); --chat formats the prompt as plain text\n");
-    }
-    if (!a.chat_format.empty()) {
-      auto f = chat_format_from_name(a.chat_format);
-      if (!f) fail("--template", "unknown chat format '" + a.chat_format + "'");
-      format = *f;
-    }
-    std::vector<ChatMessage> messages;
-    if (!a.system.empty()) messages.push_back({"system", a.system});
-    messages.push_back({"user", a.prompt});
-    prompt = tok.encode(chat_format_apply(format, messages), model.tokenizer.add_bos, true);
-    options.stop_strings = chat_format_stop_strings(format);
-  } else {
-    prompt = tok.encode(a.prompt, tok.bos_id() >= 0, false);
-  }
-  if (prompt.empty()) fail("generate", "the prompt is empty and the model has no BOS token");
 
   std::ofstream telemetry;
   if (!a.telemetry_path.empty()) {
     telemetry.open(a.telemetry_path, std::ios::trunc);
     if (!telemetry) fail(a.telemetry_path, "cannot write telemetry file");
   }
-  // Totals over generated tokens (prompt tokens excluded), for the summary line.
-  TokenTelemetry sum;
-  int64_t n_generated = 0;
-  GenerateResult r = session.generate(
-      prompt, options,
-      [](const TokenEvent& e) {
-        std::fwrite(e.text.data(), 1, e.text.size(), stdout);
-        std::fflush(stdout);
-        return true;
-      },
-      [&](const TokenTelemetry& t) {
-        if (telemetry.is_open()) telemetry << telemetry_to_json_line(t) << "\n";
-        if (t.prompt) return;
-        ++n_generated;
-        sum.io_ms += t.io_ms;
-        sum.memory_ms += t.memory_ms;
-        sum.compute_ms += t.compute_ms;
-        sum.predictor_ms += t.predictor_ms;
-        sum.bytes_read += t.bytes_read;
-        sum.ffn_neurons_loaded += t.ffn_neurons_loaded;
-        sum.ffn_neurons_total = t.ffn_neurons_total;
-        sum.dram = t.dram;
-      });
+  TelemetrySummary sum;
+  GenerateCallbacks callbacks;
+  callbacks.on_token = [](const TokenEvent& e) {
+    std::fwrite(e.text.data(), 1, e.text.size(), stdout);
+    std::fflush(stdout);
+    return true;
+  };
+  callbacks.on_telemetry = [&](const TokenTelemetry& t) {
+    if (telemetry.is_open()) telemetry << telemetry_to_json_line(t) << "\n";
+    sum.add(t);
+  };
+  GenerateResult r;
+  if (a.chat) {
+    if (!session.has_chat_template() && a.chat_format.empty()) {
+      std::fprintf(stderr, "note: this model has no chat template (a continuation model, not "
+                           "trained on dialogue); --chat formats the prompt as plain text\n");
+    }
+    std::vector<ChatMessage> messages;
+    if (!a.system.empty()) messages.push_back({"system", a.system});
+    messages.push_back({"user", a.prompt});
+    r = session.chat(messages, options, callbacks);
+  } else {
+    r = session.complete(a.prompt, options, callbacks);
+  }
   std::fputc('\n', stdout);
   std::fflush(stdout);
   std::fprintf(stderr,
@@ -176,23 +119,22 @@ int run_generate(const GenerateArgs& a) {
                load_ms, r.prompt_tokens, r.prompt_ms, r.tokens.size(), r.generate_ms,
                r.tokens_per_second(), stop_reason_name(r.reason), session.context_used(),
                session.context_size(), size_format_bytes(process_peak_rss_bytes()).c_str());
-  if (session.is_flash_model() && n_generated > 0) {
-    const double n = static_cast<double>(n_generated);
+  if (session.is_flash_model() && sum.tokens > 0) {
     std::fprintf(stderr,
                  "mode: %s | per token: io %.2f ms, memory %.2f ms, predictor %.2f ms, compute "
                  "%.2f ms | read %s/token | FFN loaded/token %.2f%% | DRAM accounted %s of "
                  "budget %s | peak RSS above start %s (start %s)\n",
-                 a.mode.c_str(), sum.io_ms / n, sum.memory_ms / n, sum.predictor_ms / n,
-                 sum.compute_ms / n, size_format_bytes(static_cast<int64_t>(sum.bytes_read / n)).c_str(),
-                 sum.ffn_neurons_total ? 100.0 * sum.ffn_neurons_loaded / n / sum.ffn_neurons_total : 0.0,
-                 size_format_bytes(sum.dram.total()).c_str(),
+                 a.mode.c_str(), sum.mean(sum.io_ms), sum.mean(sum.memory_ms),
+                 sum.mean(sum.predictor_ms), sum.mean(sum.compute_ms),
+                 size_format_bytes(static_cast<int64_t>(sum.bytes_read_per_token())).c_str(),
+                 sum.ffn_loaded_percent(), size_format_bytes(sum.peak_dram_bytes).c_str(),
                  so.budget_bytes ? size_format_bytes(so.budget_bytes).c_str() : "unlimited",
                  size_format_bytes(process_peak_rss_bytes() - baseline_rss).c_str(),
                  size_format_bytes(baseline_rss).c_str());
   }
   if (r.reason == StopReason::ContextFull) {
     std::fprintf(stderr, "note: the context of %d tokens is full; use --ctx to enlarge it "
-                 "(model maximum %d)\n", session.context_size(), model.config.max_seq_len);
+                 "(model maximum %d)\n", session.context_size(), session.info().max_context);
   }
   return 0;
 }
@@ -202,8 +144,8 @@ int run_generate(const GenerateArgs& a) {
 
 int run_tokenize(const std::string& model_path, const std::string& text, const std::string& file,
                  bool decode, bool bos, bool special) {
-  LoadedModel m = load(model_path.empty() ? default_model_path() : model_path);
-  const std::string input = file.empty() ? text : read_text_file(file);
+  OpenedModel m = model_open(model_path.empty() ? default_model_path() : model_path, false);
+  const std::string input = file.empty() ? text : file_read_text(file);
   if (decode) {
     std::vector<int> ids;
     std::istringstream in(input);
@@ -234,74 +176,9 @@ int run_tokenize(const std::string& model_path, const std::string& text, const s
 // ---------------------------------------------------------------------------------------------
 // info
 
-void count_dtype(std::map<std::string, int>& counts, const Tensor& t) {
-  if (!t.empty()) counts[dtype_name(t.dtype)]++;
-}
-
-int run_info(const std::string& model_path) {
-  LoadedModel m = load(model_path.empty() ? default_model_path() : model_path);
-  const Model& model = *m.model;
-  const ModelConfig& c = model.config;
-  std::map<std::string, int> dtypes;
-  count_dtype(dtypes, model.weights.token_embd);
-  if (!c.tied_output) count_dtype(dtypes, model.weights.output);
-  for (const LayerWeights& l : model.weights.layers) {
-    for (const Tensor* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) {
-      count_dtype(dtypes, *t);
-    }
-  }
-  const ModelBytes b = model.bytes();
-  auto pct = [&b](int64_t x) { return b.total() ? 100.0 * x / b.total() : 0.0; };
-  std::printf("model:         %s (%s)\n", model.source_path.c_str(), model.source_format.c_str());
-  std::printf("name:          %s\n", c.name.empty() ? "(unnamed)" : c.name.c_str());
-  std::printf("architecture:  %s\n", c.arch_name());
-  std::printf("layers:        %d\n", c.n_layers);
-  std::printf("dim:           %d\n", c.dim);
-  std::printf("heads:         %d (kv heads %d, head dim %d)\n", c.n_heads, c.n_kv_heads, c.head_dim);
-  std::printf("ffn:           %d neurons per layer, %s, %s\n", c.ffn_dim,
-              c.ffn_gated ? "gated" : "ungated", activation_name(c.activation));
-  std::printf("vocab:         %d\n", c.vocab_size);
-  std::printf("context:       %d\n", c.max_seq_len);
-  std::printf("norm:          %s, eps %g\n", c.arch == Arch::Opt ? "LayerNorm" : "RMSNorm", c.norm_eps);
-  if (c.rope_style != RopeStyle::None) {
-    std::printf("rope:          theta %g, %s pairs\n", c.rope_theta,
-                c.rope_style == RopeStyle::Interleaved ? "adjacent" : "half-split");
-  } else {
-    std::printf("positions:     learned (offset %d)\n", c.pos_offset);
-  }
-  std::printf("output head:   %s\n", c.tied_output ? "tied to token embedding" : "separate");
-  std::printf("matrix types:  ");
-  for (const auto& [name, n] : dtypes) std::printf("%s x%d  ", name.c_str(), n);
-  std::printf("\n");
-  const TokenizerSpec& ts = model.tokenizer;
-  std::printf("tokenizer:     %s, %zu tokens, bos %d, eos %d\n",
-              ts.kind == TokenizerKind::Spm ? "sentencepiece-bpe" : "byte-level-bpe",
-              ts.tokens.size(), ts.bos_id, ts.eos_id);
-  std::printf("chat format:   %s\n", chat_format_name(chat_format_detect(model.chat_template)));
-  std::printf("parameters:    %lld\n", static_cast<long long>(model.parameter_count()));
-  std::printf("bytes:         %s total\n", size_format_bytes(b.total()).c_str());
-  std::printf("  embeddings   %s (%.1f%%)\n", size_format_bytes(b.embeddings).c_str(), pct(b.embeddings));
-  std::printf("  attention    %s (%.1f%%)\n", size_format_bytes(b.attention).c_str(), pct(b.attention));
-  std::printf("  ffn          %s (%.1f%%)\n", size_format_bytes(b.ffn).c_str(), pct(b.ffn));
-  std::printf("  other        %s (%.1f%%)\n", size_format_bytes(b.other).c_str(), pct(b.other));
-  if (m.flash) {
-    const FlashLayout& f = m.flash->ffn;
-    std::printf("flash FFN:     %s on flash (ffn.bin), %s bundles of %lld bytes (%s x %d neurons "
-                "x %d layers)\n",
-                size_format_bytes(static_cast<int64_t>(f.size_bytes)).c_str(),
-                f.gated ? "gate|up|down" : "up|down", static_cast<long long>(f.bundle_bytes),
-                dtype_name(f.dtype), f.neurons, f.n_layers);
-    std::printf("predictors:    %zu layers\n", m.flash->predictors.size());
-    for (size_t l = 0; l < m.flash->predictors.size(); ++l) {
-      const Predictor& p = m.flash->predictors[l];
-      const PredictorMetrics pm =
-          l < m.flash->metrics.size() ? m.flash->metrics[l] : PredictorMetrics();
-      std::printf("  layer %-3zu   rank %-4d recall %.3f precision %.3f predicted %.1f%% true "
-                  "%.1f%% (%s)\n",
-                  l, p.rank, pm.recall, pm.precision, 100 * pm.predicted_active,
-                  100 * pm.true_active, size_format_bytes(p.size_bytes()).c_str());
-    }
-  }
+int run_info(const std::string& model_path, int context) {
+  OpenedModel m = model_open(model_path.empty() ? default_model_path() : model_path, false);
+  std::fputs(model_info_describe(m, context).c_str(), stdout);
   return 0;
 }
 
@@ -351,8 +228,10 @@ int main(int argc, char** argv) {
   tk->add_flag("--special", tk_special, "Recognise special token texts such as <|im_start|>");
 
   std::string info_model;
-  auto* info = app.add_subcommand("info", "Architecture, shapes, types, tokenizer and bytes by part");
+  int info_context = 0;
+  auto* info = app.add_subcommand("info", "Architecture, shapes, types, tokenizer, bytes by part and minimum budgets");
   info->add_option("-m,--model", info_model, "Model to describe (default: the default model)");
+  info->add_option("--ctx", info_context, "Context length for the minimum budgets (default: the model's, at most 4096)")->check(CLI::NonNegativeNumber);
 
   CliConvertArgs cargs;
   CLI::App* convert_sub = nullptr;
@@ -373,7 +252,7 @@ int main(int argc, char** argv) {
       if (!*text_opt && !*file_opt) fail("tokenize", "give --text or --file");
       return run_tokenize(tk_model, tk_text, tk_file, tk_decode, tk_bos, tk_special);
     }
-    if (info->parsed()) return run_info(info_model);
+    if (info->parsed()) return run_info(info_model, info_context);
     if (convert_sub->parsed()) return cli_convert_run(cargs);
   } catch (const Error& e) {
     std::fflush(stdout);

@@ -19,6 +19,7 @@
 
 #include "core/checksum.h"
 #include "core/error.h"
+#include "core/read_file.h"
 #include "core/file_writer.h"
 #include "flash/flash_manifest.h"
 #include "formats/safetensors_writer.h"
@@ -211,14 +212,6 @@ SafetensorsWriteResult resident_write(Model& m, const std::string& input, const 
   return safetensors_write(path, tensors, {{"format", "flashchat-dram"}});
 }
 
-std::string text_read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open the calibration text");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 double finite_or_zero(double x) {
   return std::isfinite(x) ? x : 0.0;
 }
@@ -229,7 +222,7 @@ SafetensorsWriteResult predictors_write(const Model& m, const ConvertOptions& op
                                         const std::string& path, ConvertReport& report) {
   const std::string calib =
       options.calib_path.empty() ? flash_default_calib_path() : options.calib_path;
-  const std::string text = text_read(calib);
+  const std::string text = file_read_text(calib);
   std::vector<int> tokens = Tokenizer(m.tokenizer).encode(text, false);
   if (options.calib_tokens > 0 && tokens.size() > static_cast<size_t>(options.calib_tokens)) {
     tokens.resize(static_cast<size_t>(options.calib_tokens));

@@ -1,5 +1,7 @@
 #include "core/process_stats.h"
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <cstring>
 
@@ -28,5 +30,10 @@ int64_t status_field_kib(const char* field) {
 
 int64_t process_rss_bytes() { return status_field_kib("VmRSS") * 1024; }
 int64_t process_peak_rss_bytes() { return status_field_kib("VmHWM") * 1024; }
+
+int64_t process_heap_bytes() {
+  const struct mallinfo2 mi = mallinfo2();
+  return static_cast<int64_t>(mi.uordblks + mi.hblkhd);
+}
 
 }  // namespace flashchat

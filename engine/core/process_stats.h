@@ -10,4 +10,8 @@ namespace flashchat {
 int64_t process_rss_bytes();
 int64_t process_peak_rss_bytes();
 
+// Heap bytes in use (glibc mallinfo2: arena + mmapped chunks). The difference around building
+// a structure is what it holds on the heap.
+int64_t process_heap_bytes();
+
 }  // namespace flashchat

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/read_file.h"
 #include "core/shape_string.h"
 #include "formats/safetensors.h"
 #include "model/model.h"
@@ -36,16 +37,7 @@ using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 json json_read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open (missing or unreadable)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j;
-  try {
-    j = json::parse(ss.str());
-  } catch (const json::exception& e) {
-    fail(path, std::string("malformed JSON: ") + e.what());
-  }
+  json j = file_read_json(path);
   if (!j.is_object()) fail(path, "expected a JSON object at the top level");
   return j;
 }

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/read_file.h"
 
 namespace flashchat {
 
@@ -21,11 +22,7 @@ constexpr int64_t kMaxTokens = 16 * 1024 * 1024;
 const std::string kSpmSpace = "\xe2\x96\x81";  // "▁"
 
 json read_json(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  json j = json::parse(file_read_text(path), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) fail(path, "not valid JSON");
   return j;
 }

@@ -22,13 +22,6 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-// The I/O buffer (naive reads, streamed neurons) and the store's staging slots are fixed DRAM
-// inside the budget. Both are sized for big layers (a 6.7B layer is 256 MiB) and capped at a
-// fraction of one layer, so small models are not dominated by buffers: a 1.5 MiB layer gets a
-// 192 KiB I/O buffer and 4 KiB requests (256 KiB of staging at depth 64) instead of 4 + 4 MiB.
-constexpr int64_t kIoBufferTargetBytes = 4 << 20;
-constexpr int64_t kIoBufferLayerDivisor = 8;  // I/O buffer <= one layer / 8
-constexpr int64_t kStagingLayerDivisor = 4;   // all staging slots together <= one layer / 4
 constexpr int64_t kPage = 4096;
 
 }  // namespace
@@ -40,16 +33,6 @@ struct FlashFfn::Layer {
   std::vector<int32_t> overflow;  // needed this token but beyond the cache capacity
   LayerTelemetry tel;
 };
-
-const char* ffn_mode_name(FfnMode m) {
-  switch (m) {
-    case FfnMode::Dram: return "dram";
-    case FfnMode::Naive: return "naive";
-    case FfnMode::Mmap: return "mmap";
-    case FfnMode::Flash: return "flash";
-  }
-  return "?";
-}
 
 std::optional<FfnMode> ffn_mode_from_name(const std::string& name) {
   for (FfnMode m : {FfnMode::Dram, FfnMode::Naive, FfnMode::Mmap, FfnMode::Flash}) {
@@ -71,101 +54,87 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
   for (int32_t i = 0; i < layout_.neurons; ++i) identity_ids_[static_cast<size_t>(i)] = i;
   scratch_out_.resize(static_cast<size_t>(layout_.dim));
 
+  io_plan_ = budget_io_plan(layout_, options_.mode, options_.direct_io, options_.store);
+  budget_bytes_ = budget_bytes;
+  // Checked before anything is allocated or opened (the staging counted at its largest).
+  budget_check(budget_bytes_, budget_minimum_bytes(layout_, options_.mode, fixed_bytes_,
+                                                   io_plan_.total()), options_.mode);
+
   const bool uses_store = options_.mode == FfnMode::Flash || options_.mode == FfnMode::Naive ||
                           options_.mode == FfnMode::Dram;
-  if (uses_store) store_.open(fm_.ffn_path, options_.direct_io, store_options_for(layout_, options_.store));
+  if (uses_store) store_.open(fm_.ffn_path, options_.direct_io, io_plan_.store);
   if (options_.mode == FfnMode::Mmap || options_.oracle || options_.evaluate_predictor) {
     map_ = mapped_file_open(fm_.ffn_path);
   }
-  io_buffer_rows_ = io_buffer_rows_for(layout_);
-  const int64_t io_bytes = io_buffer_own_bytes(layout_);
-  io_buffer_ = static_cast<uint8_t*>(std::aligned_alloc(kPage, static_cast<size_t>(io_bytes)));
-  if (io_buffer_ == nullptr) fail("flash ffn", "cannot allocate the I/O buffer");
+  io_buffer_rows_ = io_plan_.buffer_rows;
+  io_buffer_.reset(static_cast<uint8_t*>(
+      std::aligned_alloc(kPage, static_cast<size_t>(io_plan_.buffer_bytes))));
+  if (!io_buffer_) fail("flash ffn", "cannot allocate the I/O buffer");
 
-  budget_bytes_ = budget_bytes;
-  if (budget_bytes_ > 0 && budget_bytes_ < minimum_budget_bytes()) {
-    std::free(io_buffer_);
-    fail("budget", size_format_bytes(budget_bytes_) + " is below the minimum of " +
-                       size_format_bytes(minimum_budget_bytes()) + " for " +
-                       ffn_mode_name(options_.mode) + " mode (resident weights, predictors, KV "
-                       "cache and I/O buffers" +
-                       (options_.mode == FfnMode::Flash ? std::string(", one neuron per layer)")
-                                                        : std::string(")")));
-  }
-
+  const int32_t rows = capacity_rows_for(budget_bytes_, fixed_bytes_);  // before the layers exist
   layers_.resize(static_cast<size_t>(layout_.n_layers));
   for (auto& L : layers_) {
     L = std::make_unique<Layer>();
     if (options_.mode == FfnMode::Flash || options_.mode == FfnMode::Dram) {
-      // Rows are reserved for the whole layer but only touched up to the capacity in force,
-      // so resident memory follows the budget (see apply_capacity()).
-      L->cache = std::make_unique<NeuronCache>(layout_.neurons, layout_.bundle_bytes,
-                                               layout_.neurons);
+      // Rows are reserved for the capacity the budget buys now (apply_capacity() grows them).
+      L->cache = std::make_unique<NeuronCache>(layout_.neurons, layout_.bundle_bytes, rows);
       L->window = std::make_unique<NeuronWindow>(layout_.neurons, options_.window);
+    }
+    // Reserved whole so that they never grow while a token runs (the budget counts them).
+    for (auto* v : {&L->active, &L->add, &L->remove, &L->extra_remove, &L->overflow}) {
+      v->reserve(static_cast<size_t>(layout_.neurons));
     }
   }
   apply_capacity();
   if (options_.mode == FfnMode::Dram) load_all_layers();
 }
 
-FlashFfn::~FlashFfn() { std::free(io_buffer_); }
+FlashFfn::~FlashFfn() = default;
 
-int32_t FlashFfn::io_buffer_rows_for(const FlashLayout& layout) {
-  const int64_t layer_bytes = int64_t{layout.neurons} * layout.bundle_bytes;
-  const int64_t target = std::min(kIoBufferTargetBytes, layer_bytes / kIoBufferLayerDivisor);
-  return static_cast<int32_t>(std::clamp<int64_t>(target / layout.bundle_bytes, 1, layout.neurons));
-}
-
-FlashStoreOptions FlashFfn::store_options_for(const FlashLayout& layout, FlashStoreOptions store) {
-  const int64_t layer_bytes = int64_t{layout.neurons} * layout.bundle_bytes;
-  const int64_t slots = std::max(store.queue_depth, store.threads + 1);
-  const int64_t fitted = layer_bytes / (kStagingLayerDivisor * slots) / kPage * kPage;
-  store.request_bytes = std::clamp<int64_t>(fitted, kPage, store.request_bytes);
-  return store;
-}
-
-int64_t FlashFfn::io_buffer_own_bytes(const FlashLayout& layout) {
-  return (io_buffer_rows_for(layout) * layout.bundle_bytes + kPage - 1) / kPage * kPage;
-}
+void FlashFfn::FreeDeleter::operator()(uint8_t* p) const { std::free(p); }
 
 int64_t FlashFfn::io_buffer_bytes() const {
-  return io_buffer_own_bytes(layout_) + store_.staging_bytes();
+  return io_plan_.buffer_bytes + store_.staging_bytes();
 }
-
-namespace {
-
-// Budget floor of a mode given the DRAM outside the FFN (fixed + I/O buffers).
-int64_t minimum_for(const FlashLayout& layout, FfnMode mode, int64_t base) {
-  const int64_t layer_bytes = static_cast<int64_t>(layout.neurons) * layout.bundle_bytes;
-  switch (mode) {
-    case FfnMode::Dram: return base + layer_bytes * layout.n_layers;
-    case FfnMode::Flash: return base + layout.bundle_bytes * layout.n_layers;
-    case FfnMode::Naive:
-    case FfnMode::Mmap: return base;
-  }
-  return base;
-}
-
-}  // namespace
 
 int64_t FlashFfn::minimum_budget_bytes() const {
-  return minimum_for(layout_, options_.mode, fixed_bytes_ + io_buffer_bytes());
+  return budget_minimum_bytes(layout_, options_.mode, fixed_bytes_ + extra_state_bytes(),
+                              io_buffer_bytes());
 }
 
-int64_t FlashFfn::minimum_budget_bytes_for(const FlashLayout& layout, FfnMode mode,
-                                           int64_t fixed_bytes, const FlashFfnOptions& options) {
-  const bool uses_store = mode != FfnMode::Mmap;
-  const FlashStoreOptions store = store_options_for(layout, options.store);
-  const int64_t slots = std::max(store.queue_depth, store.threads + 1);
-  const int64_t staging = uses_store && options.direct_io ? slots * store.request_bytes : 0;
-  return minimum_for(layout, mode, fixed_bytes + io_buffer_own_bytes(layout) + staging);
+// The state as the budget holds room for it: what is held now, plus the room one window set
+// may grow by during the next token.
+int64_t FlashFfn::budgeted_state_bytes() const {
+  return state_bytes() + int64_t{layout_.n_layers} * (int64_t{layout_.neurons} * 4 + 512);
 }
 
-int32_t FlashFfn::capacity_rows_for(int64_t budget_bytes) const {
-  if (options_.mode == FfnMode::Dram || budget_bytes <= 0) return layout_.neurons;
-  const int64_t free_bytes = budget_bytes - fixed_bytes_ - io_buffer_bytes();
-  const int64_t rows = free_bytes / (layout_.bundle_bytes * layout_.n_layers);
-  return static_cast<int32_t>(std::clamp<int64_t>(rows, 0, layout_.neurons));
+int64_t FlashFfn::extra_state_bytes() const {
+  return std::max<int64_t>(0, budgeted_state_bytes() - budget_map_bytes(layout_, options_.mode));
+}
+
+// The FFN's own state (maps, window sets, scratch) is measured and comes out of the budget too.
+int32_t FlashFfn::capacity_rows_for(int64_t budget_bytes, int64_t fixed_bytes) const {
+  if (options_.mode == FfnMode::Dram) return layout_.neurons;
+  const int64_t state =
+      layers_.empty() ? budget_map_bytes(layout_, options_.mode) : budgeted_state_bytes();
+  return budget_cache_rows(layout_, budget_bytes, fixed_bytes + state, io_plan_.total());
+}
+
+int64_t FlashFfn::state_bytes() const {
+  int64_t bytes = static_cast<int64_t>(identity_ids_.capacity() * sizeof(int32_t) +
+                                       (scratch_out_.capacity() + hidden_.capacity() +
+                                        pred_scratch_.capacity()) * sizeof(float) +
+                                       runs_.capacity() * sizeof(ReadRun) +
+                                       dsts_.capacity() * sizeof(uint8_t*));
+  for (const auto& L : layers_) {
+    if (!L) continue;
+    bytes += static_cast<int64_t>((L->active.capacity() + L->add.capacity() +
+                                   L->remove.capacity() + L->extra_remove.capacity() +
+                                   L->overflow.capacity()) * sizeof(int32_t));
+    if (L->cache) bytes += L->cache->map_bytes();
+    if (L->window) bytes += L->window->state_bytes();
+  }
+  return bytes;
 }
 
 int64_t FlashFfn::cache_bytes() const {
@@ -177,16 +146,24 @@ int64_t FlashFfn::cache_bytes() const {
 }
 
 void FlashFfn::apply_capacity() {
-  const int32_t rows = capacity_rows_for(budget_bytes_);
+  const int32_t rows = capacity_rows_for(budget_bytes_, fixed_bytes_);
+  applied_state_bytes_ = budgeted_state_bytes();
   for (auto& L : layers_) {
     if (!L->cache) continue;
+    if (rows > L->cache->max_capacity()) {
+      // More rows than reserved: a new, larger matrix (a settings change, not per token). The
+      // neurons held are dropped and reload as the window asks for them.
+      L->cache = std::make_unique<NeuronCache>(layout_.neurons, layout_.bundle_bytes, rows);
+      L->window = std::make_unique<NeuronWindow>(layout_.neurons, options_.window);
+      continue;
+    }
     std::vector<int32_t> dropped = L->cache->set_capacity(rows);
     (void)dropped;  // they stay in the window's sets; they are reloaded if needed again
     // Give back the memory of rows beyond the capacity (whole pages only).
     const uintptr_t begin = reinterpret_cast<uintptr_t>(L->cache->row_data(0)) +
                             static_cast<uintptr_t>(rows) * layout_.bundle_bytes;
     const uintptr_t end = reinterpret_cast<uintptr_t>(L->cache->row_data(0)) +
-                          static_cast<uintptr_t>(layout_.neurons) * layout_.bundle_bytes;
+                          static_cast<uintptr_t>(L->cache->max_capacity()) * layout_.bundle_bytes;
     const uintptr_t page_begin = (begin + kPage - 1) / kPage * kPage;
     if (end > page_begin) {
       madvise(reinterpret_cast<void*>(page_begin), end - page_begin, MADV_DONTNEED);
@@ -200,12 +177,19 @@ void FlashFfn::set_window(int k) {
 }
 
 void FlashFfn::set_budget(int64_t budget_bytes) {
-  if (budget_bytes > 0 && budget_bytes < minimum_budget_bytes()) {
-    fail("budget", size_format_bytes(budget_bytes) + " is below the minimum of " +
-                       size_format_bytes(minimum_budget_bytes()) + " for " +
-                       ffn_mode_name(options_.mode) + " mode");
-  }
+  budget_check(budget_bytes, minimum_budget_bytes(), options_.mode);
   budget_bytes_ = budget_bytes;
+  apply_capacity();
+}
+
+void FlashFfn::set_fixed_bytes(int64_t fixed_bytes) {
+  const int64_t state = budgeted_state_bytes();
+  if (fixed_bytes == fixed_bytes_ && state == applied_state_bytes_) return;
+  budget_check(budget_bytes_,
+               budget_minimum_bytes(layout_, options_.mode, fixed_bytes + extra_state_bytes(),
+                                    io_buffer_bytes()),
+               options_.mode);
+  fixed_bytes_ = fixed_bytes;
   apply_capacity();
 }
 
@@ -323,9 +307,9 @@ void FlashFfn::stream_and_compute(int layer, const int32_t* neurons, int32_t cou
   for (int32_t start = 0; start < count; start += io_buffer_rows_) {
     const int32_t n = std::min(io_buffer_rows_, count - start);
     dsts_.clear();
-    for (int32_t i = 0; i < n; ++i) dsts_.push_back(io_buffer_ + int64_t{i} * layout_.bundle_bytes);
+    for (int32_t i = 0; i < n; ++i) dsts_.push_back(io_buffer_.get() + int64_t{i} * layout_.bundle_bytes);
     read_bundles(layer, neurons + start, n, dsts_);
-    bundle_ffn_compute(layout_, cfg_, io_buffer_, n, neurons + start, up_bias(layer), x, out);
+    bundle_ffn_compute(layout_, cfg_, io_buffer_.get(), n, neurons + start, up_bias(layer), x, out);
   }
 }
 

@@ -6,8 +6,10 @@
 //   flash  the paper: predictor -> window of the last k tokens' active sets -> neuron cache that
 //          loads only the increment (appends) and drops what left the window (swap with last)
 //
-// In flash mode the cache capacity per layer follows from the budget: what is left after the
-// fixed DRAM (resident weights, predictors, KV cache, I/O buffers) divided evenly over layers.
+// In flash mode the cache capacity per layer follows from the budget (runtime/budget.h): what is
+// left after the fixed DRAM (resident weights, predictors, KV cache, runtime state, I/O buffers)
+// divided evenly over layers. Cache rows are reserved for that capacity only (not for the whole
+// layer), so address space and commit charge follow the budget too.
 // When the window's union does not fit, the window shrinks for that token (telemetry reports
 // the k in force); neurons of the current token that still do not fit are streamed through the
 // I/O buffer, used and dropped, so the result stays exact with respect to the active set.
@@ -21,6 +23,7 @@
 #include "core/mapped_file.h"
 #include "flash/flash_model.h"
 #include "model/transformer.h"
+#include "runtime/budget.h"
 #include "runtime/flash_store.h"
 #include "runtime/neuron_cache.h"
 #include "runtime/neuron_window.h"
@@ -28,8 +31,6 @@
 
 namespace flashchat {
 
-enum class FfnMode : uint8_t { Dram, Naive, Mmap, Flash };
-const char* ffn_mode_name(FfnMode m);
 std::optional<FfnMode> ffn_mode_from_name(const std::string& name);
 
 struct FlashFfnOptions {
@@ -45,7 +46,8 @@ struct FlashFfnOptions {
 
 class FlashFfn : public FfnBackend {
  public:
-  // fixed_bytes: DRAM held outside this object (resident weights, predictors, KV cache).
+  // fixed_bytes: DRAM held outside this object (FixedDram::total(): resident weights,
+  // predictors, KV cache, runtime state).
   // budget_bytes: 0 = unlimited. Throws Error when the budget is below the mode's minimum
   // (message states the minimum) or when the model has no predictors and flash mode without
   // oracle is asked for.
@@ -55,15 +57,21 @@ class FlashFfn : public FfnBackend {
 
   void ffn_forward(int layer, const float* x, float* out) override;
 
-  // Between tokens. set_budget throws Error (and keeps the old budget) when too small.
+  // Between tokens. set_budget and set_fixed_bytes throw Error (and keep the old values) when
+  // the budget would fall below the minimum. set_fixed_bytes: the DRAM outside the FFN changed
+  // (the KV cache grew); the neuron cache yields rows to it.
   void set_window(int k);
   void set_budget(int64_t budget_bytes);
-  // Smallest budget the current mode accepts.
+  void set_fixed_bytes(int64_t fixed_bytes);
+  // Smallest budget the current mode accepts with the fixed DRAM now.
   int64_t minimum_budget_bytes() const;
-  // The same for any mode, without building it (cheap; I/O buffers counted at their largest,
-  // as if direct I/O with the larger staging of the two backends were in force).
-  static int64_t minimum_budget_bytes_for(const FlashLayout& layout, FfnMode mode,
-                                          int64_t fixed_bytes, const FlashFfnOptions& options);
+  // Bytes of the cache/window maps, window sets and scratch vectors this object holds (runtime
+  // state; measured, part of the telemetry's "other").
+  int64_t state_bytes() const;
+  // state_bytes() plus the room one window set may grow by in a token.
+  int64_t budgeted_state_bytes() const;
+  // budgeted_state_bytes() beyond what budget_map_bytes() counts (window sets held, scratch).
+  int64_t extra_state_bytes() const;
 
   // Starts a token's accounting; fill_telemetry then adds this token's FFN side.
   void begin_token();
@@ -86,10 +94,7 @@ class FlashFfn : public FfnBackend {
   void load_into_cache(int layer, Layer& L, const std::vector<int32_t>& neurons);
   void stream_and_compute(int layer, const int32_t* neurons, int32_t count, const float* x,
                           float* out);
-  int32_t capacity_rows_for(int64_t budget_bytes) const;
-  static int32_t io_buffer_rows_for(const FlashLayout& layout);
-  static int64_t io_buffer_own_bytes(const FlashLayout& layout);
-  static FlashStoreOptions store_options_for(const FlashLayout& layout, FlashStoreOptions store);
+  int32_t capacity_rows_for(int64_t budget_bytes, int64_t fixed_bytes) const;
 
   const FlashModel& fm_;
   const FlashLayout& layout_;
@@ -97,11 +102,16 @@ class FlashFfn : public FfnBackend {
   FlashFfnOptions options_;
   int64_t fixed_bytes_ = 0;
   int64_t budget_bytes_ = 0;
+  int64_t applied_state_bytes_ = 0;  // state_bytes() when the capacity was last set
 
   FlashStore store_;
   std::shared_ptr<MappedFile> map_;       // mmap mode, and true activations for oracle/eval
   std::vector<std::unique_ptr<Layer>> layers_;
-  uint8_t* io_buffer_ = nullptr;          // chunk buffer for naive reads and streamed neurons
+  IoBufferPlan io_plan_;
+  struct FreeDeleter {
+    void operator()(uint8_t* p) const;
+  };
+  std::unique_ptr<uint8_t, FreeDeleter> io_buffer_;  // naive reads and streamed neurons
   int32_t io_buffer_rows_ = 0;
   std::vector<int32_t> identity_ids_;     // 0..neurons-1
   std::vector<float> scratch_out_, hidden_, pred_scratch_;

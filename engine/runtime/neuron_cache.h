@@ -34,6 +34,11 @@ class NeuronCache {
   int32_t free_rows() const { return capacity_ - used_; }
   // Bytes preallocated for rows (the neuron-cache entry of the DRAM budget).
   int64_t allocated_bytes() const { return allocated_bytes_; }
+  // Bytes of the row<->neuron maps and scratch (runtime state outside the rows).
+  int64_t map_bytes() const {
+    return static_cast<int64_t>((row_to_neuron_.capacity() + neuron_to_row_.capacity()) *
+                                    sizeof(int32_t) + removing_.capacity());
+  }
   // Buffer (re)allocations after construction; always 0 (kept so tests can check it).
   int64_t reallocations() const { return reallocations_; }
   // Rows copied by remove() (each copy moves bundle_bytes); cumulative.

@@ -34,6 +34,13 @@ class NeuronWindow {
     return neuron >= 0 && neuron < n_neurons_ ? refs_[static_cast<size_t>(neuron)] : 0;
   }
   // The held sets, oldest first (each deduplicated, in the order first given).
+  // Bytes of the sets, reference counts and markers held (runtime state).
+  int64_t state_bytes() const {
+    int64_t bytes = static_cast<int64_t>((refs_.capacity() + spare_.capacity()) * sizeof(int32_t) +
+                                         stamp_.capacity() * sizeof(uint32_t));
+    for (const auto& s : sets_) bytes += static_cast<int64_t>(s.capacity() * sizeof(int32_t));
+    return bytes;
+  }
   const std::deque<std::vector<int32_t>>& sets() const { return sets_; }
 
   // Pushes this token's active set (ids in [0, n); duplicates ignored; throws Error on an id

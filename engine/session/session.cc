@@ -7,36 +7,75 @@
 #include "core/units.h"
 
 namespace flashchat {
+namespace {
+
+// KV cache bytes at `positions` (keys and values, every layer).
+int64_t kv_bytes_at(const ModelConfig& c, int positions) {
+  return 2 * int64_t{c.n_layers} * positions * c.n_kv_heads * c.head_dim *
+         static_cast<int64_t>(sizeof(float));
+}
+
+int64_t predictor_bytes(const OpenedModel& m) {
+  int64_t bytes = 0;
+  if (m.flash) {
+    for (const Predictor& p : m.flash->predictors) bytes += p.size_bytes();
+  }
+  return bytes;
+}
+
+size_t common_prefix(const std::vector<int>& a, const std::vector<int>& b) {
+  size_t n = 0;
+  while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
+  return n;
+}
+
+}  // namespace
+
+int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int context,
+                                     bool direct_io) {
+  const Model& model = m.model();
+  const int positions = context > 0 ? context : 1;
+  const int64_t fixed = model.bytes().total() + predictor_bytes(m) +
+                        kv_bytes_at(model.config, positions);
+  if (!m.flash) return fixed;
+  const IoBufferPlan io = budget_io_plan(m.flash->ffn, mode, direct_io, FlashStoreOptions());
+  return budget_minimum_bytes(m.flash->ffn, mode, fixed, io.total());
+}
 
 Session::Session(const SessionOptions& options) : options_(options) {
-  if (flash_model_is_dir(options_.model_path)) {
-    flash_ = flash_model_open(options_.model_path, options_.verify_checksums);
-    model_ = flash_->model.get();
-  } else {
-    dense_model_ = model_load(options_.model_path);
-    model_ = dense_model_.get();
-    options_.mode = FfnMode::Dram;
+  if (options_.window < 1) fail("window", "must be at least 1");
+  opened_ = model_open(options_.model_path, options_.verify_checksums);
+  // What the open left on the heap besides the predictors (counted as such) is runtime state:
+  // vocabulary, tokenizer maps, the model's description.
+  model_heap_bytes_ = std::max<int64_t>(0, opened_.heap_bytes - predictor_bytes(opened_));
+  info_ = model_info_of(opened_);
+  if (!opened_.is_flash()) options_.mode = FfnMode::Dram;
+  chat_format_ = chat_format_detect(model().chat_template);
+  if (!options_.chat_format.empty()) {
+    auto f = chat_format_from_name(options_.chat_format);
+    if (!f) fail("chat format", "unknown chat format '" + options_.chat_format + "'");
+    chat_format_ = *f;
   }
-  tokenizer_ = std::make_unique<Tokenizer>(model_->tokenizer);
+  settings_ = {options_.mode, options_.window, options_.budget_bytes};
+
   const int context = options_.context > 0 ? options_.context
-                                           : std::min(model_->config.max_seq_len, 4096);
-  // The generator's Transformer gets the FFN backend below; for dense models it keeps its own.
-  generator_ = std::make_unique<Generator>(*model_, *tokenizer_, context);
-  if (flash_) {
-    const int64_t minimum = minimum_budget_bytes(options_.mode);
-    if (options_.budget_bytes > 0 && options_.budget_bytes < minimum) {
-      fail("budget", size_format_bytes(options_.budget_bytes) + " is below the minimum of " +
-                         size_format_bytes(minimum) + " for " + ffn_mode_name(options_.mode) +
-                         " mode (resident weights, predictors, KV cache and I/O buffers" +
-                         (options_.mode == FfnMode::Flash ? ", one neuron per layer)" : ")"));
-    }
-    ffn_ = make_ffn(options_.mode, options_.budget_bytes);
-    generator_->transformer().set_ffn_backend(ffn_.get());
-  } else if (options_.budget_bytes > 0 && options_.budget_bytes < fixed_bytes()) {
-    fail("budget", size_format_bytes(options_.budget_bytes) + " is below the " +
-                       size_format_bytes(fixed_bytes()) + " this model needs in DRAM (convert "
-                       "it to a flash model to run it in less)");
+                                           : std::min(model().config.max_seq_len, 4096);
+  // The budget is checked before the KV cache and the FFN are built.
+  const int64_t minimum = minimum_budget_bytes(settings_.mode);
+  if (opened_.is_flash()) {
+    budget_check(settings_.budget_bytes, minimum, settings_.mode);
+  } else if (settings_.budget_bytes > 0 && settings_.budget_bytes < minimum) {
+    fail("budget", size_format_bytes(settings_.budget_bytes) + " is below the " +
+                       size_format_bytes(minimum) + " this model needs in DRAM (convert it "
+                       "to a flash model to run it in less)");
   }
+  generator_ = std::make_unique<Generator>(model(), tokenizer(), context);
+  context_size_ = generator_->context_size();
+  if (opened_.is_flash()) {
+    ffn_ = make_ffn(settings_);
+    generator_->transformer().set_ffn_backend(ffn_.get());
+  }
+  fixed_total_ = fixed_dram().total() + (ffn_ ? ffn_->extra_state_bytes() : 0);
   hooks_.before_forward = [this] { apply_pending(); };
   hooks_.after_forward = [this](int token, int pos, bool prompt, double f_ms, double s_ms) {
     on_forward(token, pos, prompt, f_ms, s_ms);
@@ -47,38 +86,49 @@ Session::Session(const SessionOptions& options) : options_(options) {
 
 Session::~Session() = default;
 
-// Resident weights + predictors + KV cache: what every mode holds besides the FFN.
-int64_t Session::fixed_bytes() const {
-  // The KV cache the whole context will hold (blocks are allocated as it fills).
-  const Transformer& tf = generator_->transformer();
-  int64_t bytes = model_->bytes().total() + tf.kv_cache_bytes_for(tf.max_context());
-  if (flash_) {
-    for (const Predictor& p : flash_->predictors) bytes += p.size_bytes();
+// Everything the engine holds besides the neuron cache and the I/O buffers.
+FixedDram Session::fixed_dram() const {
+  FixedDram f;
+  f.resident_weights = model().bytes().total();
+  f.predictors = predictor_bytes(opened_);
+  if (generator_) {
+    f.kv_cache = generator_->transformer().kv_cache_bytes();
+  } else {
+    f.kv_cache = kv_bytes_at(model().config, std::max(1, options_.context > 0
+                                                             ? options_.context
+                                                             : std::min(model().config.max_seq_len,
+                                                                        4096)));
   }
-  return bytes;
+  f.other = model_heap_bytes_;  // the FFN's own state is on its side of the budget
+  return f;
 }
 
-FlashFfnOptions Session::ffn_options(FfnMode mode) const {
+int64_t Session::io_buffer_bytes_for(FfnMode mode) const {
+  if (!opened_.is_flash()) return 0;
+  return budget_io_plan(opened_.flash->ffn, mode, options_.direct_io, FlashStoreOptions()).total();
+}
+
+std::unique_ptr<FlashFfn> Session::make_ffn(const SessionSettings& s) const {
   FlashFfnOptions o;
-  o.mode = mode;
-  o.window = options_.window;
+  o.mode = s.mode;
+  o.window = s.window;
   o.bundling = options_.bundling;
   o.oracle = options_.oracle;
   o.evaluate_predictor = options_.evaluate_predictor;
   o.direct_io = options_.direct_io;
-  return o;
+  return std::make_unique<FlashFfn>(*opened_.flash, o, fixed_dram().total(), s.budget_bytes);
 }
 
-std::unique_ptr<FlashFfn> Session::make_ffn(FfnMode mode, int64_t budget) const {
-  return std::make_unique<FlashFfn>(*flash_, ffn_options(mode), fixed_bytes(), budget);
-}
-
-// Any thread: depends only on fixed sizes, never on the FFN object the engine thread owns.
+// Any thread: sizes only (fixed_total_ is the engine thread's last measurement).
 int64_t Session::minimum_budget_bytes(FfnMode mode) const {
-  if (!flash_) return fixed_bytes();
-  FlashFfnOptions o;  // only the I/O settings matter here; they never change after construction
-  o.direct_io = options_.direct_io;
-  return FlashFfn::minimum_budget_bytes_for(flash_->ffn, mode, fixed_bytes(), o);
+  int64_t fixed = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fixed = fixed_total_;
+  }
+  if (fixed == 0) fixed = fixed_dram().total();  // during construction
+  if (!opened_.is_flash()) return fixed;
+  return budget_minimum_bytes(opened_.flash->ffn, mode, fixed, io_buffer_bytes_for(mode));
 }
 
 void Session::set_window(int k) {
@@ -91,58 +141,116 @@ void Session::set_budget(int64_t bytes) {
   FfnMode mode = FfnMode::Dram;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    mode = pending_mode_.value_or(options_.mode);
+    mode = pending_mode_.value_or(settings_.mode);
   }
-  const int64_t minimum = minimum_budget_bytes(mode);
-  if (bytes > 0 && bytes < minimum) {
-    fail("budget", size_format_bytes(bytes) + " is below the minimum of " +
-                       size_format_bytes(minimum) + " for " + ffn_mode_name(mode) + " mode");
+  if (!opened_.is_flash() && bytes > 0 && bytes < minimum_budget_bytes(mode)) {
+    fail("budget", size_format_bytes(bytes) + " is below the " +
+                       size_format_bytes(minimum_budget_bytes(mode)) + " this model needs");
   }
+  budget_check(bytes, minimum_budget_bytes(mode), mode);
   std::lock_guard<std::mutex> lock(mutex_);
   pending_budget_ = bytes;
 }
 
 void Session::set_mode(FfnMode mode) {
-  if (!flash_) fail(options_.model_path, "only converted flash models can change mode");
+  if (!opened_.is_flash()) {
+    if (mode == FfnMode::Dram) return;
+    fail(options_.model_path, "only converted flash models can change mode");
+  }
   int64_t budget = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    budget = pending_budget_.value_or(options_.budget_bytes);
+    budget = pending_budget_.value_or(settings_.budget_bytes);
   }
-  const int64_t minimum = minimum_budget_bytes(mode);
-  if (budget > 0 && budget < minimum) {
-    fail("mode", std::string(ffn_mode_name(mode)) + " mode needs a budget of at least " +
-                     size_format_bytes(minimum));
-  }
+  budget_check(budget, minimum_budget_bytes(mode), mode);
   std::lock_guard<std::mutex> lock(mutex_);
   pending_mode_ = mode;
 }
 
+SessionSettings Session::settings() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return settings_;
+}
+
+// Engine thread, before every forward pass: the pending change as one transaction.
 void Session::apply_pending() {
-  std::optional<int> window;
-  std::optional<int64_t> budget;
-  std::optional<FfnMode> mode;
+  SessionSettings before, after;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    window.swap(pending_window_);
-    budget.swap(pending_budget_);
-    mode.swap(pending_mode_);
+    before = settings_;
+    after = before;
+    if (pending_window_) after.window = *pending_window_;
+    if (pending_budget_) after.budget_bytes = *pending_budget_;
+    if (pending_mode_) after.mode = *pending_mode_;
+    pending_window_.reset();
+    pending_budget_.reset();
+    pending_mode_.reset();
+  }
+  std::string error;
+  const int64_t fixed = fixed_dram().total();
+  const int64_t extra = ffn_ ? ffn_->extra_state_bytes() : 0;  // the FFN's measured scratch
+  if (ffn_) {
+    try {
+      // The KV cache may have grown: the neuron cache yields rows to it.
+      if (after == before) {
+        ffn_->set_fixed_bytes(fixed);
+      } else if (after.mode != before.mode) {
+        budget_check(after.budget_bytes,
+                     budget_minimum_bytes(opened_.flash->ffn, after.mode, fixed + extra,
+                                          io_buffer_bytes_for(after.mode)),
+                     after.mode);
+        // Release the old FFN (its cache) before the new one allocates.
+        generator_->transformer().set_ffn_backend(nullptr);
+        ffn_.reset();
+        try {
+          ffn_ = make_ffn(after);
+        } catch (...) {
+          ffn_ = make_ffn(before);  // what ran a token ago fits again
+          generator_->transformer().set_ffn_backend(ffn_.get());
+          throw;
+        }
+        generator_->transformer().set_ffn_backend(ffn_.get());
+      } else {
+        const int64_t minimum = budget_minimum_bytes(opened_.flash->ffn, after.mode,
+                                                     fixed + extra, ffn_->io_buffer_bytes());
+        budget_check(after.budget_bytes, minimum, after.mode);
+        ffn_->set_fixed_bytes(fixed);
+        if (after.window != before.window) ffn_->set_window(after.window);
+        if (after.budget_bytes != before.budget_bytes) ffn_->set_budget(after.budget_bytes);
+      }
+    } catch (const Error& e) {
+      error = e.what();
+      after = before;
+      ffn_->set_window(before.window);
+    }
+  } else if (!(after == before)) {
+    // Dense models hold everything in DRAM: only the budget is kept (for the telemetry).
+    after.mode = FfnMode::Dram;
+    after.window = before.window;
+    if (after.budget_bytes > 0 && after.budget_bytes < fixed) {
+      error = "budget: " + size_format_bytes(after.budget_bytes) + " is below the " +
+              size_format_bytes(fixed) + " this model needs";
+      after = before;
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (window) options_.window = *window;
-    if (budget) options_.budget_bytes = *budget;
-    if (mode && ffn_) options_.mode = *mode;
+    settings_ = after;
+    fixed_total_ = fixed + (ffn_ ? ffn_->extra_state_bytes() : 0);
   }
-  if (!ffn_) return;
-  if (mode && *mode != ffn_->options().mode) {
-    ffn_ = make_ffn(options_.mode, options_.budget_bytes);
-    generator_->transformer().set_ffn_backend(ffn_.get());
-  } else {
-    if (window) ffn_->set_window(*window);
-    if (budget) ffn_->set_budget(*budget);
+  if (ffn_) ffn_->begin_token();
+  if ((!(after == before) || !error.empty()) && callbacks_ && callbacks_->on_settings) {
+    SettingsChange change;
+    change.token_index = token_index_;
+    change.before = before;
+    change.after = error.empty() ? after : before;
+    if (!error.empty()) {
+      // What was asked for, for the message.
+      change.after = before;
+    }
+    change.error = error;
+    callbacks_->on_settings(change);
   }
-  ffn_->begin_token();
 }
 
 void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
@@ -151,33 +259,104 @@ void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
   t.index = token_index_++;
   t.pos = pos;
   t.prompt = prompt;
-  t.mode = ffn_mode_name(options_.mode);
+  const SessionSettings s = settings();
+  t.mode = ffn_mode_name(s.mode);
   if (ffn_) ffn_->fill_telemetry(t);
   t.sampling_ms = sampling_ms;
   t.total_ms = forward_ms + sampling_ms;
   t.compute_ms = std::max(0.0, forward_ms - t.predictor_ms - t.io_ms - t.memory_ms);
-  t.budget_bytes = options_.budget_bytes;
-  t.dram.resident_weights = model_->bytes().total();
-  t.dram.kv_cache = generator_->transformer().kv_cache_bytes();
+  t.budget_bytes = s.budget_bytes;
+  t.window_requested = s.window;
+  const FixedDram f = fixed_dram();
+  t.dram.resident_weights = f.resident_weights;
+  t.dram.predictors = f.predictors;
+  t.dram.kv_cache = f.kv_cache;
+  t.dram.other = f.other + (ffn_ ? ffn_->state_bytes() : 0);
   t.process_rss_bytes = process_rss_bytes();
-  if (flash_) {
-    for (const Predictor& p : flash_->predictors) t.dram.predictors += p.size_bytes();
+  t.process_base_rss_bytes = 0;
+  context_used_ = generator_->context_used();
+  if (prompt) {
+    ++prompt_done_;
+    if (callbacks_ && callbacks_->on_prompt_progress) {
+      callbacks_->on_prompt_progress(prompt_done_, prompt_total_);
+    }
   }
-  if (on_telemetry_) on_telemetry_(t);
+  if (callbacks_ && callbacks_->on_telemetry) callbacks_->on_telemetry(t);
   std::lock_guard<std::mutex> lock(mutex_);
   last_telemetry_ = std::move(t);
 }
 
 GenerateResult Session::generate(const std::vector<int>& prompt, const GenerateOptions& options,
-                                 const std::function<bool(const TokenEvent&)>& on_token,
-                                 const TelemetryCallback& on_telemetry) {
+                                 const GenerateCallbacks& callbacks) {
   stop_requested_ = false;
-  on_telemetry_ = on_telemetry;
-  struct ClearCallback {
+  callbacks_ = &callbacks;
+  struct Clear {
     Session* s;
-    ~ClearCallback() { s->on_telemetry_ = nullptr; }
+    ~Clear() {
+      s->callbacks_ = nullptr;
+      s->context_used_ = s->generator_->context_used();
+    }
   } clear{this};
-  return generator_->generate(prompt, options, on_token);
+  const std::vector<int> before = generator_->context_tokens();
+  prompt_total_ = static_cast<int>(prompt.size());
+  prompt_done_ = 0;
+  GenerateResult r = generator_->generate(prompt, options, callbacks.on_token);
+  if (r.reason == StopReason::Cancelled && prompt_done_ < prompt_total_) {
+    // Stopped inside the prompt: forget the part of it that was fed.
+    generator_->truncate(static_cast<int>(before.size()));
+  }
+  return r;
+}
+
+// Makes the context `tokens` (reusing the longest common prefix already fed) and generates.
+GenerateResult Session::run(const std::vector<int>& tokens, const GenerateOptions& options,
+                            const GenerateCallbacks& callbacks) {
+  if (tokens.empty()) fail("generate", "the prompt is empty and the model has no BOS token");
+  if (static_cast<int>(tokens.size()) >= context_size_) {
+    fail("context", "the conversation (" + std::to_string(tokens.size()) +
+                        " tokens) does not fit the context of " + std::to_string(context_size_) +
+                        " tokens; start a new chat");
+  }
+  const std::vector<int> held = generator_->context_tokens();
+  // At least the last token is fed again: its logits start the reply.
+  const size_t keep = std::min(common_prefix(held, tokens), tokens.size() - 1);
+  generator_->truncate(static_cast<int>(keep));
+  GenerateOptions o = options;
+  const int bos = tokenizer().bos_id();
+  if (bos >= 0 && std::find(o.stop_token_ids.begin(), o.stop_token_ids.end(), bos) ==
+                      o.stop_token_ids.end()) {
+    o.stop_token_ids.push_back(bos);  // a BOS mid-generation starts a new document
+  }
+  return generate(std::vector<int>(tokens.begin() + static_cast<std::ptrdiff_t>(keep), tokens.end()),
+                  o, callbacks);
+}
+
+std::vector<int> Session::text_tokens(const std::string& text) const {
+  return tokenizer().encode(text, tokenizer().bos_id() >= 0, false);
+}
+
+std::vector<int> Session::chat_tokens(const std::vector<ChatMessage>& messages) const {
+  return tokenizer().encode(chat_format_apply(chat_format_, messages), model().tokenizer.add_bos,
+                            true);
+}
+
+GenerateResult Session::chat(const std::vector<ChatMessage>& messages,
+                             const GenerateOptions& options, const GenerateCallbacks& callbacks) {
+  if (messages.empty() || messages.back().role != "user") {
+    fail("chat", "the conversation must end with a user message");
+  }
+  GenerateOptions o = options;
+  for (const std::string& s : chat_format_stop_strings(chat_format_)) {
+    if (std::find(o.stop_strings.begin(), o.stop_strings.end(), s) == o.stop_strings.end()) {
+      o.stop_strings.push_back(s);
+    }
+  }
+  return run(chat_tokens(messages), o, callbacks);
+}
+
+GenerateResult Session::complete(const std::string& text, const GenerateOptions& options,
+                                 const GenerateCallbacks& callbacks) {
+  return run(text_tokens(text), options, callbacks);
 }
 
 TokenTelemetry Session::last_telemetry() const {
@@ -185,6 +364,9 @@ TokenTelemetry Session::last_telemetry() const {
   return last_telemetry_;
 }
 
-void Session::reset_context() { generator_->reset(); }
+void Session::reset_context() {
+  generator_->reset();
+  context_used_ = 0;
+}
 
 }  // namespace flashchat

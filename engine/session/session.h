@@ -1,11 +1,22 @@
-// session.h - the engine's front door for a GUI or the CLI: one loaded model, one conversation
-// context, generation with streaming text and per-token telemetry, settings that change between
-// tokens, and a stop that takes effect within one token.
+// session.h - THE front door of the engine, for the GUI, the CLI, the benchmarks and the tests:
+// one loaded model (any format), one conversation context, prompt and chat building, generation
+// with streaming text and per-token telemetry, settings that change between tokens, and a stop
+// that takes effect within one token.
 //
-// Threading: generate() runs on the caller's thread (the GUI's engine thread) and calls the
-// callbacks there. request_stop(), set_window(), set_budget(), set_mode() and last_telemetry()
-// may be called from any thread; settings are applied before the next forward pass.
-// No Qt in here: the GUI bridge turns the callbacks into queued signals.
+// Threading contract:
+//   - The Session is created, used for generation (generate/chat/complete), reset and destroyed
+//     on one thread: the "engine thread" (a GUI's worker thread, or main in the CLI). The
+//     callbacks run on that thread, inside the call.
+//   - request_stop(), set_window(), set_budget(), set_mode(), settings(), minimum_budget_bytes(),
+//     last_telemetry(), info() and context_used()/context_size() may be called from any thread
+//     at any time, also while a generation runs.
+//   - Settings asked for with set_* are applied together, between two forward passes, as one
+//     change: every token's telemetry reports the settings that were in force for it, and
+//     settings() never reports a value that is not in force. A change that cannot be applied at
+//     that point (e.g. the budget fell below the minimum because the KV cache grew) is rejected
+//     as a whole, and on_settings reports it with the reason; the old settings stay in force.
+//   - Changing the FFN mode releases the old FFN's memory before the new one is built.
+// No Qt in here: a GUI bridge turns the callbacks into queued signals.
 #pragma once
 
 #include <atomic>
@@ -16,12 +27,12 @@
 #include <string>
 #include <vector>
 
-#include "flash/flash_model.h"
-#include "model/model.h"
-#include "model/tokenizer.h"
+#include "model/chat_template.h"
+#include "runtime/budget.h"
 #include "runtime/flash_ffn.h"
 #include "runtime/telemetry.h"
 #include "session/generator.h"
+#include "session/model_open.h"
 
 namespace flashchat {
 
@@ -36,65 +47,130 @@ struct SessionOptions {
   bool direct_io = true;
   int context = 0;            // 0 = min(model context, 4096)
   bool verify_checksums = true;
+  std::string chat_format;    // "" = detect from the model's template; else a chat_format name
+};
+
+// The settings a generation runs with; all three change between tokens.
+struct SessionSettings {
+  FfnMode mode = FfnMode::Flash;
+  int window = 4;
+  int64_t budget_bytes = 0;  // 0 = unlimited
+  bool operator==(const SessionSettings&) const = default;
+};
+
+// A change applied (error empty) or rejected between two tokens.
+struct SettingsChange {
+  int64_t token_index = 0;   // the first token (telemetry index) that runs with `after`
+  SessionSettings before, after;
+  std::string error;         // non-empty: rejected, `before` stays in force
 };
 
 using TelemetryCallback = std::function<void(const TokenTelemetry&)>;
 
+struct GenerateCallbacks {
+  std::function<bool(const TokenEvent&)> on_token;       // false = stop after this token
+  TelemetryCallback on_telemetry;                        // every forward pass (prompt too)
+  std::function<void(int done, int total)> on_prompt_progress;  // prompt tokens processed
+  std::function<void(const SettingsChange&)> on_settings;       // applied or rejected changes
+};
+
 class Session {
  public:
-  // Loads the model. Throws Error (file and problem) on bad input or a budget below the minimum.
+  // Opens the model and checks the budget (before anything large is allocated or checksummed).
+  // Throws Error (file and problem) on bad input or a budget below the minimum.
   explicit Session(const SessionOptions& options);
   ~Session();
 
-  const Model& model() const { return *model_; }
-  const Tokenizer& tokenizer() const { return *tokenizer_; }
-  bool is_flash_model() const { return flash_ != nullptr; }
-  const FlashModel* flash_model() const { return flash_.get(); }
-  const SessionOptions& options() const { return options_; }
+  // --- The model -------------------------------------------------------------------------
+  const Model& model() const { return opened_.model(); }
+  const Tokenizer& tokenizer() const { return *opened_.tokenizer; }
+  bool is_flash_model() const { return opened_.is_flash(); }
+  const FlashModel* flash_model() const { return opened_.flash.get(); }
+  const SessionOptions& options() const { return options_; }  // as opened (settings: below)
+  ModelInfo info() const { return info_; }
+  bool has_chat_template() const { return !model().chat_template.empty(); }
+  ChatFormat chat_format() const { return chat_format_; }
+  double load_ms() const { return opened_.load_ms; }
 
-  // Generates after what the context already holds. Throws Error on I/O failures mid-way; the
-  // session stays usable (the failed token is not in the context).
+  // --- Prompts ---------------------------------------------------------------------------
+  // Plain text: BOS (when the vocabulary has one) + the text.
+  std::vector<int> text_tokens(const std::string& text) const;
+  // A conversation in the model's chat format (plain "User:/Assistant:" turns without one),
+  // ending with the assistant's opening.
+  std::vector<int> chat_tokens(const std::vector<ChatMessage>& messages) const;
+
+  // --- Generation (engine thread) ---------------------------------------------------------
+  // Feeds `prompt` after what the context already holds, then generates. Throws Error on I/O
+  // failures mid-way (the session stays usable; the failed token is not in the context) and
+  // when the prompt does not fit. A stop during the prompt leaves the context as it was.
   GenerateResult generate(const std::vector<int>& prompt, const GenerateOptions& options,
-                          const std::function<bool(const TokenEvent&)>& on_token = {},
-                          const TelemetryCallback& on_telemetry = {});
+                          const GenerateCallbacks& callbacks = {});
+  // The whole conversation (system first if any, then the turns; the last is a user turn):
+  // formatted with chat_tokens(), the KV cache reused for the longest common prefix with what
+  // was fed before (a follow-up turn processes only the new text; an edit or a regenerate
+  // re-processes from the first changed token), then the assistant's reply is generated. The
+  // format's end-of-turn strings and BOS are stop markers. Throws Error when the conversation
+  // does not fit the context ("start a new chat").
+  GenerateResult chat(const std::vector<ChatMessage>& messages, const GenerateOptions& options,
+                      const GenerateCallbacks& callbacks = {});
+  // A continuation of `text` (BOS + text), with the same prefix reuse.
+  GenerateResult complete(const std::string& text, const GenerateOptions& options,
+                          const GenerateCallbacks& callbacks = {});
+  void reset_context();
 
-  // Any thread.
+  // --- Any thread -------------------------------------------------------------------------
   void request_stop() { stop_requested_ = true; }
-  void set_window(int k);              // throws Error when k < 1
-  void set_budget(int64_t bytes);      // throws Error below the current mode's minimum
-  void set_mode(FfnMode mode);         // throws Error for non-flash models / too small budget
+  // Ask for a change from the next token on. Throw Error at once for values that can never
+  // apply: k < 1, a budget below the minimum of the mode asked for, a mode change on a model
+  // that is not a flash model.
+  void set_window(int k);
+  void set_budget(int64_t bytes);
+  void set_mode(FfnMode mode);
+  SessionSettings settings() const;  // in force
+  // Smallest budget `mode` accepts now (with the KV cache as allocated now).
   int64_t minimum_budget_bytes(FfnMode mode) const;
   TokenTelemetry last_telemetry() const;
-
-  void reset_context();
-  int context_used() const { return generator_->context_used(); }
-  int context_size() const { return generator_->context_size(); }
+  int context_used() const { return context_used_.load(); }
+  int context_size() const { return context_size_; }
 
  private:
   void apply_pending();
   void on_forward(int token, int pos, bool prompt, double forward_ms, double sampling_ms);
-  std::unique_ptr<FlashFfn> make_ffn(FfnMode mode, int64_t budget) const;
-  FlashFfnOptions ffn_options(FfnMode mode) const;
-  int64_t fixed_bytes() const;
+  std::unique_ptr<FlashFfn> make_ffn(const SessionSettings& s) const;
+  FixedDram fixed_dram() const;
+  int64_t io_buffer_bytes_for(FfnMode mode) const;
+  GenerateResult run(const std::vector<int>& context_tokens, const GenerateOptions& options,
+                     const GenerateCallbacks& callbacks);
 
   SessionOptions options_;
-  std::unique_ptr<FlashModel> flash_;
-  std::unique_ptr<Model> dense_model_;
-  const Model* model_ = nullptr;
-  std::unique_ptr<Tokenizer> tokenizer_;
+  OpenedModel opened_;
+  ModelInfo info_;
+  ChatFormat chat_format_ = ChatFormat::Plain;
+  int64_t model_heap_bytes_ = 0;  // heap the open left besides predictors (measured)
   std::unique_ptr<Generator> generator_;
   std::unique_ptr<FlashFfn> ffn_;
   GeneratorHooks hooks_;
-  TelemetryCallback on_telemetry_;
+  const GenerateCallbacks* callbacks_ = nullptr;  // during a generation
+  int prompt_total_ = 0, prompt_done_ = 0;
   int64_t token_index_ = 0;
-
+  int context_size_ = 0;
+  std::atomic<int> context_used_{0};
   std::atomic<bool> stop_requested_{false};
-  // Guards pending_*, last_telemetry_, and options_ against the engine thread's updates.
+
+  // Guards settings_, pending_, fixed_total_ and last_telemetry_ (the engine thread writes them,
+  // any thread reads).
   mutable std::mutex mutex_;
+  SessionSettings settings_;
   std::optional<int> pending_window_;
   std::optional<int64_t> pending_budget_;
   std::optional<FfnMode> pending_mode_;
+  int64_t fixed_total_ = 0;  // FixedDram::total() as of the last token
   TokenTelemetry last_telemetry_;
 };
+
+// Smallest budget `mode` accepts for `model` with a KV cache holding `context` positions
+// (0 = the KV cache allocated for a short chat). Cheap: nothing is built.
+int64_t session_minimum_budget_bytes(const OpenedModel& model, FfnMode mode, int context,
+                                     bool direct_io = true);
 
 }  // namespace flashchat

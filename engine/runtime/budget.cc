@@ -1,0 +1,87 @@
+#include "runtime/budget.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/units.h"
+
+namespace flashchat {
+namespace {
+
+// The I/O buffer (naive reads, streamed neurons) and the store's staging slots are fixed DRAM
+// inside the budget. Both are sized for big layers (a 6.7B layer is 256 MiB) and capped at a
+// fraction of one layer, so small models are not dominated by buffers: a 1.5 MiB layer gets a
+// 192 KiB I/O buffer and 4 KiB requests (256 KiB of staging at depth 64) instead of 4 + 4 MiB.
+constexpr int64_t kIoBufferTargetBytes = 4 << 20;
+constexpr int64_t kIoBufferLayerDivisor = 8;  // I/O buffer <= one layer / 8
+constexpr int64_t kStagingLayerDivisor = 4;   // all staging slots together <= one layer / 4
+constexpr int64_t kPage = 4096;
+
+}  // namespace
+
+const char* ffn_mode_name(FfnMode m) {
+  switch (m) {
+    case FfnMode::Dram: return "dram";
+    case FfnMode::Naive: return "naive";
+    case FfnMode::Mmap: return "mmap";
+    case FfnMode::Flash: return "flash";
+  }
+  return "?";
+}
+
+IoBufferPlan budget_io_plan(const FlashLayout& layout, FfnMode mode, bool direct_io,
+                            const FlashStoreOptions& requested) {
+  IoBufferPlan plan;
+  const int64_t layer_bytes = int64_t{layout.neurons} * layout.bundle_bytes;
+  const int64_t target = std::min(kIoBufferTargetBytes, layer_bytes / kIoBufferLayerDivisor);
+  plan.buffer_rows = static_cast<int32_t>(
+      std::clamp<int64_t>(target / layout.bundle_bytes, 1, layout.neurons));
+  plan.buffer_bytes = (plan.buffer_rows * layout.bundle_bytes + kPage - 1) / kPage * kPage;
+  plan.store = requested;
+  const int64_t slots = std::max(requested.queue_depth, requested.threads + 1);
+  const int64_t fitted = layer_bytes / (kStagingLayerDivisor * slots) / kPage * kPage;
+  plan.store.request_bytes = std::clamp<int64_t>(fitted, kPage, requested.request_bytes);
+  const bool uses_store = mode != FfnMode::Mmap;
+  plan.staging_bytes = uses_store && direct_io ? slots * plan.store.request_bytes : 0;
+  return plan;
+}
+
+int64_t budget_map_bytes(const FlashLayout& layout, FfnMode mode) {
+  if (mode != FfnMode::Flash && mode != FfnMode::Dram) return 0;
+  // Per layer and neuron: NeuronCache neuron_to_row (int32) + removing (uint8); NeuronWindow
+  // refs + stamp (4 + 4); FlashFfn's five per-layer id lists, reserved whole (5 x 4). Plus the
+  // room one window set may grow by in a token (neurons x 4 + deque bookkeeping).
+  return int64_t{layout.n_layers} * (int64_t{layout.neurons} * (4 + 1 + 4 + 4 + 5 * 4 + 4) + 512);
+}
+
+int64_t budget_minimum_bytes(const FlashLayout& layout, FfnMode mode, int64_t fixed_bytes,
+                             int64_t io_buffer_bytes) {
+  const int64_t base = fixed_bytes + io_buffer_bytes + budget_map_bytes(layout, mode);
+  const int64_t layer_bytes = static_cast<int64_t>(layout.neurons) * layout.bundle_bytes;
+  switch (mode) {
+    case FfnMode::Dram: return base + layer_bytes * layout.n_layers;
+    case FfnMode::Flash: return base + layout.bundle_bytes * layout.n_layers;
+    case FfnMode::Naive:
+    case FfnMode::Mmap: return base;
+  }
+  return base;
+}
+
+int32_t budget_cache_rows(const FlashLayout& layout, int64_t budget_bytes, int64_t fixed_bytes,
+                          int64_t io_buffer_bytes) {
+  if (budget_bytes <= 0) return layout.neurons;
+  const int64_t free_bytes = budget_bytes - fixed_bytes - io_buffer_bytes;
+  const int64_t rows = free_bytes / (layout.bundle_bytes * layout.n_layers);
+  return static_cast<int32_t>(std::clamp<int64_t>(rows, 0, layout.neurons));
+}
+
+void budget_check(int64_t budget_bytes, int64_t minimum_bytes, FfnMode mode) {
+  if (budget_bytes <= 0 || budget_bytes >= minimum_bytes) return;
+  fail("budget", size_format_bytes(budget_bytes) + " is below the minimum of " +
+                     size_format_bytes(minimum_bytes) + " for " + ffn_mode_name(mode) +
+                     " mode (resident weights, predictors, KV cache and I/O buffers" +
+                     (mode == FfnMode::Flash ? std::string(", one neuron per layer)")
+                                             : std::string(")")));
+}
+
+}  // namespace flashchat

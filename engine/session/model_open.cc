@@ -1,0 +1,182 @@
+#include "session/model_open.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdarg>
+#include <cstdio>
+#include <map>
+
+#include "core/process_stats.h"
+#include "core/units.h"
+#include "session/session.h"
+#include "model/chat_template.h"
+
+namespace flashchat {
+
+OpenedModel model_open(const std::string& path, bool verify_checksums) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t heap0 = process_heap_bytes();
+  OpenedModel m;
+  if (flash_model_is_dir(path)) {
+    m.flash = flash_model_open(path, verify_checksums);
+  } else {
+    m.dense = model_load(path);
+  }
+  m.tokenizer = std::make_unique<Tokenizer>(m.model().tokenizer);
+  m.heap_bytes = std::max<int64_t>(0, process_heap_bytes() - heap0);
+  m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                  .count();
+  return m;
+}
+
+ModelInfo model_info_of(const OpenedModel& m) {
+  const Model& model = m.model();
+  const ModelConfig& c = model.config;
+  ModelInfo info;
+  info.path = m.is_flash() ? m.flash->dir : model.source_path;
+  info.format = m.is_flash() ? "flash" : model.source_format;
+  info.name = c.name;
+  info.architecture = c.arch_name();
+  info.n_layers = c.n_layers;
+  info.dim = c.dim;
+  info.n_heads = c.n_heads;
+  info.n_kv_heads = c.n_kv_heads;
+  info.head_dim = c.head_dim;
+  info.ffn_dim = c.ffn_dim;
+  info.vocab_size = c.vocab_size;
+  info.max_context = c.max_seq_len;
+  info.ffn_gated = c.ffn_gated;
+  info.activation = activation_name(c.activation);
+  info.has_chat_template = !model.chat_template.empty();
+  info.chat_format = chat_format_name(chat_format_detect(model.chat_template));
+  info.parameters = model.parameter_count();
+  info.bytes = model.bytes();
+  info.model_bytes = info.bytes.total();
+  if (m.is_flash()) {
+    const FlashModel& f = *m.flash;
+    info.is_flash = true;
+    info.ffn_file_bytes = static_cast<int64_t>(f.ffn.size_bytes);
+    info.bundle_bytes = f.ffn.bundle_bytes;
+    for (size_t l = 0; l < f.predictors.size(); ++l) {
+      PredictorInfo p;
+      p.rank = f.predictors[l].rank;
+      p.bytes = f.predictors[l].size_bytes();
+      if (l < f.metrics.size()) {
+        p.recall = f.metrics[l].recall;
+        p.precision = f.metrics[l].precision;
+        p.predicted_active = f.metrics[l].predicted_active;
+        p.true_active = f.metrics[l].true_active;
+      }
+      info.predictor_bytes += p.bytes;
+      info.predictors.push_back(p);
+    }
+    // The resident part's bytes() leave out the FFN matrices (they live in ffn.bin).
+    info.bytes.ffn += info.ffn_file_bytes;
+    info.model_bytes = info.bytes.total();
+  }
+  return info;
+}
+
+ModelInfo model_info_read(const std::string& path) {
+  return model_info_of(model_open(path, /*verify_checksums=*/false));
+}
+
+namespace {
+
+std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+std::string format(const char* fmt, ...) {
+  char buf[1024];
+  va_list args;
+  va_start(args, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, args);
+  va_end(args);
+  return buf;
+}
+
+void count_dtype(std::map<std::string, int>& counts, const Tensor& t) {
+  if (!t.empty()) counts[dtype_name(t.dtype)]++;
+}
+
+}  // namespace
+
+std::string model_info_describe(const OpenedModel& m, int context) {
+  const Model& model = m.model();
+  const ModelConfig& c = model.config;
+  std::map<std::string, int> dtypes;
+  count_dtype(dtypes, model.weights.token_embd);
+  if (!c.tied_output) count_dtype(dtypes, model.weights.output);
+  for (const LayerWeights& l : model.weights.layers) {
+    for (const Tensor* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) {
+      count_dtype(dtypes, *t);
+    }
+  }
+  const ModelBytes b = model.bytes();
+  auto pct = [&b](int64_t x) { return b.total() ? 100.0 * x / b.total() : 0.0; };
+  std::string out;
+  out += format("model:         %s (%s)\n", model.source_path.c_str(), model.source_format.c_str());
+  out += format("name:          %s\n", c.name.empty() ? "(unnamed)" : c.name.c_str());
+  out += format("architecture:  %s\n", c.arch_name());
+  out += format("layers:        %d\n", c.n_layers);
+  out += format("dim:           %d\n", c.dim);
+  out += format("heads:         %d (kv heads %d, head dim %d)\n", c.n_heads, c.n_kv_heads, c.head_dim);
+  out += format("ffn:           %d neurons per layer, %s, %s\n", c.ffn_dim,
+                c.ffn_gated ? "gated" : "ungated", activation_name(c.activation));
+  out += format("vocab:         %d\n", c.vocab_size);
+  out += format("context:       %d\n", c.max_seq_len);
+  out += format("norm:          %s, eps %g\n", c.arch == Arch::Opt ? "LayerNorm" : "RMSNorm", c.norm_eps);
+  if (c.rope_style != RopeStyle::None) {
+    out += format("rope:          theta %g, %s pairs\n", c.rope_theta,
+                  c.rope_style == RopeStyle::Interleaved ? "adjacent" : "half-split");
+  } else {
+    out += format("positions:     learned (offset %d)\n", c.pos_offset);
+  }
+  out += format("output head:   %s\n", c.tied_output ? "tied to token embedding" : "separate");
+  out += "matrix types:  ";
+  for (const auto& [name, n] : dtypes) out += format("%s x%d  ", name.c_str(), n);
+  out += "\n";
+  const TokenizerSpec& ts = model.tokenizer;
+  out += format("tokenizer:     %s, %zu tokens, bos %d, eos %d\n",
+                ts.kind == TokenizerKind::Spm ? "sentencepiece-bpe" : "byte-level-bpe",
+                ts.tokens.size(), ts.bos_id, ts.eos_id);
+  out += format("chat format:   %s\n", chat_format_name(chat_format_detect(model.chat_template)));
+  out += format("parameters:    %lld\n", static_cast<long long>(model.parameter_count()));
+  out += format("bytes:         %s total\n", size_format_bytes(b.total()).c_str());
+  out += format("  embeddings   %s (%.1f%%)\n", size_format_bytes(b.embeddings).c_str(), pct(b.embeddings));
+  out += format("  attention    %s (%.1f%%)\n", size_format_bytes(b.attention).c_str(), pct(b.attention));
+  out += format("  ffn          %s (%.1f%%)\n", size_format_bytes(b.ffn).c_str(), pct(b.ffn));
+  out += format("  other        %s (%.1f%%)\n", size_format_bytes(b.other).c_str(), pct(b.other));
+  if (m.flash) {
+    const FlashLayout& f = m.flash->ffn;
+    out += format("flash FFN:     %s on flash (ffn.bin), %s bundles of %lld bytes (%s x %d neurons "
+                  "x %d layers)\n",
+                  size_format_bytes(static_cast<int64_t>(f.size_bytes)).c_str(),
+                  f.gated ? "gate|up|down" : "up|down", static_cast<long long>(f.bundle_bytes),
+                  dtype_name(f.dtype), f.neurons, f.n_layers);
+    out += format("predictors:    %zu layers\n", m.flash->predictors.size());
+    for (size_t l = 0; l < m.flash->predictors.size(); ++l) {
+      const Predictor& p = m.flash->predictors[l];
+      const PredictorMetrics pm =
+          l < m.flash->metrics.size() ? m.flash->metrics[l] : PredictorMetrics();
+      out += format("  layer %-3zu   rank %-4d recall %.3f precision %.3f predicted %.1f%% true "
+                    "%.1f%% (%s)\n",
+                    l, p.rank, pm.recall, pm.precision, 100 * pm.predicted_active,
+                    100 * pm.true_active, size_format_bytes(p.size_bytes()).c_str());
+    }
+  }
+  const ModelInfo info = model_info_of(m);
+  const int ctx = context > 0 ? context : std::min(c.max_seq_len, 4096);
+  out += format("minimum budget (KV cache for %d positions / for a short chat; model %s):\n", ctx,
+                size_format_bytes(info.model_bytes).c_str());
+  const FfnMode modes[] = {FfnMode::Flash, FfnMode::Naive, FfnMode::Mmap, FfnMode::Dram};
+  for (FfnMode mode : modes) {
+    if (!m.flash && mode != FfnMode::Dram) continue;
+    const int64_t full = session_minimum_budget_bytes(m, mode, ctx);
+    const int64_t shortc = session_minimum_budget_bytes(m, mode, 0);
+    out += format("  %-6s       %s (%.1f%%) / %s (%.1f%%)\n", ffn_mode_name(mode),
+                  size_format_bytes(full).c_str(), 100.0 * full / info.model_bytes,
+                  size_format_bytes(shortc).c_str(), 100.0 * shortc / info.model_bytes);
+  }
+  return out;
+}
+
+}  // namespace flashchat
