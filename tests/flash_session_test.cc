@@ -144,7 +144,10 @@ class FlashSessionTest : public QObject {
     const std::string expected = g.generate({tok.bos_id()}, greedy(200)).text;
     Session probe(options(FfnMode::Flash, 4, 0, true));
     const int64_t minimum = probe.minimum_budget_bytes(FfnMode::Flash);
-    for (int64_t budget : {int64_t(0), minimum + 100 * 1024}) {
+    // The KV cache grows with the context (64-position blocks): the budget leaves room for 200.
+    const int64_t kv_200 = kv_cache_bytes_for(dense_->config, KvType::F16, 200) -
+                           kv_cache_bytes_for(dense_->config, KvType::F16, 1);
+    for (int64_t budget : {int64_t(0), minimum + kv_200 + 100 * 1024}) {
       Session s(options(FfnMode::Flash, 4, budget, true));
       int telemetry_events = 0;
       GenerateCallbacks cb;
@@ -255,6 +258,39 @@ class FlashSessionTest : public QObject {
       QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
       QCOMPARE(f.write(saved.data(), qint64(full_size)), qint64(full_size));
     }
+    s.reset_context();
+    GenerateResult r = s.generate({s.tokenizer().bos_id()}, greedy(20));
+    QCOMPARE(int(r.tokens.size()), 20);
+  }
+
+  // As the conversation grows, the neuron cache yields rows to the KV cache; once not even one
+  // row per layer fits, generation stops with a clear error and the session stays usable.
+  void kv_growth_takes_rows_from_the_cache_then_stops_clearly() {
+    Session probe(options(FfnMode::Flash, 4, 0, true));
+    const int64_t minimum = probe.minimum_budget_bytes(FfnMode::Flash);
+    const int64_t block = kv_cache_bytes_for(dense_->config, KvType::F16, 64);
+    Session s(options(FfnMode::Flash, 4, minimum + block + block / 2, true));
+    std::vector<TokenTelemetry> seen;
+    GenerateCallbacks cb;
+    cb.on_telemetry = [&](const TokenTelemetry& t) { seen.push_back(t); };
+    try {
+      s.generate({s.tokenizer().bos_id()}, greedy(250), cb);
+      QFAIL("expected the budget to run out as the KV cache grows");
+    } catch (const Error& e) {
+      QVERIFY2(std::string(e.what()).find("KV cache no longer fits") != std::string::npos,
+               e.what());
+    }
+    QVERIFY(seen.size() > 64);
+    const TokenTelemetry& first = seen.front();
+    const TokenTelemetry& last = seen.back();
+    QVERIFY(last.dram.kv_cache > first.dram.kv_cache);
+    QVERIFY(last.dram.neuron_cache < first.dram.neuron_cache);  // rows yielded
+    for (const TokenTelemetry& t : seen) {
+      QVERIFY2(t.dram.total() <= t.budget_bytes,
+               qPrintable(QString("token %1: %2 > %3").arg(t.index).arg(t.dram.total())
+                              .arg(t.budget_bytes)));
+    }
+    // A new chat frees the blocks and runs again within the same budget.
     s.reset_context();
     GenerateResult r = s.generate({s.tokenizer().bos_id()}, greedy(20));
     QCOMPARE(int(r.tokens.size()), 20);

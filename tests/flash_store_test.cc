@@ -1,12 +1,14 @@
 // flash_store_test.cc - FlashStore reads exactly the bytes asked for: random runs (aligned and
 // unaligned offsets, lengths and destinations, small and larger than one request), both
 // backends, direct and buffered modes; past-EOF and short reads throw Error and leave the store
-// usable.
+// usable. Injected faults (short reads, -EAGAIN/-EINTR, no free SQE, -EIO) through the store's
+// fault hook: data stays exact, errors name the file and offset, the store stays usable.
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <QTemporaryDir>
 #include <QtTest>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -18,6 +20,8 @@
 #include "runtime/flash_store.h"
 
 using flashchat::Error;
+using flashchat::FlashFault;
+using flashchat::FlashFaultSite;
 using flashchat::FlashStore;
 using flashchat::ReadRun;
 
@@ -45,6 +49,12 @@ bool direct_io_works(const std::string& path) {
   std::free(buf);
   ::close(fd);
   return n >= 0;
+}
+
+uint64_t mix(uint64_t x) {
+  x = (x ^ (x >> 31)) * 0x7FB5D329728EA185ull;
+  x = (x ^ (x >> 27)) * 0x81DADEF4BC2DD44Dull;
+  return x ^ (x >> 33);
 }
 
 struct AlignedBuf {
@@ -235,6 +245,157 @@ class FlashStoreTest : public QObject {
   }
 
   // Adjacent neurons landing in adjacent rows merge into one run; the runs read the bundles.
+  // The four backend x mode combinations, for the fault tests.
+  void modes_data() {
+    QTest::addColumn<int>("backend");
+    QTest::addColumn<bool>("direct");
+    QTest::newRow("io_uring direct") << int(FlashStore::Backend::IoUring) << true;
+    QTest::newRow("pool direct") << int(FlashStore::Backend::ThreadPool) << true;
+    QTest::newRow("io_uring buffered") << int(FlashStore::Backend::IoUring) << false;
+    QTest::newRow("pool buffered") << int(FlashStore::Backend::ThreadPool) << false;
+  }
+  void open_mode(FlashStore& store, int backend, bool direct) {
+    FlashStore::Options opt;
+    opt.backend = static_cast<FlashStore::Backend>(backend);
+    opt.queue_depth = 8;
+    opt.threads = 3;
+    store.open(path_, direct, opt);
+    QCOMPARE(store.direct_io(), direct && direct_io_works(path_));
+  }
+
+  // Every third request completes short at an unaligned length (and every second top-up is short
+  // again): the rest is read (from the last 4 KiB boundary in direct mode, where an unaligned
+  // continuation would be refused with EINVAL) and every byte is exact.
+  void fault_short_reads_data() { modes_data(); }
+  void fault_short_reads() {
+    QFETCH(int, backend);
+    QFETCH(bool, direct);
+    FlashStore store;
+    open_mode(store, backend, direct);
+    std::atomic<int64_t> shorts{0}, top_up_calls{0};
+    store.set_fault_injector([&](const FlashFaultSite& s) {
+      if (s.top_up) ++top_up_calls;
+      if (s.io_bytes < 2) return FlashFault{};
+      if (s.top_up ? s.attempt % 2 == 0 : s.attempt % 3 == 0) {
+        ++shorts;
+        const uint32_t bytes = s.top_up ? std::min<uint32_t>(100, s.io_bytes - 1)
+                                        : std::min<uint32_t>(s.io_bytes / 2 + 123, s.io_bytes - 1);
+        return FlashFault{FlashFault::Kind::ShortRead, bytes};
+      }
+      return FlashFault{};
+    });
+    check_random_runs(store, size_, 101u + static_cast<uint32_t>(backend) * 2 + direct, 12);
+    QVERIFY(shorts.load() > 20);
+    // Each continuation of a short completion is one top-up attempt.
+    QVERIFY(store.counters().top_ups > 10);
+    QCOMPARE(store.counters().top_ups, top_up_calls.load());
+    QCOMPARE(store.counters().retries, int64_t{0});
+  }
+
+  // -EAGAIN and -EINTR completions are re-issued (and an attempt that finds no free SQE waits):
+  // the data is exact and every transient fault injected was retried once.
+  void fault_again_retried_data() { modes_data(); }
+  void fault_again_retried() {
+    QFETCH(int, backend);
+    QFETCH(bool, direct);
+    FlashStore store;
+    open_mode(store, backend, direct);
+    std::atomic<int64_t> transient{0}, no_sqe{0};
+    const bool uring = store.backend() == FlashStore::Backend::IoUring;
+    store.set_fault_injector([&](const FlashFaultSite& s) {
+      if (s.top_up) return FlashFault{};
+      // Hashed, not attempt % 5: a request re-issued in lockstep with the others could
+      // otherwise draw a transient fault every time.
+      switch (mix(static_cast<uint64_t>(s.attempt)) % 5) {
+        case 0: ++transient; return FlashFault{FlashFault::Kind::Again, 0};
+        case 2: ++transient; return FlashFault{FlashFault::Kind::Interrupted, 0};
+        case 3:
+          if (uring) ++no_sqe;
+          return FlashFault{FlashFault::Kind::NoSqe, 0};
+        default: return FlashFault{};
+      }
+    });
+    check_random_runs(store, size_, 201u + static_cast<uint32_t>(backend) * 2 + direct, 12);
+    QVERIFY(transient.load() > 20);
+    QCOMPARE(store.counters().retries, transient.load());
+    QCOMPARE(store.counters().top_ups, int64_t{0});
+    if (uring) QVERIFY(no_sqe.load() > 10);
+  }
+
+  // The very first request of a read finds no free SQE with nothing in flight: it is issued
+  // once an entry frees up instead of being dropped (the loop used to exit with reads unissued).
+  void fault_no_sqe_first_request() {
+    for (bool direct : {true, false}) {
+      FlashStore store;
+      open_mode(store, int(FlashStore::Backend::IoUring), direct);
+      store.set_fault_injector([](const FlashFaultSite& s) {
+        return s.attempt < 3 ? FlashFault{FlashFault::Kind::NoSqe, 0} : FlashFault{};
+      });
+      const uint64_t off = 777, len = 200000;
+      AlignedBuf buf(len);
+      std::memset(buf.p, 0xAB, len);
+      store.read(off, len, buf.p);
+      for (uint64_t j = 0; j < len; ++j) QCOMPARE(buf.p[j], file_byte(off + j));
+      // 64 KiB requests: staged over [0, 204800) in direct mode, in place over [777, 200777).
+      QCOMPARE(store.counters().requests, int64_t{4});
+    }
+  }
+
+  // -EIO on one request: Error naming the file, the offset and the errno text; the store stays
+  // usable and the next read (of the same range) is exact. A request still -EAGAIN after
+  // kFlashMaxRetries re-issues fails the same way. Short read -EIO in the top-up too.
+  void fault_read_errors_data() { modes_data(); }
+  void fault_read_errors() {
+    QFETCH(int, backend);
+    QFETCH(bool, direct);
+    FlashStore store;
+    open_mode(store, backend, direct);
+    const uint64_t target = 1234567;
+    for (auto kind : {FlashFault::Kind::IoError, FlashFault::Kind::Again}) {
+      for (bool top_up : {false, true}) {
+        if (kind == FlashFault::Kind::Again && top_up) continue;
+        std::atomic<uint64_t> request_at{UINT64_MAX};  // the faulted request's offset
+        std::atomic<bool> fired{false};
+        store.set_fault_injector([&](const FlashFaultSite& s) {
+          if (s.top_up != top_up) {  // the first attempt of a request whose top-up fails
+            if (!s.top_up && s.file_offset <= target && target < s.file_offset + s.io_bytes) {
+              request_at = s.file_offset;
+              return FlashFault{FlashFault::Kind::ShortRead, 10};
+            }
+            return FlashFault{};
+          }
+          if (top_up ? request_at.load() == UINT64_MAX
+                     : !(s.file_offset <= target && target < s.file_offset + s.io_bytes)) {
+            return FlashFault{};
+          }
+          if (kind == FlashFault::Kind::IoError && fired.exchange(true)) return FlashFault{};
+          if (!top_up) request_at = s.file_offset;
+          return FlashFault{kind, 0};
+        });
+        std::vector<uint8_t> buf(300000, 0xAB);
+        const uint64_t off = target - 100000;
+        try {
+          store.read(off, buf.size(), buf.data());
+          QFAIL("injected fault not reported");
+        } catch (const Error& e) {
+          const QString msg = e.what();
+          QVERIFY2(msg.contains("ffn.bin"), qPrintable(msg));
+          QVERIFY2(msg.contains("offset " + QString::number(request_at.load())), qPrintable(msg));
+          if (top_up) QVERIFY2(msg.contains("short read"), qPrintable(msg));
+          if (kind == FlashFault::Kind::IoError) {
+            QVERIFY2(msg.contains(std::strerror(EIO)), qPrintable(msg));
+          } else {
+            QVERIFY2(msg.contains(QString("after %1 retries").arg(flashchat::kFlashMaxRetries)),
+                     qPrintable(msg));
+          }
+        }
+        store.set_fault_injector({});
+        store.read(off, buf.size(), buf.data());
+        for (uint64_t j = 0; j < buf.size(); ++j) QCOMPARE(buf[j], file_byte(off + j));
+      }
+    }
+  }
+
   void bundle_runs_merge_adjacent() {
     const int64_t bb = 3000;
     std::vector<uint8_t> rows(8 * bb);

@@ -7,16 +7,18 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "core/checksum.h"
 #include "core/mapped_file.h"
+#include "core/read_file.h"
 #include "core/error.h"
+#include "core/file_writer.h"
 #include "core/shape_string.h"
 #include "flash/flash_manifest.h"
 #include "formats/dtype.h"
@@ -37,15 +39,7 @@ json manifest_read(const std::string& dir, const std::string& path) {
   if (!fs::exists(path, ec)) {
     fail(path, "missing: not a flash model directory (make one with flashchat-cli convert)");
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  try {
-    return json::parse(ss.str());
-  } catch (const json::exception& e) {
-    fail(path, std::string("malformed JSON: ") + e.what());
-  }
+  return file_read_json(path);
 }
 
 // A plain file name inside the model directory (no directories, no "..").
@@ -57,28 +51,17 @@ std::string file_name_field(const ManifestFields& f, const char* key) {
   return name;
 }
 
-// Throws when `have_crc` (of the file dir/name at `path`) differs from the manifest's.
-void crc_check(const std::string& path, const std::string& name, const ManifestFields& checksums,
-               uint32_t have_crc) {
-  const std::string crc_text = checksums.string(name.c_str());
-  uint32_t want_crc = 0;
-  if (!crc32_parse(crc_text, &want_crc)) {
-    checksums.bad(name, "= '" + crc_text + "' is not of the form crc32:xxxxxxxx");
-  }
-  if (have_crc != want_crc) {
-    fail(path, "checksum mismatch: file has " + crc32_format(have_crc) + ", manifest says " +
-                   crc_text + " (the file is corrupt)");
-  }
-}
-
-// Checks that dir/name exists with the size the manifest lists, and (when verify) its CRC32.
-void file_check(const std::string& dir, const std::string& name, const ManifestFields& files,
-                const ManifestFields& checksums, bool verify) {
-  const std::string path = dir + "/" + name;
+// Checks that dir/name exists with the size the manifest lists and that its checksum entry is
+// well formed; returns both.
+FlashModelFile file_check(const std::string& dir, const std::string& name,
+                          const ManifestFields& files, const ManifestFields& checksums) {
+  FlashModelFile out;
+  out.name = name;
+  out.path = dir + "/" + name;
+  const std::string& path = out.path;
   const uint64_t want = files.unsigned_integer(name.c_str());
-  uint32_t want_crc = 0;
   const std::string crc_text = checksums.string(name.c_str());
-  if (!crc32_parse(crc_text, &want_crc)) {
+  if (!crc32_parse(crc_text, &out.crc32)) {
     checksums.bad(name, "= '" + crc_text + "' is not of the form crc32:xxxxxxxx");
   }
   struct stat st {};
@@ -90,9 +73,8 @@ void file_check(const std::string& dir, const std::string& name, const ManifestF
                 std::to_string(want) +
                 (have < want ? " (truncated?)" : " (modified or appended to?)"));
   }
-  if (!verify) return;
-  // ffn.bin can be far larger than memory: do not leave it in the page cache.
-  crc_check(path, name, checksums, crc32_file(path, /*drop_cache=*/true));
+  out.size_bytes = want;
+  return out;
 }
 
 FlashLayout layout_parse(const ManifestFields& f, const ModelConfig& c, uint64_t file_size) {
@@ -254,7 +236,7 @@ bool flash_model_is_dir(const std::string& path) {
   return fs::is_directory(path, ec) && fs::is_regular_file(fs::path(path) / "manifest.json", ec);
 }
 
-std::unique_ptr<FlashModel> flash_model_open(const std::string& dir, bool verify_checksums) {
+std::unique_ptr<FlashModel> flash_model_open(const std::string& dir) {
   const std::string manifest_path = dir + "/manifest.json";
   const json j = manifest_read(dir, manifest_path);
   const ManifestFields top(j, manifest_path);
@@ -299,28 +281,176 @@ std::unique_ptr<FlashModel> flash_model_open(const std::string& dir, bool verify
     pred_name = file_name_field(*pred, "file");
   }
 
-  // Sizes of every file first (cheap, catches truncation), then the checksums.
+  // Sizes of every file (cheap, catches truncation); checksums are flash_model_verify's.
   std::vector<std::string> names = {dram_name, ffn_name};
   if (pred) names.push_back(pred_name);
-  for (const std::string& name : names) file_check(dir, name, files, checksums, false);
-  if (verify_checksums) {
-    for (const std::string& name : names) {
-      if (name != dram_name) file_check(dir, name, files, checksums, true);
-    }
-  }
+  for (const std::string& name : names) fm->files.push_back(file_check(dir, name, files, checksums));
 
   const std::string dram_path = dir + "/" + dram_name;
-  // Read into 2 MiB pages rather than mapped (see mapped_file_read_huge); its checksum is taken
-  // from the bytes read, so the file is read once.
+  // Read into 2 MiB pages rather than mapped (see mapped_file_read_huge).
   std::shared_ptr<MappedFile> dram_bytes = mapped_file_read_huge(dram_path);
-  if (verify_checksums) {
-    crc_check(dram_path, dram_name, checksums,
-              crc32_update(0, dram_bytes->data(), dram_bytes->size_bytes()));
-  }
   SafetensorsFile dram = SafetensorsFile::parse(dram_bytes);
   model.storage.push_back(dram.mapping());
   resident_load(model, dram, dram_path);
   if (pred) predictors_load(*fm, *pred, dir + "/" + pred_name);
+  return fm;
+}
+
+namespace {
+
+constexpr const char* kStampFormat = "flashchat-verified";
+
+// What identifies a file's contents without reading them: any write changes mtime and ctime
+// (ctime cannot be set back by hand), a replaced or copied file has another inode.
+struct FileStamp {
+  uint64_t size_bytes = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  uint64_t inode = 0;
+  uint64_t device = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+bool file_stamp_get(const std::string& path, FileStamp* out) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  out->size_bytes = static_cast<uint64_t>(st.st_size);
+  out->mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+  out->ctime_ns = int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec;
+  out->inode = static_cast<uint64_t>(st.st_ino);
+  out->device = static_cast<uint64_t>(st.st_dev);
+  return true;
+}
+
+json stamp_entry(const FileStamp& s, uint32_t crc) {
+  return {{"size_bytes", s.size_bytes}, {"mtime_ns", s.mtime_ns}, {"ctime_ns", s.ctime_ns},
+          {"inode", s.inode},           {"device", s.device},     {"crc32", crc32_format(crc)}};
+}
+
+// True when the stamp entry `e` (of any shape) records exactly this file state and CRC.
+bool stamp_entry_matches(const json& e, const FileStamp& s, uint32_t crc) {
+  try {
+    return e.is_object() && e.at("size_bytes").get<uint64_t>() == s.size_bytes &&
+           e.at("mtime_ns").get<int64_t>() == s.mtime_ns &&
+           e.at("ctime_ns").get<int64_t>() == s.ctime_ns &&
+           e.at("inode").get<uint64_t>() == s.inode && e.at("device").get<uint64_t>() == s.device &&
+           e.at("crc32").get<std::string>() == crc32_format(crc);
+  } catch (const json::exception&) {
+    return false;
+  }
+}
+
+// The stamp's "files" object; empty when the stamp is missing, unreadable or not a stamp.
+json stamp_files_read(const std::string& path) {
+  std::string text;
+  try {
+    text = file_read_text(path);
+  } catch (const Error&) {
+    return json::object();
+  }
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("format") || j["format"] != kStampFormat ||
+      !j.contains("files") || !j["files"].is_object()) {
+    return json::object();
+  }
+  return j["files"];
+}
+
+// Re-reads the stamp (another process may have written it meanwhile), applies the changes,
+// drops entries of files that no longer exist and writes it atomically. Returns "" or why not.
+std::string stamp_update(const std::string& path,
+                         const std::vector<std::pair<std::string, json>>& verified,
+                         const std::string& erase_key) {
+  try {
+    json files = stamp_files_read(path);
+    if (!erase_key.empty()) files.erase(erase_key);
+    for (const auto& [key, entry] : verified) files[key] = entry;
+    for (auto it = files.begin(); it != files.end();) {
+      std::error_code ec;
+      it = fs::exists(it.key(), ec) ? std::next(it) : files.erase(it);
+    }
+    const fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty()) fs::create_directories(parent);
+    const json j = {{"format", kStampFormat}, {"version", 1}, {"files", files}};
+    file_write_atomic(path, j.dump(1) + "\n");
+  } catch (const Error& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return path + ": " + e.what();
+  }
+  return {};
+}
+
+// The key of a file in the stamp: its absolute path with symbolic links resolved.
+std::string stamp_key(const std::string& path) {
+  std::error_code ec;
+  const fs::path p = fs::weakly_canonical(path, ec);
+  return ec ? fs::absolute(path).string() : p.string();
+}
+
+}  // namespace
+
+std::string flash_verify_stamp_default_path() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && xdg[0] == '/') return std::string(xdg) + "/flashchat/verified.json";
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && home[0] != '\0') return std::string(home) + "/.cache/flashchat/verified.json";
+  return ".cache/flashchat/verified.json";
+}
+
+FlashVerifyReport flash_model_verify(const FlashModel& fm, const FlashVerifyOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  FlashVerifyReport report;
+  if (options.use_stamp) {
+    report.stamp_path =
+        options.stamp_path.empty() ? flash_verify_stamp_default_path() : options.stamp_path;
+  }
+  const json stamp = options.use_stamp ? stamp_files_read(report.stamp_path) : json::object();
+  std::vector<std::pair<std::string, json>> verified;
+  for (const FlashModelFile& f : fm.files) {
+    FileStamp before;
+    if (!file_stamp_get(f.path, &before)) fail(f.path, "missing (listed in manifest.json)");
+    if (before.size_bytes != f.size_bytes) {
+      fail(f.path, "is " + std::to_string(before.size_bytes) + " bytes, manifest says " +
+                       std::to_string(f.size_bytes) + " (changed since the model was opened)");
+    }
+    const std::string key = options.use_stamp ? stamp_key(f.path) : std::string();
+    if (!options.force && options.use_stamp && stamp.contains(key) &&
+        stamp_entry_matches(stamp[key], before, f.crc32)) {
+      ++report.files_skipped;
+      continue;
+    }
+    const FileCrc crc = crc32_file(f.path);
+    ++report.files_checked;
+    report.bytes_read += crc.bytes_read;
+    report.direct_io = report.direct_io && crc.direct_io;
+    if (crc.crc != f.crc32) {
+      if (options.use_stamp) stamp_update(report.stamp_path, verified, key);
+      fail(f.path, "checksum mismatch: file has " + crc32_format(crc.crc) + ", manifest says " +
+                       crc32_format(f.crc32) + " (the file is corrupt)");
+    }
+    // Recorded only when the file did not change while it was read.
+    FileStamp after;
+    if (options.use_stamp && file_stamp_get(f.path, &after) && after == before) {
+      verified.emplace_back(key, stamp_entry(before, f.crc32));
+    }
+  }
+  if (options.use_stamp && report.files_checked > 0) {
+    report.stamp_error = stamp_update(report.stamp_path, verified, "");
+  }
+  report.verify_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+std::unique_ptr<FlashModel> flash_model_open(const std::string& dir, bool verify_checksums) {
+  std::unique_ptr<FlashModel> fm = flash_model_open(dir);
+  if (verify_checksums) {
+    FlashVerifyOptions options;
+    options.force = true;
+    options.use_stamp = false;
+    flash_model_verify(*fm, options);
+  }
   return fm;
 }
 

@@ -32,8 +32,17 @@ struct FlashLayout {
   int64_t down_offset() const { return gated ? 2 * part_bytes() : part_bytes(); }
 };
 
+// One file of the model directory as manifest.json lists it.
+struct FlashModelFile {
+  std::string name;         // "dram.safetensors", "ffn.bin", "predictors.safetensors"
+  std::string path;         // dir + "/" + name
+  uint64_t size_bytes = 0;  // checked at open
+  uint32_t crc32 = 0;       // checked by flash_model_verify
+};
+
 struct FlashModel {
   std::string dir;
+  std::vector<FlashModelFile> files;  // every file the manifest lists
   std::unique_ptr<Model> model;  // resident part; ffn_gate/up/down are empty, biases present
   FlashLayout ffn;
   std::string ffn_path;          // dir + "/ffn.bin"
@@ -45,8 +54,43 @@ struct FlashModel {
 // True when `path` is a directory holding a manifest.json.
 bool flash_model_is_dir(const std::string& path);
 
-// Opens a flash model directory. Checks magic, version, file sizes against the manifest and,
-// when verify_checksums, every file's CRC32. Throws Error naming the file and the problem.
-std::unique_ptr<FlashModel> flash_model_open(const std::string& dir, bool verify_checksums = true);
+// Opens a flash model directory. Checks magic, version and every file's size against the
+// manifest; reads no file beyond the manifest, dram.safetensors and the predictors (no
+// checksums: see flash_model_verify). Throws Error naming the file and the problem.
+std::unique_ptr<FlashModel> flash_model_open(const std::string& dir);
+
+// As above, then (when verify_checksums) flash_model_verify with force and no stamp: every file
+// CRC-checked on every open, as before the split. For callers not yet switched over.
+std::unique_ptr<FlashModel> flash_model_open(const std::string& dir, bool verify_checksums);
+
+struct FlashVerifyOptions {
+  bool force = false;      // check every file, also those the stamp lists as unchanged
+  bool use_stamp = true;   // false: neither read nor write the stamp file
+  std::string stamp_path;  // empty: flash_verify_stamp_default_path()
+};
+
+struct FlashVerifyReport {
+  int files_checked = 0;      // files whose CRC32 was computed
+  int files_skipped = 0;      // unchanged since the stamp recorded them as verified
+  uint64_t bytes_read = 0;    // read from disk to compute checksums (0 when all were skipped)
+  bool direct_io = true;      // every file checked was read with O_DIRECT
+  double verify_ms = 0;
+  std::string stamp_path;     // the stamp file used ("" with use_stamp false)
+  std::string stamp_error;    // why the stamp could not be written ("" when it was)
+};
+
+// CRC-checks the model's files against manifest.json, reading them without the page cache
+// (crc32_file: O_DIRECT, or buffered with pages dropped). A file is skipped when the stamp lists
+// it (by absolute path) with the same size, mtime_ns, ctime_ns, inode, device and manifest
+// CRC; each file that passes is recorded there. The stamp is JSON, written atomically; a
+// missing, unreadable or corrupt stamp is treated as empty (everything checked, stamp
+// rewritten); a stamp that cannot be written is reported in stamp_error, not thrown.
+// Throws Error naming the file on a checksum mismatch (its stamp entry removed first) or a read
+// error.
+FlashVerifyReport flash_model_verify(const FlashModel& fm, const FlashVerifyOptions& options = {});
+
+// $XDG_CACHE_HOME/flashchat/verified.json, or ~/.cache/flashchat/verified.json (HOME unset:
+// the current directory's .cache/flashchat/verified.json).
+std::string flash_verify_stamp_default_path();
 
 }  // namespace flashchat

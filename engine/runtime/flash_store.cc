@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <semaphore>
+#include <thread>
 
 #include "core/error.h"
 
@@ -31,6 +32,38 @@ bool aligned(uint64_t v) { return (v & (kAlign - 1)) == 0; }
 uint64_t addr(const uint8_t* p) { return reinterpret_cast<uintptr_t>(p); }
 
 std::string errno_text(int err) { return std::strerror(err); }
+
+bool transient(int64_t result) { return result == -EAGAIN || result == -EINTR; }
+
+// Before re-issue number `tries` (from 1): immediately for the first few, then a short sleep so
+// that a device saying "try again" is not hammered.
+void retry_backoff(int tries) {
+  if (tries > 4) std::this_thread::sleep_for(std::chrono::microseconds(100 * (tries - 4)));
+}
+
+// What an injected fault does to a read of `result` bytes into buf.
+int64_t fault_apply(const FlashFault& f, int64_t result, uint8_t* buf) {
+  using Kind = FlashFault::Kind;
+  switch (f.kind) {
+    case Kind::ShortRead:
+      if (result > static_cast<int64_t>(f.bytes)) {
+        std::memset(buf + f.bytes, 0xEE, static_cast<size_t>(result - f.bytes));
+        return f.bytes;
+      }
+      return result;
+    case Kind::Again:
+      if (result > 0) std::memset(buf, 0xEE, static_cast<size_t>(result));
+      return -EAGAIN;
+    case Kind::Interrupted:
+      return -EINTR;
+    case Kind::IoError:
+      return -EIO;
+    case Kind::None:
+    case Kind::NoSqe:
+      break;
+  }
+  return result;
+}
 
 }  // namespace
 
@@ -283,6 +316,17 @@ void FlashStore::read_runs(std::span<const ReadRun> runs) {
     }
   } timer{counters_, t0};
   plan(runs);
+  retries_ = 0;
+  top_ups_ = 0;
+  top_up_bytes_ = 0;
+  struct Merge {  // this call's retries and top-ups, also when it throws
+    FlashStore& s;
+    ~Merge() {
+      s.counters_.retries += s.retries_.load();
+      s.counters_.top_ups += s.top_ups_.load();
+      s.counters_.bytes_read += s.top_up_bytes_.load();
+    }
+  } merge{*this};
   counters_.runs += static_cast<int64_t>(runs.size());
   for (const ReadRun& run : runs) counters_.bytes_requested += static_cast<int64_t>(run.length);
   if (requests_.empty()) return;
@@ -293,23 +337,50 @@ void FlashStore::read_runs(std::span<const ReadRun> runs) {
   }
 }
 
-std::string FlashStore::finish_request(const Request& r, int64_t result, uint8_t* slot_buf) {
+void FlashStore::set_fault_injector(FlashFaultInjector injector) {
+  std::lock_guard<std::mutex> lock(read_mutex_);
+  fault_injector_ = std::move(injector);
+  fault_attempts_ = 0;
+}
+
+std::string FlashStore::finish_request(const Request& r, int64_t result, uint8_t* slot_buf,
+                                       int tries) {
   if (result < 0) {
     return path_ + ": read of " + std::to_string(r.io_bytes) + " bytes at offset " +
-           std::to_string(r.file_offset) + " failed: " + errno_text(static_cast<int>(-result));
+           std::to_string(r.file_offset) + " failed: " + errno_text(static_cast<int>(-result)) +
+           (tries > 0 ? " (after " + std::to_string(tries) + " retries)" : "");
   }
   uint8_t* buf = r.io_dst != nullptr ? r.io_dst : slot_buf;
-  // A short completion: finish the rest synchronously (rare; at EOF or on signals).
-  while (static_cast<uint64_t>(result) < r.expect_bytes) {
-    const ssize_t n = ::pread(fd_, buf + result, r.io_bytes - static_cast<uint64_t>(result),
-                              static_cast<off_t>(r.file_offset + static_cast<uint64_t>(result)));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      return path_ + ": short read at offset " + std::to_string(r.file_offset) + ": got " +
-             std::to_string(result) + " of " + std::to_string(r.expect_bytes) + " bytes" +
-             (n < 0 ? " (" + errno_text(errno) + ")" : " (file truncated?)");
+  // A short completion: read the rest synchronously (rare; at EOF or on signals). In direct
+  // mode the continuation restarts at the last 4 KiB boundary reached, so that its offset,
+  // destination and length stay aligned (io_bytes is a multiple of 4096 there).
+  uint64_t got = static_cast<uint64_t>(result);
+  int top_up_tries = 0;
+  while (got < r.expect_bytes) {
+    const uint64_t from = direct_ ? align_down(got) : got;
+    const FlashFault f = fault_draw(r.file_offset + from, r.io_bytes - from, true);
+    const ssize_t n = ::pread(fd_, buf + from, r.io_bytes - from,
+                              static_cast<off_t>(r.file_offset + from));
+    int64_t res = n < 0 ? -static_cast<int64_t>(errno) : n;
+    if (f.kind != FlashFault::Kind::None) res = fault_apply(f, res, buf + from);
+    ++top_ups_;
+    if (transient(res) && ++top_up_tries <= kFlashMaxRetries) {
+      retry_backoff(top_up_tries);
+      continue;
     }
-    result += n;
+    if (res > 0) top_up_bytes_ += res;
+    // Re-reading from the boundary may bring fewer bytes than were already there: no progress
+    // this round, tolerated like a transient error.
+    if (res > 0 && from + static_cast<uint64_t>(res) <= got &&
+        ++top_up_tries <= kFlashMaxRetries) {
+      continue;
+    }
+    if (res <= 0 || from + static_cast<uint64_t>(res) <= got) {
+      return path_ + ": short read at offset " + std::to_string(r.file_offset) + ": got " +
+             std::to_string(got) + " of " + std::to_string(r.expect_bytes) + " bytes" +
+             (res < 0 ? " (" + errno_text(static_cast<int>(-res)) + ")" : " (file truncated?)");
+    }
+    got = from + static_cast<uint64_t>(res);
   }
   if (r.io_dst == nullptr) std::memcpy(r.copy_dst, slot_buf + r.copy_from, r.copy_bytes);
   if (!direct_) {
@@ -323,36 +394,74 @@ std::string FlashStore::finish_request(const Request& r, int64_t result, uint8_t
 void FlashStore::run_uring() {
   io_uring* ring = &ring_->ring;
   const size_t n = requests_.size();
+  const size_t depth = static_cast<size_t>(options_.queue_depth);
   std::vector<int> free_slots;  // small; slots are handed out LIFO
   free_slots.reserve(static_cast<size_t>(n_slots_));
   for (int s = n_slots_ - 1; s >= 0; --s) free_slots.push_back(s);
+  // Requests to re-issue after -EAGAIN/-EINTR, as their user data (they keep their slot).
+  std::vector<uint64_t> retry;
   size_t next = 0, inflight = 0, issued = 0;
+  int stalls = 0;  // rounds in a row with work left, nothing in flight and no SQE
   std::string error;
   int64_t bytes = 0;
-  while (next < n || inflight > 0) {
-    while (error.empty() && next < n && inflight < static_cast<size_t>(options_.queue_depth)) {
-      const Request& r = requests_[next];
-      io_uring_sqe* sqe = io_uring_get_sqe(ring);
-      if (sqe == nullptr) break;
-      int slot = -1;
-      if (r.io_dst != nullptr) {
-        io_uring_prep_read(sqe, fd_, r.io_dst, r.io_bytes, r.file_offset);
-      } else {
-        slot = free_slots.back();
-        free_slots.pop_back();
-        if (ring_->fixed_buffers) {
-          io_uring_prep_read_fixed(sqe, fd_, slot_data(slot), r.io_bytes, r.file_offset, slot);
-        } else {
-          io_uring_prep_read(sqe, fd_, slot_data(slot), r.io_bytes, r.file_offset);
-        }
+
+  // Prepares one SQE for request idx into `slot` (-1: in place); false when none is free.
+  auto issue = [&](size_t idx, int slot) -> bool {
+    Request& r = requests_[idx];
+    r.fault = fault_draw(r.file_offset, r.io_bytes, false);
+    if (r.fault.kind == FlashFault::Kind::NoSqe) return false;
+    io_uring_sqe* sqe = io_uring_get_sqe(ring);
+    if (sqe == nullptr) return false;
+    if (slot < 0) {
+      io_uring_prep_read(sqe, fd_, r.io_dst, r.io_bytes, r.file_offset);
+    } else if (ring_->fixed_buffers) {
+      io_uring_prep_read_fixed(sqe, fd_, slot_data(slot), r.io_bytes, r.file_offset, slot);
+    } else {
+      io_uring_prep_read(sqe, fd_, slot_data(slot), r.io_bytes, r.file_offset);
+    }
+    io_uring_sqe_set_data64(sqe, (static_cast<uint64_t>(slot + 1) << 32) | idx);
+    ++inflight;
+    return true;
+  };
+
+  for (;;) {
+    // Re-issues first, then new requests, while the ring has room.
+    while (error.empty() && inflight < depth) {
+      if (!retry.empty()) {
+        const uint64_t data = retry.back();
+        if (!issue(static_cast<size_t>(data & 0xffffffffu), static_cast<int>(data >> 32) - 1)) break;
+        retry.pop_back();
+        ++retries_;
+        continue;
       }
-      io_uring_sqe_set_data64(sqe, (static_cast<uint64_t>(slot + 1) << 32) | next);
+      if (next >= n) break;
+      const bool staged = requests_[next].io_dst == nullptr;
+      if (staged && free_slots.empty()) break;
+      const int slot = staged ? free_slots.back() : -1;
+      if (!issue(next, slot)) break;
+      if (staged) free_slots.pop_back();
       ++next;
       ++issued;
-      ++inflight;
     }
-    if (!error.empty()) next = n;  // stop issuing; drain what is in flight
-    if (inflight == 0) break;
+    if (!error.empty()) {  // stop issuing; drain what is in flight
+      next = n;
+      for (uint64_t data : retry) free_slots.push_back(static_cast<int>(data >> 32) - 1);
+      retry.clear();
+    }
+    if (inflight == 0) {
+      if (next >= n && retry.empty()) break;
+      // Work left, nothing in flight, no free SQE: flush the submission queue and try again
+      // (never leave with reads unissued); give up only if no entry frees up at all.
+      if (++stalls > 1000) {
+        error = path_ + ": io_uring has no free submission entry with nothing in flight; " +
+                std::to_string(n - next + retry.size()) + " reads not issued";
+        continue;
+      }
+      io_uring_submit(ring);
+      if (stalls > 10) std::this_thread::sleep_for(std::chrono::microseconds(100));
+      continue;
+    }
+    stalls = 0;
     int rc = io_uring_submit_and_wait(ring, 1);
     if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY) {
       // The ring is unusable: close the store (tearing the ring down) so no request in flight
@@ -368,15 +477,25 @@ void FlashStore::run_uring() {
       const uint64_t data = io_uring_cqe_get_data64(cqe);
       const size_t idx = static_cast<size_t>(data & 0xffffffffu);
       const int slot = static_cast<int>(data >> 32) - 1;
-      const int64_t res = cqe->res;
-      if (error.empty()) {
-        std::string e = finish_request(requests_[idx], res, slot >= 0 ? slot_data(slot) : nullptr);
-        if (!e.empty()) error = std::move(e);
+      Request& r = requests_[idx];
+      uint8_t* slot_buf = slot >= 0 ? slot_data(slot) : nullptr;
+      int64_t res = cqe->res;
+      if (r.fault.kind != FlashFault::Kind::None) {
+        res = fault_apply(r.fault, res, r.io_dst != nullptr ? r.io_dst : slot_buf);
       }
-      if (res > 0) bytes += res;
-      if (slot >= 0) free_slots.push_back(slot);
       --inflight;
       ++seen;
+      if (error.empty() && transient(res) && r.tries < kFlashMaxRetries) {
+        retry_backoff(++r.tries);
+        retry.push_back(data);  // keeps its slot
+        continue;
+      }
+      if (res > 0) bytes += res;
+      if (error.empty()) {
+        std::string e = finish_request(r, res, slot_buf, r.tries);
+        if (!e.empty()) error = std::move(e);
+      }
+      if (slot >= 0) free_slots.push_back(slot);
     }
     io_uring_cq_advance(ring, seen);
   }
@@ -388,12 +507,19 @@ void FlashStore::run_uring() {
 std::string FlashStore::do_request(const Request& r, int slot) {
   uint8_t* buf = r.io_dst != nullptr ? r.io_dst : slot_data(slot);
   iovec iov{buf, r.io_bytes};
-  ssize_t n;
-  do {
-    n = ::preadv(fd_, &iov, 1, static_cast<off_t>(r.file_offset));
-  } while (n < 0 && errno == EINTR);
-  if (n > 0) pool_->bytes += n;
-  return finish_request(r, n < 0 ? -static_cast<int64_t>(errno) : n, slot_data(slot));
+  for (int tries = 0;; ++tries) {
+    const FlashFault f = fault_draw(r.file_offset, r.io_bytes, false);
+    const ssize_t n = ::preadv(fd_, &iov, 1, static_cast<off_t>(r.file_offset));
+    int64_t res = n < 0 ? -static_cast<int64_t>(errno) : n;
+    if (f.kind != FlashFault::Kind::None) res = fault_apply(f, res, buf);
+    if (transient(res) && tries < kFlashMaxRetries) {
+      ++retries_;
+      retry_backoff(tries + 1);
+      continue;
+    }
+    if (res > 0) pool_->bytes += res;
+    return finish_request(r, res, slot_data(slot), tries);
+  }
 }
 
 void FlashStore::pool_worker(int slot) {

@@ -13,12 +13,20 @@
 // span around it and is copied out. Staging memory is allocated once at open() and never grows:
 // big runs are chunked, not buffered whole.
 //
+// Transient failures are survived: a completion of -EAGAIN or -EINTR is re-issued (up to
+// kFlashMaxRetries times per request, backing off after the first few); a short completion is
+// topped up synchronously from the last 4 KiB boundary it reached (so the continuation stays
+// O_DIRECT-aligned); a request that finds no free submission entry waits for one instead of
+// being dropped. Anything else (an I/O error, a short read at EOF) throws after the requests in
+// flight have drained.
+//
 // Not thread-safe for concurrent read_runs() calls on one store (they are serialised by a mutex).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -56,6 +64,36 @@ struct FlashStoreOptions {
                                       // queue_depth (or threads + 1) x request_bytes = 4 MiB
 };
 
+// Times one request is re-issued after -EAGAIN/-EINTR before the read fails.
+inline constexpr int kFlashMaxRetries = 32;
+
+// Test hook: what happens to one I/O attempt (see FlashStore::set_fault_injector).
+struct FlashFault {
+  enum class Kind : uint8_t {
+    None,
+    ShortRead,    // only `bytes` arrive (the rest of the buffer is scribbled over)
+    Again,        // the completion is -EAGAIN (the buffer is scribbled over)
+    Interrupted,  // the completion is -EINTR
+    IoError,      // the completion is -EIO
+    NoSqe,        // io_uring: no submission entry is free for this attempt (pool: ignored)
+  };
+  Kind kind = Kind::None;
+  uint32_t bytes = 0;  // ShortRead: bytes that arrive
+};
+
+// One I/O attempt, as the injector sees it. attempt counts every attempt (first issue, re-issue,
+// short-read top-up) since set_fault_injector(), from 0.
+struct FlashFaultSite {
+  int64_t attempt = 0;
+  uint64_t file_offset = 0;
+  uint32_t io_bytes = 0;
+  bool top_up = false;  // the synchronous continuation of a short read
+};
+
+// Called once per attempt, before the I/O; the thread pool backend calls it from its worker
+// threads concurrently, so it must be thread-safe.
+using FlashFaultInjector = std::function<FlashFault(const FlashFaultSite&)>;
+
 // Appends the runs that read bundle neurons[j] (at layer_offset + neurons[j] * bundle_bytes) into
 // dsts[j], merging consecutive entries that are adjacent both on disk (neuron + 1) and in memory
 // (dst + bundle_bytes) into one run. Sort neurons (and append cache rows in that order) to get
@@ -75,6 +113,8 @@ class FlashStore {
     int64_t bytes_requested = 0;  // sum of run lengths asked for
     int64_t requests = 0;         // I/O requests issued
     int64_t runs = 0;
+    int64_t retries = 0;          // requests re-issued after -EAGAIN/-EINTR
+    int64_t top_ups = 0;          // synchronous continuations of short completions
     double io_ms = 0;             // wall time spent inside read_runs()
   };
 
@@ -104,16 +144,23 @@ class FlashStore {
   // Bytes of 4 KiB-aligned staging buffers held (I/O buffers in the DRAM budget); fixed after open.
   int64_t staging_bytes() const { return staging_bytes_; }
 
-  // Reads every run completely into its dst, many requests in flight. Throws Error naming the
-  // file and offset when a run reaches past the end of the file, on a short read or an I/O error
-  // (after every request in flight has completed, so the store stays usable and no buffer is
-  // written after the throw). Runs must not overlap in dst.
+  // Reads every run completely into its dst, many requests in flight; -EAGAIN/-EINTR are
+  // re-issued and short completions topped up (see the top of this file). Throws Error naming
+  // the file and offset when a run reaches past the end of the file, on a short read that cannot
+  // be completed (EOF), an I/O error, or -EAGAIN after kFlashMaxRetries re-issues (after every
+  // request in flight has completed, so the store stays usable and no buffer is written after
+  // the throw). Runs must not overlap in dst.
   void read_runs(std::span<const ReadRun> runs);
   // One run.
   void read(uint64_t offset, uint64_t length, uint8_t* dst);
 
   const Counters& counters() const { return counters_; }
   void reset_counters() { counters_ = Counters(); }
+
+  // Test hook: every later I/O attempt first asks `injector` what goes wrong with it (an empty
+  // function = nothing; the default, costing one branch per request). Kept across open()/close().
+  // Must not be called while another thread is inside read_runs().
+  void set_fault_injector(FlashFaultInjector injector);
 
  private:
   struct Request {
@@ -125,6 +172,8 @@ class FlashStore {
     uint32_t copy_bytes = 0;   // staged: bytes to copy to copy_dst
     uint8_t* copy_dst = nullptr;
     uint64_t run_offset = 0;   // for messages: the run this request belongs to
+    int tries = 0;             // io_uring: re-issues so far
+    FlashFault fault;          // io_uring: the injected fault of the attempt in flight
   };
   struct Ring;
   struct Pool;
@@ -135,9 +184,16 @@ class FlashStore {
   void pool_worker(int slot);
   // Performs request i synchronously into `slot` (thread pool); returns an error message or "".
   std::string do_request(const Request& r, int slot);
-  // Checks a completed request's result, copies staged bytes out, drops cached pages in buffered
-  // mode. Returns an error message or "".
-  std::string finish_request(const Request& r, int64_t result, uint8_t* slot_buf);
+  // Checks a completed request's result (`tries` re-issues so far, for the message), tops up a
+  // short one, copies staged bytes out, drops cached pages in buffered mode. Returns an error
+  // message or "".
+  std::string finish_request(const Request& r, int64_t result, uint8_t* slot_buf, int tries);
+  // The injected fault for the next attempt (None without an injector).
+  FlashFault fault_draw(uint64_t file_offset, uint64_t io_bytes, bool top_up) {
+    if (!fault_injector_) return {};
+    return fault_injector_({fault_attempts_.fetch_add(1), file_offset,
+                            static_cast<uint32_t>(io_bytes), top_up});
+  }
   uint8_t* slot_data(int slot) {
     return staging_ == nullptr ? nullptr
                                : staging_ + static_cast<size_t>(slot) * options_.request_bytes;
@@ -156,6 +212,11 @@ class FlashStore {
   std::unique_ptr<Pool> pool_;
   std::vector<Request> requests_;  // reserved once; reused per call
   Counters counters_;
+  std::atomic<int64_t> retries_{0};  // this call's re-issues and top-ups (pool threads add too)
+  std::atomic<int64_t> top_ups_{0};
+  std::atomic<int64_t> top_up_bytes_{0};
+  FlashFaultInjector fault_injector_;
+  std::atomic<int64_t> fault_attempts_{0};
   std::mutex read_mutex_;
 };
 

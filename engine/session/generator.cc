@@ -57,14 +57,13 @@ void Generator::reset() {
 
 void Generator::truncate(int positions) {
   if (positions < 0 || positions > context_used()) {
-    fail("generate", "cannot keep " + std::to_string(positions) + " of " +
-                         std::to_string(context_used()) + " context positions");
+    fail("generate", "truncate: " + std::to_string(positions) + " positions requested, the "
+                     "context holds " + std::to_string(context_used()));
   }
   const int fed = static_cast<int>(history_.size());
   if (positions <= fed) {
     history_.resize(static_cast<size_t>(positions));
     unfed_.clear();
-    // the KV blocks past them are freed
     transformer_.truncate(std::min(positions, transformer_.context_length()));
   } else {
     unfed_.resize(static_cast<size_t>(positions - fed));

@@ -22,7 +22,21 @@ OpenedModel model_open(const std::string& path, bool verify_checksums) {
   } else {
     m.dense = model_load(path);
   }
-  m.tokenizer = std::make_unique<Tokenizer>(m.model().tokenizer);
+  // The vocabulary moves into the tokenizer (held once, not twice); the model keeps the spec's
+  // scalar fields (kind, special ids, BOS/EOS rules).
+  Model& model = m.flash ? *m.flash->model : *m.dense;
+  m.tokenizer = std::make_unique<Tokenizer>(std::move(model.tokenizer));
+  const TokenizerSpec& spec = m.tokenizer->spec();
+  model.tokenizer = TokenizerSpec();
+  model.tokenizer.kind = spec.kind;
+  model.tokenizer.pre_tokenizer = spec.pre_tokenizer;
+  model.tokenizer.bos_id = spec.bos_id;
+  model.tokenizer.eos_id = spec.eos_id;
+  model.tokenizer.unk_id = spec.unk_id;
+  model.tokenizer.pad_id = spec.pad_id;
+  model.tokenizer.add_bos = spec.add_bos;
+  model.tokenizer.add_eos = spec.add_eos;
+  model.tokenizer.add_space_prefix = spec.add_space_prefix;
   m.heap_bytes = std::max<int64_t>(0, process_heap_bytes() - heap0);
   m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                   .count();
@@ -134,7 +148,7 @@ std::string model_info_describe(const OpenedModel& m, int context) {
   out += "matrix types:  ";
   for (const auto& [name, n] : dtypes) out += format("%s x%d  ", name.c_str(), n);
   out += "\n";
-  const TokenizerSpec& ts = model.tokenizer;
+  const TokenizerSpec& ts = m.tokenizer->spec();
   out += format("tokenizer:     %s, %zu tokens, bos %d, eos %d\n",
                 ts.kind == TokenizerKind::Spm ? "sentencepiece-bpe" : "byte-level-bpe",
                 ts.tokens.size(), ts.bos_id, ts.eos_id);
@@ -170,8 +184,8 @@ std::string model_info_describe(const OpenedModel& m, int context) {
   const FfnMode modes[] = {FfnMode::Flash, FfnMode::Naive, FfnMode::Mmap, FfnMode::Dram};
   for (FfnMode mode : modes) {
     if (!m.flash && mode != FfnMode::Dram) continue;
-    const int64_t full = session_minimum_budget_bytes(m, mode, ctx);
-    const int64_t shortc = session_minimum_budget_bytes(m, mode, 0);
+    const int64_t full = session_minimum_budget_bytes(m, mode, ctx, ctx);
+    const int64_t shortc = session_minimum_budget_bytes(m, mode, ctx, 1);
     out += format("  %-6s       %s (%.1f%%) / %s (%.1f%%)\n", ffn_mode_name(mode),
                   size_format_bytes(full).c_str(), 100.0 * full / info.model_bytes,
                   size_format_bytes(shortc).c_str(), 100.0 * shortc / info.model_bytes);

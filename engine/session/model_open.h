@@ -14,7 +14,8 @@
 namespace flashchat {
 
 // A model opened for reading: the weights (dense, or the resident part of a flash model) and
-// its tokenizer. Movable, not copyable.
+// its tokenizer. The vocabulary lives in the tokenizer (tokenizer->spec()); the Model's
+// `tokenizer` keeps only the scalar fields. Movable, not copyable.
 struct OpenedModel {
   std::unique_ptr<FlashModel> flash;  // set for flash model directories (owns the Model then)
   std::unique_ptr<Model> dense;       // set for GGUF files and Hugging Face folders

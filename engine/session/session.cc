@@ -9,12 +9,6 @@
 namespace flashchat {
 namespace {
 
-// KV cache bytes at `positions` (keys and values, every layer).
-int64_t kv_bytes_at(const ModelConfig& c, int positions) {
-  return 2 * int64_t{c.n_layers} * positions * c.n_kv_heads * c.head_dim *
-         static_cast<int64_t>(sizeof(float));
-}
-
 int64_t predictor_bytes(const OpenedModel& m) {
   int64_t bytes = 0;
   if (m.flash) {
@@ -32,11 +26,16 @@ size_t common_prefix(const std::vector<int>& a, const std::vector<int>& b) {
 }  // namespace
 
 int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int context,
-                                     bool direct_io) {
+                                     int kv_positions, bool direct_io, KvType kv_type) {
   const Model& model = m.model();
-  const int positions = context > 0 ? context : 1;
+  const int session_context = context > 0 ? std::min(context, model.config.max_seq_len)
+                                          : std::min(model.config.max_seq_len, 4096);
+  const int positions = std::clamp(kv_positions, 1, session_context);
+  // The transformer's scratch and KV blocks depend on its context; building one allocates no KV.
+  const Transformer probe(model, session_context, nullptr, kv_type);
   const int64_t fixed = model.bytes().total() + predictor_bytes(m) +
-                        kv_bytes_at(model.config, positions);
+                        std::max<int64_t>(0, m.heap_bytes - predictor_bytes(m)) +
+                        probe.scratch_bytes() + probe.kv_cache_bytes_for(positions);
   if (!m.flash) return fixed;
   const IoBufferPlan io = budget_io_plan(m.flash->ffn, mode, direct_io, FlashStoreOptions());
   return budget_minimum_bytes(m.flash->ffn, mode, fixed, io.total());
@@ -44,6 +43,7 @@ int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int con
 
 Session::Session(const SessionOptions& options) : options_(options) {
   if (options_.window < 1) fail("window", "must be at least 1");
+  base_rss_bytes_ = process_rss_bytes();  // binary, libraries, runtime: outside the budget
   opened_ = model_open(options_.model_path, options_.verify_checksums);
   // What the open left on the heap besides the predictors (counted as such) is runtime state:
   // vocabulary, tokenizer maps, the model's description.
@@ -69,7 +69,8 @@ Session::Session(const SessionOptions& options) : options_(options) {
                        size_format_bytes(minimum) + " this model needs in DRAM (convert it "
                        "to a flash model to run it in less)");
   }
-  generator_ = std::make_unique<Generator>(model(), tokenizer(), context);
+  generator_ = std::make_unique<Generator>(model(), tokenizer(), context,
+                                           options_.kv_f32 ? KvType::F32 : KvType::F16);
   context_size_ = generator_->context_size();
   if (opened_.is_flash()) {
     ffn_ = make_ffn(settings_);
@@ -86,20 +87,26 @@ Session::Session(const SessionOptions& options) : options_(options) {
 
 Session::~Session() = default;
 
-// Everything the engine holds besides the neuron cache and the I/O buffers.
+// Everything the engine holds besides the neuron cache and the I/O buffers. The KV cache is
+// counted as it will be after the next forward pass (a new block is paid for before it is
+// allocated); before the generator exists, as one block.
 FixedDram Session::fixed_dram() const {
   FixedDram f;
   f.resident_weights = model().bytes().total();
   f.predictors = predictor_bytes(opened_);
-  if (generator_) {
-    f.kv_cache = generator_->transformer().kv_cache_bytes();
-  } else {
-    f.kv_cache = kv_bytes_at(model().config, std::max(1, options_.context > 0
-                                                             ? options_.context
-                                                             : std::min(model().config.max_seq_len,
-                                                                        4096)));
-  }
   f.other = model_heap_bytes_;  // the FFN's own state is on its side of the budget
+  if (generator_) {
+    const Transformer& tf = generator_->transformer();
+    f.kv_cache = tf.kv_cache_bytes_for(std::min(tf.context_length() + 1, tf.max_context()));
+    f.other += tf.scratch_bytes();
+  } else {
+    const int context = options_.context > 0 ? options_.context
+                                             : std::min(model().config.max_seq_len, 4096);
+    const Transformer probe(model(), context, nullptr,
+                            options_.kv_f32 ? KvType::F32 : KvType::F16);
+    f.kv_cache = probe.kv_cache_bytes_for(1);
+    f.other += probe.scratch_bytes();
+  }
   return f;
 }
 
@@ -189,12 +196,9 @@ void Session::apply_pending() {
   std::string error;
   const int64_t fixed = fixed_dram().total();
   const int64_t extra = ffn_ ? ffn_->extra_state_bytes() : 0;  // the FFN's measured scratch
-  if (ffn_) {
+  if (ffn_ && !(after == before)) {
     try {
-      // The KV cache may have grown: the neuron cache yields rows to it.
-      if (after == before) {
-        ffn_->set_fixed_bytes(fixed);
-      } else if (after.mode != before.mode) {
+      if (after.mode != before.mode) {
         budget_check(after.budget_bytes,
                      budget_minimum_bytes(opened_.flash->ffn, after.mode, fixed + extra,
                                           io_buffer_bytes_for(after.mode)),
@@ -215,15 +219,16 @@ void Session::apply_pending() {
                                                      fixed + extra, ffn_->io_buffer_bytes());
         budget_check(after.budget_bytes, minimum, after.mode);
         ffn_->set_fixed_bytes(fixed);
-        if (after.window != before.window) ffn_->set_window(after.window);
-        if (after.budget_bytes != before.budget_bytes) ffn_->set_budget(after.budget_bytes);
+        ffn_->set_window(after.window);
+        ffn_->set_budget(after.budget_bytes);
       }
     } catch (const Error& e) {
       error = e.what();
       after = before;
       ffn_->set_window(before.window);
     }
-  } else if (!(after == before)) {
+  }
+  if (!ffn_ && !(after == before)) {
     // Dense models hold everything in DRAM: only the budget is kept (for the telemetry).
     after.mode = FfnMode::Dram;
     after.window = before.window;
@@ -236,21 +241,30 @@ void Session::apply_pending() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     settings_ = after;
-    fixed_total_ = fixed + (ffn_ ? ffn_->extra_state_bytes() : 0);
   }
-  if (ffn_) ffn_->begin_token();
   if ((!(after == before) || !error.empty()) && callbacks_ && callbacks_->on_settings) {
     SettingsChange change;
     change.token_index = token_index_;
     change.before = before;
-    change.after = error.empty() ? after : before;
-    if (!error.empty()) {
-      // What was asked for, for the message.
-      change.after = before;
-    }
+    change.after = after;  // == before when rejected
     change.error = error;
     callbacks_->on_settings(change);
   }
+  if (ffn_) {
+    // The KV cache may have grown: the neuron cache yields rows to it. When even one row per
+    // layer no longer fits, the conversation has outgrown the budget.
+    try {
+      ffn_->set_fixed_bytes(fixed);
+    } catch (const Error&) {
+      fail("budget", "the conversation's KV cache no longer fits the budget of " +
+                         size_format_bytes(after.budget_bytes) + " (at " +
+                         std::to_string(generator_->context_used()) +
+                         " positions); raise the budget or start a new chat");
+    }
+    ffn_->begin_token();
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  fixed_total_ = fixed + (ffn_ ? ffn_->extra_state_bytes() : 0);
 }
 
 void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
@@ -270,10 +284,10 @@ void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
   const FixedDram f = fixed_dram();
   t.dram.resident_weights = f.resident_weights;
   t.dram.predictors = f.predictors;
-  t.dram.kv_cache = f.kv_cache;
+  t.dram.kv_cache = generator_->transformer().kv_cache_bytes();  // held now
   t.dram.other = f.other + (ffn_ ? ffn_->state_bytes() : 0);
   t.process_rss_bytes = process_rss_bytes();
-  t.process_base_rss_bytes = 0;
+  t.process_base_rss_bytes = base_rss_bytes_;
   context_used_ = generator_->context_used();
   if (prompt) {
     ++prompt_done_;

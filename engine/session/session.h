@@ -48,6 +48,7 @@ struct SessionOptions {
   int context = 0;            // 0 = min(model context, 4096)
   bool verify_checksums = true;
   std::string chat_format;    // "" = detect from the model's template; else a chat_format name
+  bool kv_f32 = false;        // KV cache in F32 (the reference arithmetic) instead of F16
 };
 
 // The settings a generation runs with; all three change between tokens.
@@ -146,6 +147,7 @@ class Session {
   OpenedModel opened_;
   ModelInfo info_;
   ChatFormat chat_format_ = ChatFormat::Plain;
+  int64_t base_rss_bytes_ = 0;    // process RSS before the model was opened
   int64_t model_heap_bytes_ = 0;  // heap the open left besides predictors (measured)
   std::unique_ptr<Generator> generator_;
   std::unique_ptr<FlashFfn> ffn_;
@@ -168,9 +170,11 @@ class Session {
   TokenTelemetry last_telemetry_;
 };
 
-// Smallest budget `mode` accepts for `model` with a KV cache holding `context` positions
-// (0 = the KV cache allocated for a short chat). Cheap: nothing is built.
+// Smallest budget `mode` accepts for `model` in a session of `context` positions (0 = the
+// session default, min(model, 4096)) whose KV cache holds `kv_positions` (1 = a short chat: one
+// block; `context` = full). Cheap: no weights or KV are allocated.
 int64_t session_minimum_budget_bytes(const OpenedModel& model, FfnMode mode, int context,
-                                     bool direct_io = true);
+                                     int kv_positions, bool direct_io = true,
+                                     KvType kv_type = KvType::F16);
 
 }  // namespace flashchat
