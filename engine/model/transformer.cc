@@ -5,8 +5,10 @@
 // greedy decoding of llama2.c-trained checkpoints reproduces their reference text exactly.
 #include "model/transformer.h"
 
+#include <sys/mman.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -23,8 +25,12 @@ namespace {
 
 // Attention work (positions * heads * head_dim) above which heads run in parallel.
 constexpr int64_t kParallelAttentionWork = 1 << 16;
-// KV blocks start on a cache line.
-constexpr std::align_val_t kKvBlockAlign{64};
+// KV blocks are mapped whole pages, so a freed block goes back to the OS (a heap allocator would
+// keep it) and what is counted is what is resident once written.
+int64_t page_round(int64_t bytes) {
+  static const int64_t page = std::max<int64_t>(4096, sysconf(_SC_PAGESIZE));
+  return (bytes + page - 1) / page * page;
+}
 
 DType kv_dtype(KvType t) {
   return t == KvType::F16 ? DType::F16 : DType::F32;
@@ -235,11 +241,11 @@ int64_t kv_cache_bytes_for(const ModelConfig& config, KvType type, int positions
   const int64_t blocks = (int64_t{positions} + block_positions - 1) / block_positions;
   const int64_t kv_dim = int64_t{config.n_kv_heads} * config.head_dim;
   return int64_t{config.n_layers} * blocks *
-         kv_block_bytes(kv_dtype(type), block_positions, kv_dim);
+         page_round(kv_block_bytes(kv_dtype(type), block_positions, kv_dim));
 }
 
 void Transformer::BlockFree::operator()(uint8_t* p) const {
-  ::operator delete(p, kKvBlockAlign);
+  munmap(p, bytes);
 }
 
 Transformer::Transformer(const Model& model, int max_context, FfnBackend* ffn, KvType kv_type)
@@ -265,7 +271,10 @@ Transformer::Transformer(const Model& model, int max_context, FfnBackend* ffn, K
   const size_t kv_dim = static_cast<size_t>(cfg_.n_kv_heads) * static_cast<size_t>(cfg_.head_dim);
   const size_t ctx = static_cast<size_t>(max_context);
   block_positions_ = kv_block_positions_for(max_context);
-  block_bytes_ = kv_block_bytes(kv_dtype(kv_type_), block_positions_, static_cast<int64_t>(kv_dim));
+  const int64_t layout_bytes =
+      kv_block_bytes(kv_dtype(kv_type_), block_positions_, static_cast<int64_t>(kv_dim));
+  block_key_bytes_ = layout_bytes / 2;
+  block_bytes_ = page_round(layout_bytes);
   const size_t max_blocks =
       static_cast<size_t>((max_context + block_positions_ - 1) / block_positions_);
   kv_blocks_.resize(static_cast<size_t>(cfg_.n_layers));
@@ -385,9 +394,11 @@ void Transformer::kv_ensure(int pos) {
     size_t l = 0;
     try {
       for (; l < kv_blocks_.size(); ++l) {
-        auto* p = static_cast<uint8_t*>(::operator new(static_cast<size_t>(block_bytes_),
-                                                        kKvBlockAlign));
-        kv_blocks_[l].emplace_back(p);  // capacity reserved: never reallocates
+        const size_t bytes = static_cast<size_t>(block_bytes_);
+        void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) throw std::bad_alloc();
+        auto* p = static_cast<uint8_t*>(m);
+        kv_blocks_[l].emplace_back(p, BlockFree{bytes});  // capacity reserved: never reallocates
         kv_block_ptrs_[l].push_back(p);
       }
     } catch (...) {
@@ -402,13 +413,13 @@ void Transformer::kv_ensure(int pos) {
 }
 
 uint8_t* Transformer::kv_key_row(int layer, int pos) {
-  const int64_t row_bytes = block_bytes_ / (2 * block_positions_);
+  const int64_t row_bytes = block_key_bytes_ / block_positions_;
   return kv_blocks_[static_cast<size_t>(layer)][static_cast<size_t>(pos / block_positions_)].get() +
          (pos % block_positions_) * row_bytes;
 }
 
 uint8_t* Transformer::kv_value_row(int layer, int pos) {
-  return kv_key_row(layer, pos) + block_bytes_ / 2;
+  return kv_key_row(layer, pos) + block_key_bytes_;
 }
 
 // in (dim,) -> out (dim,). RMSNorm for llama (llama2.c arithmetic), LayerNorm for OPT.

@@ -60,7 +60,8 @@ constexpr int kKvBlockPositions = 64;
 int kv_block_positions_for(int max_context);
 
 // Bytes the KV cache holds once `positions` positions are cached: whole blocks of
-// `block_positions` positions per layer (keys and values), i.e. ceil(positions / block_positions)
+// `block_positions` positions per layer (keys and values, each block rounded up to whole pages:
+// blocks are mapped from the OS and unmapped when freed), i.e. ceil(positions / block_positions)
 // blocks. 0 for positions <= 0. Usable without a Transformer (budgets, `info`).
 int64_t kv_cache_bytes_for(const ModelConfig& config, KvType type, int positions,
                            int block_positions = kKvBlockPositions);
@@ -134,10 +135,12 @@ class Transformer {
   // construction, so neither blocks nor tables ever move; blocks_held_ blocks per layer exist.
   KvType kv_type_ = KvType::F16;
   int block_positions_ = 0;
-  int64_t block_bytes_ = 0;
+  int64_t block_bytes_ = 0;       // one block as mapped (page-rounded)
+  int64_t block_key_bytes_ = 0;   // its key rows; the value rows follow
   std::atomic<int> blocks_held_{0};
   int n_cached_ = 0;
-  struct BlockFree {
+  struct BlockFree {  // munmap
+    size_t bytes = 0;
     void operator()(uint8_t* p) const;
   };
   std::vector<std::vector<std::unique_ptr<uint8_t, BlockFree>>> kv_blocks_;
