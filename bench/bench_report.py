@@ -164,6 +164,22 @@ def target_rows(model, fraction):
         False if over else (None if unresolved else True),
         f"{within} of {len(checked)} within" + (f"; over: {', '.join(over)}" if over else "")
         + (f"; within print resolution: {', '.join(unresolved)}" if unresolved else ""))
+    # Issue 9: peak RSS above start <= budget + 8 MiB, and the accounted DRAM within 2% (or
+    # 1 MiB) of the RSS growth since the session measured its fixed overhead.
+    slack = 8 << 20
+    over8 = [r["label"] for r, _ in checked
+             if r["metrics"].get("peak_rss_above_start_bytes", 0) > r["budget_bytes"] + slack]
+    add("peak RSS above start <= budget + 8 MiB, every flash run", "all", len(over8), not over8,
+        f"{len(checked) - len(over8)} of {len(checked)} within" +
+        (f"; over: {', '.join(over8)}" if over8 else ""))
+    gaps = [(r["label"], r["metrics"]["accounted_bytes"] - r["metrics"]["rss_growth_bytes"],
+             r["metrics"]["rss_growth_bytes"]) for r, _ in checked
+            if r["metrics"].get("rss_growth_bytes") and "accounted_bytes" in r["metrics"]]
+    off = [f"{label} ({fmt_bytes(abs(g))} {'above' if g > 0 else 'below'})"
+           for label, g, growth in gaps if abs(g) > max(0.02 * growth, 1 << 20)]
+    add("accounted DRAM within 2% (or 1 MiB) of the RSS growth, every flash run", "all",
+        len(off), not off if gaps else None,
+        f"{len(gaps) - len(off)} of {len(gaps)} within" + (f"; off: {', '.join(off)}" if off else ""))
     for ref, s in LLAMA_CPP_S_PER_TOKEN.items():
         x = s / (m["total_ms"] / 1e3)
         add(f"vs llama.cpp 7B F16 {ref} ({s} s/token, this machine)", "reference", x, None,

@@ -28,7 +28,9 @@
 #include "core/error.h"
 #include "runtime/flash_store.h"
 
+using flashchat::FlashReadBackend;
 using flashchat::FlashStore;
+using flashchat::FlashStoreOptions;
 using flashchat::ReadRun;
 
 namespace {
@@ -68,7 +70,7 @@ struct Result {
   double requests_per_run = 0;
 };
 
-Result bench_store(const std::string& path, const FlashStore::Options& opt, uint64_t run_bytes,
+Result bench_store(const std::string& path, const FlashStoreOptions& opt, uint64_t run_bytes,
                    int batch, double seconds, bool unaligned, uint64_t align_bytes,
                    uint64_t file_size) {
   FlashStore store;
@@ -169,18 +171,18 @@ int main(int argc, char** argv) {
     ensure_file(file, file_size);
     struct Config {
       const char* name;
-      FlashStore::Options opt;
+      FlashStoreOptions opt;
     };
     std::vector<Config> configs;
     for (int qd : {32, 64}) {
-      FlashStore::Options o;
-      o.backend = FlashStore::Backend::IoUring;
+      FlashStoreOptions o;
+      o.backend = FlashReadBackend::IoUring;
       o.queue_depth = qd;
       configs.push_back({qd == 32 ? "io_uring qd32" : "io_uring qd64", o});
     }
     for (int t : {8, 16, 32}) {
-      FlashStore::Options o;
-      o.backend = FlashStore::Backend::ThreadPool;
+      FlashStoreOptions o;
+      o.backend = FlashReadBackend::ThreadPool;
       o.threads = t;
       configs.push_back({t == 8 ? "pool 8 thr" : t == 16 ? "pool 16 thr" : "pool 32 thr", o});
     }

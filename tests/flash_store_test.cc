@@ -22,7 +22,9 @@
 using flashchat::Error;
 using flashchat::FlashFault;
 using flashchat::FlashFaultSite;
+using flashchat::FlashReadBackend;
 using flashchat::FlashStore;
+using flashchat::FlashStoreOptions;
 using flashchat::ReadRun;
 
 namespace {
@@ -126,17 +128,17 @@ class FlashStoreTest : public QObject {
   void random_runs_data() {
     QTest::addColumn<int>("backend");
     QTest::addColumn<bool>("direct");
-    QTest::newRow("io_uring direct") << int(FlashStore::Backend::IoUring) << true;
-    QTest::newRow("pool direct") << int(FlashStore::Backend::ThreadPool) << true;
-    QTest::newRow("io_uring buffered") << int(FlashStore::Backend::IoUring) << false;
-    QTest::newRow("pool buffered") << int(FlashStore::Backend::ThreadPool) << false;
+    QTest::newRow("io_uring direct") << int(FlashReadBackend::IoUring) << true;
+    QTest::newRow("pool direct") << int(FlashReadBackend::ThreadPool) << true;
+    QTest::newRow("io_uring buffered") << int(FlashReadBackend::IoUring) << false;
+    QTest::newRow("pool buffered") << int(FlashReadBackend::ThreadPool) << false;
   }
   void random_runs() {
     QFETCH(int, backend);
     QFETCH(bool, direct);
     FlashStore store;
-    FlashStore::Options opt;
-    opt.backend = static_cast<FlashStore::Backend>(backend);
+    FlashStoreOptions opt;
+    opt.backend = static_cast<FlashReadBackend>(backend);
     opt.queue_depth = 16;
     opt.threads = 4;
     opt.request_bytes = 64 * 1024;
@@ -146,7 +148,7 @@ class FlashStoreTest : public QObject {
     QCOMPARE(store.direct_io(), direct && direct_io_works(path_));
     const int64_t staging = store.staging_bytes();
     if (store.direct_io()) {
-      const int n_slots = opt.backend == FlashStore::Backend::IoUring ? 16 : 5;
+      const int n_slots = opt.backend == FlashReadBackend::IoUring ? 16 : 5;
       QCOMPARE(staging, int64_t{n_slots} * opt.request_bytes);
     } else {
       QCOMPARE(staging, int64_t{0});
@@ -178,9 +180,9 @@ class FlashStoreTest : public QObject {
   }
 
   void past_eof_throws_and_store_stays_usable() {
-    for (auto backend : {FlashStore::Backend::IoUring, FlashStore::Backend::ThreadPool}) {
+    for (auto backend : {FlashReadBackend::IoUring, FlashReadBackend::ThreadPool}) {
       FlashStore store;
-      FlashStore::Options opt;
+      FlashStoreOptions opt;
       opt.backend = backend;
       store.open(path_, true, opt);
       std::vector<uint8_t> buf(8192);
@@ -203,10 +205,10 @@ class FlashStoreTest : public QObject {
   void short_read_throws() {
     const std::string p = dir_.filePath("shrinking.bin").toStdString();
     const uint64_t size = 2 << 20;
-    for (auto backend : {FlashStore::Backend::IoUring, FlashStore::Backend::ThreadPool}) {
+    for (auto backend : {FlashReadBackend::IoUring, FlashReadBackend::ThreadPool}) {
       write_pattern(p, size);
       FlashStore store;
-      FlashStore::Options opt;
+      FlashStoreOptions opt;
       opt.backend = backend;
       store.open(p, true, opt);
       QCOMPARE(::truncate(p.c_str(), 1 << 20), 0);
@@ -232,9 +234,9 @@ class FlashStoreTest : public QObject {
     const std::string p = "/dev/shm/flashchat_store_test_" + std::to_string(::getpid()) + ".bin";
     write_pattern(p, 300000);
     const bool kernel_direct = direct_io_works(p);
-    for (auto backend : {FlashStore::Backend::IoUring, FlashStore::Backend::ThreadPool}) {
+    for (auto backend : {FlashReadBackend::IoUring, FlashReadBackend::ThreadPool}) {
       FlashStore store;
-      FlashStore::Options opt;
+      FlashStoreOptions opt;
       opt.backend = backend;
       store.open(p, true, opt);
       QCOMPARE(store.direct_io(), kernel_direct);
@@ -249,14 +251,14 @@ class FlashStoreTest : public QObject {
   void modes_data() {
     QTest::addColumn<int>("backend");
     QTest::addColumn<bool>("direct");
-    QTest::newRow("io_uring direct") << int(FlashStore::Backend::IoUring) << true;
-    QTest::newRow("pool direct") << int(FlashStore::Backend::ThreadPool) << true;
-    QTest::newRow("io_uring buffered") << int(FlashStore::Backend::IoUring) << false;
-    QTest::newRow("pool buffered") << int(FlashStore::Backend::ThreadPool) << false;
+    QTest::newRow("io_uring direct") << int(FlashReadBackend::IoUring) << true;
+    QTest::newRow("pool direct") << int(FlashReadBackend::ThreadPool) << true;
+    QTest::newRow("io_uring buffered") << int(FlashReadBackend::IoUring) << false;
+    QTest::newRow("pool buffered") << int(FlashReadBackend::ThreadPool) << false;
   }
   void open_mode(FlashStore& store, int backend, bool direct) {
-    FlashStore::Options opt;
-    opt.backend = static_cast<FlashStore::Backend>(backend);
+    FlashStoreOptions opt;
+    opt.backend = static_cast<FlashReadBackend>(backend);
     opt.queue_depth = 8;
     opt.threads = 3;
     store.open(path_, direct, opt);
@@ -301,7 +303,7 @@ class FlashStoreTest : public QObject {
     FlashStore store;
     open_mode(store, backend, direct);
     std::atomic<int64_t> transient{0}, no_sqe{0};
-    const bool uring = store.backend() == FlashStore::Backend::IoUring;
+    const bool uring = store.backend() == FlashReadBackend::IoUring;
     store.set_fault_injector([&](const FlashFaultSite& s) {
       if (s.top_up) return FlashFault{};
       // Hashed, not attempt % 5: a request re-issued in lockstep with the others could
@@ -327,7 +329,7 @@ class FlashStoreTest : public QObject {
   void fault_no_sqe_first_request() {
     for (bool direct : {true, false}) {
       FlashStore store;
-      open_mode(store, int(FlashStore::Backend::IoUring), direct);
+      open_mode(store, int(FlashReadBackend::IoUring), direct);
       store.set_fault_injector([](const FlashFaultSite& s) {
         return s.attempt < 3 ? FlashFault{FlashFault::Kind::NoSqe, 0} : FlashFault{};
       });
@@ -424,7 +426,7 @@ class FlashStoreTest : public QObject {
     FlashStore store;
     QVERIFY_THROWS_EXCEPTION(Error, store.open(dir_.filePath("missing.bin").toStdString()));
     QVERIFY_THROWS_EXCEPTION(Error, store.open(dir_.path().toStdString()));  // a directory
-    FlashStore::Options bad;
+    FlashStoreOptions bad;
     bad.request_bytes = 1000;
     QVERIFY_THROWS_EXCEPTION(Error, store.open(path_, true, bad));
     std::vector<uint8_t> buf(10);

@@ -243,7 +243,10 @@ class KvCacheTest : public QObject {
       const int64_t block_bytes = int64_t{cfg.n_layers} * 2 * kKvBlockPositions * kv_dim * elem;
       QCOMPARE(tf.kv_block_positions(), kKvBlockPositions);
       QCOMPARE(tf.kv_cache_bytes(), int64_t{0});
-      QCOMPARE(tf.kv_cache_bytes_for(context), 4 * block_bytes);  // 200 -> 4 blocks of 64
+      const auto blocks_for = [](int positions) {
+        return int64_t{(positions + kKvBlockPositions - 1) / kKvBlockPositions};
+      };
+      QCOMPARE(tf.kv_cache_bytes_for(context), blocks_for(context) * block_bytes);
       const int64_t scratch = tf.scratch_bytes();
       QVERIFY(scratch > 0);
       for (int p = 0; p < 150; ++p) {
@@ -255,9 +258,9 @@ class KvCacheTest : public QObject {
         QCOMPARE(tf.context_length(), p + 1);
       }
       QCOMPARE(tf.scratch_bytes(), scratch);  // scratch does not grow with the context
-      tf.truncate(129);  // still needs the third block
+      tf.truncate(2 * kKvBlockPositions + 1);  // still needs the third block
       QCOMPARE(tf.kv_cache_bytes(), 3 * block_bytes);
-      tf.truncate(128);
+      tf.truncate(2 * kKvBlockPositions);
       QCOMPARE(tf.kv_cache_bytes(), 2 * block_bytes);
       tf.truncate(5);
       QCOMPARE(tf.kv_cache_bytes(), block_bytes);
@@ -277,7 +280,7 @@ class KvCacheTest : public QObject {
     big.head_dim = 64;
     QCOMPARE(kv_cache_bytes_for(big, KvType::F32, 2048), int64_t{805306368});
     QCOMPARE(kv_cache_bytes_for(big, KvType::F16, 2048), int64_t{402653184});
-    QCOMPARE(kv_cache_bytes_for(big, KvType::F16, 1), int64_t{24} * 2 * 64 * 2048 * 2);
+    QCOMPARE(kv_cache_bytes_for(big, KvType::F16, 1), int64_t{24} * 2 * kKvBlockPositions * 2048 * 2);
     QCOMPARE(kv_cache_bytes_for(big, KvType::F16, 0), int64_t{0});
     // A context shorter than a block uses one block of exactly that many positions (mapped as
     // whole pages: 2 * 10 * 32 * 2 = 1280 bytes -> one 4 KiB page per layer).

@@ -4,7 +4,6 @@
 // be piped. Every engine error is reported as "error: <file>: <problem>" with exit code 1.
 
 #include <CLI/CLI.hpp>
-#include <tbb/global_control.h>
 
 #include <chrono>
 #include <cstdio>
@@ -50,6 +49,7 @@ struct GenerateArgs {
   bool oracle = false;
   bool eval_predictor = false;
   bool buffered_io = false;
+  bool verify = false;
   std::string telemetry_path;
 };
 
@@ -73,6 +73,7 @@ int run_generate(const GenerateArgs& a) {
   so.evaluate_predictor = a.eval_predictor;
   so.direct_io = !a.buffered_io;
   so.context = a.context;
+  so.verify_force = a.verify;
   so.chat_format = a.chat_format;
   Session session(so);
   const double load_ms =
@@ -214,6 +215,7 @@ int main(int argc, char** argv) {
   gen->add_flag("--oracle", g.oracle, "Use the true active neurons instead of the predictor (test mode)");
   gen->add_flag("--eval-predictor", g.eval_predictor, "Also compute true activations and report recall");
   gen->add_flag("--buffered-io", g.buffered_io, "Do not use O_DIRECT");
+  gen->add_flag("--verify", g.verify, "CRC-check every file of a flash model, also those verified before and unchanged since");
   gen->add_option("--telemetry", g.telemetry_path, "Write per-token telemetry as JSON lines");
 
   std::string tk_model, tk_text, tk_file;
@@ -242,10 +244,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  std::unique_ptr<tbb::global_control> thread_limit;
-  if (threads > 0) {
-    thread_limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, threads);
-  }
+  if (threads > 0) session_set_threads(threads);
   try {
     if (gen->parsed()) return run_generate(g);
     if (tk->parsed()) {

@@ -54,7 +54,7 @@ const char* kv_type_name(KvType t);  // "f16", "f32"
 
 // Positions per KV block (per layer, keys and values). A Transformer whose context is shorter
 // uses one block of max_context positions.
-constexpr int kKvBlockPositions = 64;
+constexpr int kKvBlockPositions = 16;
 
 // Block positions a Transformer with this context uses: min(kKvBlockPositions, max_context).
 int kv_block_positions_for(int max_context);

@@ -9,12 +9,12 @@ namespace flashchat {
 namespace {
 
 // The I/O buffer (naive reads, streamed neurons) and the store's staging slots are fixed DRAM
-// inside the budget. Both are sized for big layers (a 6.7B layer is 256 MiB) and capped at a
-// fraction of one layer, so small models are not dominated by buffers: a 1.5 MiB layer gets a
-// 192 KiB I/O buffer and 4 KiB requests (256 KiB of staging at depth 64) instead of 4 + 4 MiB.
+// inside the budget. Both are sized for big layers (a 6.7B layer is 256 MiB: 4 MiB buffer, 64
+// slots of 64 KiB) and capped at a fraction of one layer, so small models are not dominated by
+// buffers: the default model's 1.5 MiB layers get a 48 KiB buffer and 24 one-page slots.
 constexpr int64_t kIoBufferTargetBytes = 4 << 20;
-constexpr int64_t kIoBufferLayerDivisor = 8;  // I/O buffer <= one layer / 8
-constexpr int64_t kStagingLayerDivisor = 4;   // all staging slots together <= one layer / 4
+constexpr int64_t kIoBufferLayerDivisor = 32;  // I/O buffer <= one layer / 32
+constexpr int64_t kStagingLayerDivisor = 16;   // all staging slots together <= one layer / 16
 constexpr int64_t kPage = 4096;
 
 }  // namespace
@@ -38,9 +38,17 @@ IoBufferPlan budget_io_plan(const FlashLayout& layout, FfnMode mode, bool direct
       std::clamp<int64_t>(target / layout.bundle_bytes, 1, layout.neurons));
   plan.buffer_bytes = (plan.buffer_rows * layout.bundle_bytes + kPage - 1) / kPage * kPage;
   plan.store = requested;
-  const int64_t slots = std::max(requested.queue_depth, requested.threads + 1);
+  int64_t slots = std::max(requested.queue_depth, requested.threads + 1);
   const int64_t fitted = layer_bytes / (kStagingLayerDivisor * slots) / kPage * kPage;
   plan.store.request_bytes = std::clamp<int64_t>(fitted, kPage, requested.request_bytes);
+  if (fitted < kPage) {
+    // A small layer: fewer one-page slots rather than more memory (at least 4 in flight).
+    const int64_t fit_slots = std::clamp<int64_t>(layer_bytes / (kStagingLayerDivisor * kPage),
+                                                  4, slots);
+    plan.store.queue_depth = static_cast<int>(std::min<int64_t>(requested.queue_depth, fit_slots));
+    plan.store.threads = static_cast<int>(std::clamp<int64_t>(fit_slots - 1, 1, requested.threads));
+    slots = std::max(plan.store.queue_depth, plan.store.threads + 1);
+  }
   const bool uses_store = mode != FfnMode::Mmap;
   plan.staging_bytes = uses_store && direct_io ? slots * plan.store.request_bytes : 0;
   return plan;
@@ -49,9 +57,16 @@ IoBufferPlan budget_io_plan(const FlashLayout& layout, FfnMode mode, bool direct
 int64_t budget_map_bytes(const FlashLayout& layout, FfnMode mode) {
   if (mode != FfnMode::Flash && mode != FfnMode::Dram) return 0;
   // Per layer and neuron: NeuronCache neuron_to_row (int32) + removing (uint8); NeuronWindow
-  // refs + stamp (4 + 4); FlashFfn's five per-layer id lists, reserved whole (5 x 4). Plus the
-  // room one window set may grow by in a token (neurons x 4 + deque bookkeeping).
-  return int64_t{layout.n_layers} * (int64_t{layout.neurons} * (4 + 1 + 4 + 4 + 5 * 4 + 4) + 512);
+  // refs + stamp (4 + 4). Plus the room one window set may grow by in a token (neurons x 4 +
+  // deque bookkeeping).
+  const int64_t per_layer = int64_t{layout.neurons} * (4 + 1 + 4 + 4 + 4) + 512;
+  // Once (layers run one at a time): FlashFfn's five id lists, identity ids, hidden values and
+  // predictor scratch (neurons x 4 each, the predictor's rank <= 1024 on top), its output
+  // scratch (dim x 4) and the read lists of one layer (two ReadRuns per neuron without
+  // bundling, a pointer per neuron). All reserved whole.
+  const int64_t once = int64_t{layout.neurons} * (8 * 4 + 2 * 24 + 8) + 1024 * 4 +
+                       int64_t{layout.dim} * 4;
+  return int64_t{layout.n_layers} * per_layer + once;
 }
 
 int64_t budget_minimum_bytes(const FlashLayout& layout, FfnMode mode, int64_t fixed_bytes,

@@ -29,8 +29,6 @@ constexpr int64_t kPage = 4096;
 struct FlashFfn::Layer {
   std::unique_ptr<NeuronCache> cache;
   std::unique_ptr<NeuronWindow> window;
-  std::vector<int32_t> active, add, remove, extra_remove;
-  std::vector<int32_t> overflow;  // needed this token but beyond the cache capacity
   LayerTelemetry tel;
 };
 
@@ -50,7 +48,14 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
     fail(fm_.dir, "this flash model has no predictors; convert it with predictors or use "
                   "--oracle / another mode");
   }
-  identity_ids_.resize(static_cast<size_t>(layout_.neurons));
+  // Scratch reserved whole so that nothing grows while tokens run (budget_map_bytes counts it).
+  const size_t n = static_cast<size_t>(layout_.neurons);
+  hidden_.reserve(n);
+  pred_scratch_.reserve(n + 1024);
+  runs_.reserve(2 * n);
+  dsts_.reserve(n);
+  for (auto* v : {&active_, &add_, &remove_, &extra_remove_, &overflow_}) v->reserve(n);
+  identity_ids_.resize(n);
   for (int32_t i = 0; i < layout_.neurons; ++i) identity_ids_[static_cast<size_t>(i)] = i;
   scratch_out_.resize(static_cast<size_t>(layout_.dim));
 
@@ -79,10 +84,6 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
       // Rows are reserved for the capacity the budget buys now (apply_capacity() grows them).
       L->cache = std::make_unique<NeuronCache>(layout_.neurons, layout_.bundle_bytes, rows);
       L->window = std::make_unique<NeuronWindow>(layout_.neurons, options_.window);
-    }
-    // Reserved whole so that they never grow while a token runs (the budget counts them).
-    for (auto* v : {&L->active, &L->add, &L->remove, &L->extra_remove, &L->overflow}) {
-      v->reserve(static_cast<size_t>(layout_.neurons));
     }
   }
   apply_capacity();
@@ -121,16 +122,16 @@ int32_t FlashFfn::capacity_rows_for(int64_t budget_bytes, int64_t fixed_bytes) c
 }
 
 int64_t FlashFfn::state_bytes() const {
-  int64_t bytes = static_cast<int64_t>(identity_ids_.capacity() * sizeof(int32_t) +
+  int64_t bytes = static_cast<int64_t>((identity_ids_.capacity() + active_.capacity() +
+                                        add_.capacity() + remove_.capacity() +
+                                        extra_remove_.capacity() + overflow_.capacity()) *
+                                           sizeof(int32_t) +
                                        (scratch_out_.capacity() + hidden_.capacity() +
                                         pred_scratch_.capacity()) * sizeof(float) +
                                        runs_.capacity() * sizeof(ReadRun) +
                                        dsts_.capacity() * sizeof(uint8_t*));
   for (const auto& L : layers_) {
     if (!L) continue;
-    bytes += static_cast<int64_t>((L->active.capacity() + L->add.capacity() +
-                                   L->remove.capacity() + L->extra_remove.capacity() +
-                                   L->overflow.capacity()) * sizeof(int32_t));
     if (L->cache) bytes += L->cache->map_bytes();
     if (L->window) bytes += L->window->state_bytes();
   }
@@ -185,10 +186,13 @@ void FlashFfn::set_budget(int64_t budget_bytes) {
 void FlashFfn::set_fixed_bytes(int64_t fixed_bytes) {
   const int64_t state = budgeted_state_bytes();
   if (fixed_bytes == fixed_bytes_ && state == applied_state_bytes_) return;
-  budget_check(budget_bytes_,
-               budget_minimum_bytes(layout_, options_.mode, fixed_bytes + extra_state_bytes(),
-                                    io_buffer_bytes()),
-               options_.mode);
+  // Rows may go down to none (the active neurons are then streamed, still exact); what must fit
+  // is everything else.
+  const int64_t needed = fixed_bytes + io_buffer_bytes() + state;
+  if (budget_bytes_ > 0 && needed > budget_bytes_) {
+    fail("budget", size_format_bytes(budget_bytes_) + " no longer holds the " +
+                       size_format_bytes(needed) + " needed besides the neuron cache");
+  }
   fixed_bytes_ = fixed_bytes;
   apply_capacity();
 }
@@ -227,28 +231,28 @@ void FlashFfn::true_hidden(int layer, const float* x, std::vector<float>& hidden
 }
 
 void FlashFfn::select_active(int layer, const float* x, Layer& L) {
-  L.active.clear();
+  active_.clear();
   const bool need_truth = options_.oracle || options_.evaluate_predictor;
   if (need_truth) true_hidden(layer, x, hidden_);
   if (options_.oracle) {
     for (int32_t i = 0; i < layout_.neurons; ++i) {
-      if (hidden_[static_cast<size_t>(i)] != 0.0f) L.active.push_back(i);
+      if (hidden_[static_cast<size_t>(i)] != 0.0f) active_.push_back(i);
     }
   } else {
     auto t0 = Clock::now();
-    predictor_predict(fm_.predictors[static_cast<size_t>(layer)], x, L.active, pred_scratch_);
+    predictor_predict(fm_.predictors[static_cast<size_t>(layer)], x, active_, pred_scratch_);
     predictor_ms_ += ms_since(t0);
   }
-  L.tel.neurons_predicted = static_cast<int32_t>(L.active.size());
+  L.tel.neurons_predicted = static_cast<int32_t>(active_.size());
   if (options_.evaluate_predictor) {
     const float threshold =
         layer < static_cast<int>(fm_.thresholds.size()) ? fm_.thresholds[layer] : 0.0f;
     int32_t true_active = 0, true_positive = 0;
-    size_t j = 0;  // L.active is ascending
+    size_t j = 0;  // active_ is ascending
     for (int32_t i = 0; i < layout_.neurons; ++i) {
       const bool is_true = std::fabs(hidden_[static_cast<size_t>(i)]) > threshold;
-      while (j < L.active.size() && L.active[j] < i) ++j;
-      const bool predicted = j < L.active.size() && L.active[j] == i;
+      while (j < active_.size() && active_[j] < i) ++j;
+      const bool predicted = j < active_.size() && active_[j] == i;
       true_active += is_true;
       true_positive += is_true && predicted;
     }
@@ -341,35 +345,35 @@ void FlashFfn::ffn_forward(int layer, const float* x, float* out) {
       auto t_mem = Clock::now();
       // Window bookkeeping and deletions (memory management).
       if (L.window->k() != options_.window) {
-        L.window->set_k(options_.window, L.cache.get(), L.extra_remove);
-        L.cache->remove_many(L.extra_remove);
-        L.tel.neurons_removed += static_cast<int32_t>(L.extra_remove.size());
+        L.window->set_k(options_.window, L.cache.get(), extra_remove_);
+        L.cache->remove_many(extra_remove_);
+        L.tel.neurons_removed += static_cast<int32_t>(extra_remove_.size());
       }
-      L.window->push(L.active, L.cache.get(), L.add, L.remove);
-      L.cache->remove_many(L.remove);
-      L.tel.neurons_removed += static_cast<int32_t>(L.remove.size());
+      L.window->push(active_, L.cache.get(), add_, remove_);
+      L.cache->remove_many(remove_);
+      L.tel.neurons_removed += static_cast<int32_t>(remove_.size());
       // Shrink the window while its union does not fit the cache.
-      while (L.cache->used_rows() + static_cast<int32_t>(L.add.size()) > L.cache->capacity() &&
+      while (L.cache->used_rows() + static_cast<int32_t>(add_.size()) > L.cache->capacity() &&
              L.window->k() > 1) {
-        L.window->set_k(L.window->k() - 1, L.cache.get(), L.extra_remove);
-        L.cache->remove_many(L.extra_remove);
-        L.tel.neurons_removed += static_cast<int32_t>(L.extra_remove.size());
+        L.window->set_k(L.window->k() - 1, L.cache.get(), extra_remove_);
+        L.cache->remove_many(extra_remove_);
+        L.tel.neurons_removed += static_cast<int32_t>(extra_remove_.size());
       }
       window_in_force_ = std::min(window_in_force_, L.window->sets_held());
-      std::sort(L.add.begin(), L.add.end());
-      const int32_t fit = std::min<int32_t>(static_cast<int32_t>(L.add.size()),
+      std::sort(add_.begin(), add_.end());
+      const int32_t fit = std::min<int32_t>(static_cast<int32_t>(add_.size()),
                                             L.cache->free_rows());
-      L.overflow.assign(L.add.begin() + fit, L.add.end());
-      L.add.resize(static_cast<size_t>(fit));
+      overflow_.assign(add_.begin() + fit, add_.end());
+      add_.resize(static_cast<size_t>(fit));
       memory_ms_ += ms_since(t_mem);
 
-      load_into_cache(layer, L, L.add);
+      load_into_cache(layer, L, add_);
       L.tel.neurons_added = fit;
       bundle_ffn_compute(layout_, cfg_, L.cache->row_data(0), L.cache->used_rows(),
                          L.cache->row_to_neuron().data(), fc1_bias, x, out);
-      if (!L.overflow.empty()) {
-        const int32_t n_overflow = static_cast<int32_t>(L.overflow.size());
-        stream_and_compute(layer, L.overflow.data(), n_overflow, x, out);
+      if (!overflow_.empty()) {
+        const int32_t n_overflow = static_cast<int32_t>(overflow_.size());
+        stream_and_compute(layer, overflow_.data(), n_overflow, x, out);
         L.tel.neurons_streamed = n_overflow;
       }
       break;

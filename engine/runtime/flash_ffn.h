@@ -41,7 +41,7 @@ struct FlashFfnOptions {
                                     // the predictor
   bool evaluate_predictor = false;  // also compute the true activations and count recall
   bool direct_io = true;
-  FlashStore::Options store;
+  FlashStoreOptions store;
 };
 
 class FlashFfn : public FfnBackend {
@@ -57,9 +57,10 @@ class FlashFfn : public FfnBackend {
 
   void ffn_forward(int layer, const float* x, float* out) override;
 
-  // Between tokens. set_budget and set_fixed_bytes throw Error (and keep the old values) when
-  // the budget would fall below the minimum. set_fixed_bytes: the DRAM outside the FFN changed
-  // (the KV cache grew); the neuron cache yields rows to it.
+  // Between tokens. set_budget throws Error (and keeps the old budget) below the minimum.
+  // set_fixed_bytes: the DRAM outside the FFN changed (the KV cache grew); the neuron cache
+  // yields rows to it, down to none (then every active neuron is streamed); throws Error (and
+  // keeps the old value) when even that does not fit.
   void set_window(int k);
   void set_budget(int64_t budget_bytes);
   void set_fixed_bytes(int64_t fixed_bytes);
@@ -114,6 +115,9 @@ class FlashFfn : public FfnBackend {
   std::unique_ptr<uint8_t, FreeDeleter> io_buffer_;  // naive reads and streamed neurons
   int32_t io_buffer_rows_ = 0;
   std::vector<int32_t> identity_ids_;     // 0..neurons-1
+  // One layer's id lists while its FFN runs (layers run one at a time; reserved whole):
+  // predicted set, neurons to load and to drop, and those beyond the cache capacity.
+  std::vector<int32_t> active_, add_, remove_, extra_remove_, overflow_;
   std::vector<float> scratch_out_, hidden_, pred_scratch_;
   std::vector<ReadRun> runs_;
   std::vector<uint8_t*> dsts_;

@@ -108,8 +108,8 @@ void bundle_runs_append(uint64_t layer_offset, int64_t bundle_bytes,
   }
 }
 
-const char* FlashStore::backend_name(Backend b) {
-  return b == Backend::IoUring ? "io_uring" : "thread_pool";
+const char* FlashStore::backend_name(FlashReadBackend b) {
+  return b == FlashReadBackend::IoUring ? "io_uring" : "thread_pool";
 }
 
 FlashStore::FlashStore() = default;
@@ -135,7 +135,7 @@ void FlashStore::close() {
   requests_.clear();
 }
 
-void FlashStore::open(const std::string& path, bool direct, const Options& options) {
+void FlashStore::open(const std::string& path, bool direct, const FlashStoreOptions& options) {
   close();
   if (options.queue_depth < 1 || options.queue_depth > 4096 || options.threads < 1 ||
       options.threads > 1024 || options.request_bytes <= 0 ||
@@ -192,7 +192,7 @@ void FlashStore::open(const std::string& path, bool direct, const Options& optio
   if (!direct_) ::posix_fadvise(fd_, 0, 0, POSIX_FADV_RANDOM);
 
   backend_ = options_.backend;
-  if (backend_ == Backend::IoUring) {
+  if (backend_ == FlashReadBackend::IoUring) {
     auto ring = std::make_unique<Ring>();
     // COOP_TASKRUN: completions are run when we enter the kernel anyway, no IPIs (5.19+);
     // retried without flags on older kernels.
@@ -202,12 +202,12 @@ void FlashStore::open(const std::string& path, bool direct, const Options& optio
       ring_ = std::move(ring);
     } else {
       ring.release();  // never initialised: nothing to tear down
-      backend_ = Backend::ThreadPool;
+      backend_ = FlashReadBackend::ThreadPool;
     }
   }
   // Staging: one slot per request in flight (io_uring) or per reading thread (pool + caller).
   // Buffered mode reads in place and needs none.
-  n_slots_ = backend_ == Backend::IoUring ? options_.queue_depth : options_.threads + 1;
+  n_slots_ = backend_ == FlashReadBackend::IoUring ? options_.queue_depth : options_.threads + 1;
   if (direct_) {
     staging_bytes_ = int64_t{n_slots_} * options_.request_bytes;
     staging_ = static_cast<uint8_t*>(std::aligned_alloc(kAlign, static_cast<size_t>(staging_bytes_)));
@@ -226,7 +226,7 @@ void FlashStore::open(const std::string& path, bool direct, const Options& optio
           io_uring_register_buffers(&ring_->ring, iov.data(), static_cast<unsigned>(n_slots_)) == 0;
     }
   }
-  if (backend_ == Backend::ThreadPool) {
+  if (backend_ == FlashReadBackend::ThreadPool) {
     pool_ = std::make_unique<Pool>();
     for (int t = 0; t < options_.threads; ++t) {
       pool_->wake.push_back(std::make_unique<std::binary_semaphore>(0));
@@ -330,7 +330,7 @@ void FlashStore::read_runs(std::span<const ReadRun> runs) {
   counters_.runs += static_cast<int64_t>(runs.size());
   for (const ReadRun& run : runs) counters_.bytes_requested += static_cast<int64_t>(run.length);
   if (requests_.empty()) return;
-  if (backend_ == Backend::IoUring) {
+  if (backend_ == FlashReadBackend::IoUring) {
     run_uring();
   } else {
     run_pool();

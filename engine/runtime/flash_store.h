@@ -104,8 +104,6 @@ void bundle_runs_append(uint64_t layer_offset, int64_t bundle_bytes,
 
 class FlashStore {
  public:
-  using Backend = FlashReadBackend;
-  using Options = FlashStoreOptions;
 
   // Cumulative since open() or reset_counters().
   struct Counters {
@@ -118,8 +116,8 @@ class FlashStore {
     double io_ms = 0;             // wall time spent inside read_runs()
   };
 
-  static Backend default_backend() { return kDefaultFlashReadBackend; }
-  static const char* backend_name(Backend b);
+  static FlashReadBackend default_backend() { return kDefaultFlashReadBackend; }
+  static const char* backend_name(FlashReadBackend b);
 
   FlashStore();
   ~FlashStore();
@@ -130,8 +128,8 @@ class FlashStore {
   // Allocates the staging buffers. Throws Error naming the file when it cannot be opened, is
   // not a regular file, or the options are invalid (queue_depth/threads < 1, request_bytes not
   // a positive multiple of 4096); falls back to ThreadPool when io_uring cannot be set up.
-  void open(const std::string& path, bool direct, const Options& options);
-  void open(const std::string& path, bool direct = true) { open(path, direct, Options()); }
+  void open(const std::string& path, bool direct, const FlashStoreOptions& options);
+  void open(const std::string& path, bool direct = true) { open(path, direct, FlashStoreOptions()); }
   void close();
   bool is_open() const { return fd_ >= 0; }
 
@@ -139,8 +137,8 @@ class FlashStore {
   uint64_t file_size_bytes() const { return file_size_; }
   // True when O_DIRECT is in force; false after the buffered fallback (or open(path, false)).
   bool direct_io() const { return direct_; }
-  Backend backend() const { return backend_; }
-  const Options& options() const { return options_; }
+  FlashReadBackend backend() const { return backend_; }
+  const FlashStoreOptions& options() const { return options_; }
   // Bytes of 4 KiB-aligned staging buffers held (I/O buffers in the DRAM budget); fixed after open.
   int64_t staging_bytes() const { return staging_bytes_; }
 
@@ -203,8 +201,8 @@ class FlashStore {
   int fd_ = -1;
   uint64_t file_size_ = 0;
   bool direct_ = false;
-  Backend backend_ = Backend::IoUring;
-  Options options_;
+  FlashReadBackend backend_ = FlashReadBackend::IoUring;
+  FlashStoreOptions options_;
   uint8_t* staging_ = nullptr;
   int64_t staging_bytes_ = 0;
   int n_slots_ = 0;

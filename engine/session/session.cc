@@ -1,9 +1,14 @@
 #include "session/session.h"
 
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <unicode/uchar.h>
+
 #include <algorithm>
 
 #include "core/error.h"
 #include "core/process_stats.h"
+#include "core/read_file.h"
 #include "core/units.h"
 
 namespace flashchat {
@@ -23,7 +28,55 @@ size_t common_prefix(const std::vector<int>& a, const std::vector<int>& b) {
   return n;
 }
 
+// A flash model's budget against what its manifest says the resident weights and predictors
+// take (a lower bound of the minimum), so a budget that can never fit is refused in
+// milliseconds instead of after reading the resident weights. The exact check follows the open.
+void budget_precheck(const SessionOptions& o) {
+  if (o.budget_bytes <= 0 || !flash_model_is_dir(o.model_path)) return;
+  const std::string path = o.model_path + "/manifest.json";
+  const nlohmann::json manifest = file_read_json(path);
+  int64_t resident = 0;
+  try {
+    const auto& files = manifest.at("files");
+    resident = files.at("dram.safetensors").get<int64_t>();
+    if (files.contains("predictors.safetensors")) {
+      resident += files.at("predictors.safetensors").get<int64_t>();
+    }
+  } catch (const nlohmann::json::exception&) {
+    return;  // the open reports what is wrong with the manifest
+  }
+  if (o.budget_bytes < resident) {
+    fail("budget", size_format_bytes(o.budget_bytes) + " is below the " +
+                       size_format_bytes(resident) + " this model's resident weights and " +
+                       "predictors alone take (manifest.json); the minimum is higher still");
+  }
+}
+
+// Brings up the runtime every model uses before the process's fixed overhead is measured: TBB's
+// worker threads (stacks, task arenas) and ICU's character property tables (the tokenizers'
+// pre-tokenizer classes). What they hold does not depend on the model or the budget.
+void runtime_warm_up() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    std::atomic<int64_t> sink{0};
+    tbb::parallel_for(0, 4096, [&](int i) { sink += i; });
+    for (UChar32 c = 0; c < 0x30000; c += 61) sink += u_charType(c) + u_isUWhiteSpace(c);
+  });
+}
+
+std::mutex g_threads_mutex;
+std::unique_ptr<tbb::global_control> g_threads;
+
 }  // namespace
+
+void session_set_threads(int n) {
+  std::lock_guard<std::mutex> lock(g_threads_mutex);
+  g_threads.reset();
+  if (n > 0) {
+    g_threads = std::make_unique<tbb::global_control>(
+        tbb::global_control::max_allowed_parallelism, static_cast<size_t>(n));
+  }
+}
 
 int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int context,
                                      int kv_positions, bool direct_io, KvType kv_type) {
@@ -43,8 +96,10 @@ int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int con
 
 Session::Session(const SessionOptions& options) : options_(options) {
   if (options_.window < 1) fail("window", "must be at least 1");
+  runtime_warm_up();
   base_rss_bytes_ = process_rss_bytes();  // binary, libraries, runtime: outside the budget
-  opened_ = model_open(options_.model_path, options_.verify_checksums);
+  budget_precheck(options_);  // before gigabytes of resident weights are read
+  opened_ = model_open(options_.model_path, /*verify_checksums=*/false);
   // What the open left on the heap besides the predictors (counted as such) is runtime state:
   // vocabulary, tokenizer maps, the model's description.
   model_heap_bytes_ = std::max<int64_t>(0, opened_.heap_bytes - predictor_bytes(opened_));
@@ -68,6 +123,13 @@ Session::Session(const SessionOptions& options) : options_(options) {
     fail("budget", size_format_bytes(settings_.budget_bytes) + " is below the " +
                        size_format_bytes(minimum) + " this model needs in DRAM (convert it "
                        "to a flash model to run it in less)");
+  }
+  // Checksums after the budget check, without the page cache; unchanged files verified before
+  // are skipped (the stamp), unless verify_force.
+  if (opened_.is_flash() && options_.verify_checksums) {
+    FlashVerifyOptions vo;
+    vo.force = options_.verify_force;
+    flash_model_verify(*opened_.flash, vo);
   }
   generator_ = std::make_unique<Generator>(model(), tokenizer(), context,
                                            options_.kv_f32 ? KvType::F32 : KvType::F16);
@@ -275,12 +337,14 @@ void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
   t.prompt = prompt;
   const SessionSettings s = settings();
   t.mode = ffn_mode_name(s.mode);
-  if (ffn_) ffn_->fill_telemetry(t);
+  if (ffn_) ffn_->fill_telemetry(t);  // mode, window and budget as the FFN runs them
   t.sampling_ms = sampling_ms;
   t.total_ms = forward_ms + sampling_ms;
   t.compute_ms = std::max(0.0, forward_ms - t.predictor_ms - t.io_ms - t.memory_ms);
-  t.budget_bytes = s.budget_bytes;
-  t.window_requested = s.window;
+  if (!ffn_) {
+    t.budget_bytes = s.budget_bytes;  // flash models: the FFN reports what it runs with
+    t.window_requested = s.window;
+  }
   const FixedDram f = fixed_dram();
   t.dram.resident_weights = f.resident_weights;
   t.dram.predictors = f.predictors;

@@ -46,7 +46,9 @@ struct SessionOptions {
   bool evaluate_predictor = false;
   bool direct_io = true;
   int context = 0;            // 0 = min(model context, 4096)
-  bool verify_checksums = true;
+  bool verify_checksums = true;  // CRC-check a flash model's files (after the budget check;
+                                 // files verified before and unchanged since are skipped)
+  bool verify_force = false;     // check every file even when the stamp says it is unchanged
   std::string chat_format;    // "" = detect from the model's template; else a chat_format name
   bool kv_f32 = false;        // KV cache in F32 (the reference arithmetic) instead of F16
 };
@@ -169,6 +171,10 @@ class Session {
   int64_t fixed_total_ = 0;  // FixedDram::total() as of the last token
   TokenTelemetry last_telemetry_;
 };
+
+// Worker threads of the engine's parallel loops (TBB) for the whole process: n >= 1, or 0 for
+// all cores. Any thread; takes effect for loops started afterwards.
+void session_set_threads(int n);
 
 // Smallest budget `mode` accepts for `model` in a session of `context` positions (0 = the
 // session default, min(model, 4096)) whose KV cache holds `kv_positions` (1 = a short chat: one
