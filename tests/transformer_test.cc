@@ -523,9 +523,8 @@ class TransformerTest : public QObject {
     Transformer tf(*model, 4);
     QCOMPARE(tf.max_context(), 4);
     QCOMPARE(tf.kv_cache_bytes(), int64_t{0});  // blocks come with the positions
-    // F16, one block of 4 positions per layer, mapped as whole 4 KiB pages
-    const int64_t block = int64_t{2} * 4 * cfg.n_kv_heads * cfg.head_dim * 2;
-    QCOMPARE(tf.kv_cache_bytes_for(4), cfg.n_layers * ((block + 4095) / 4096 * 4096));
+    QCOMPARE(tf.kv_cache_bytes_for(4),
+             int64_t{2} * cfg.n_layers * 4 * cfg.n_kv_heads * cfg.head_dim * 2);  // F16
     QVERIFY_THROWS_EXCEPTION(Error, tf.forward(1, 1));  // position 0 was never fed
     QVERIFY_THROWS_EXCEPTION(Error, tf.truncate(1));
     QVERIFY_THROWS_EXCEPTION(Error, tf.forward(1, 4));

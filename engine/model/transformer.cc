@@ -25,11 +25,14 @@ namespace {
 
 // Attention work (positions * heads * head_dim) above which heads run in parallel.
 constexpr int64_t kParallelAttentionWork = 1 << 16;
-// KV blocks are mapped whole pages, so a freed block goes back to the OS (a heap allocator would
-// keep it) and what is counted is what is resident once written.
-int64_t page_round(int64_t bytes) {
-  static const int64_t page = std::max<int64_t>(4096, sysconf(_SC_PAGESIZE));
-  return (bytes + page - 1) / page * page;
+// KV blocks of whole pages are mapped from the OS, so a freed one leaves the process (a heap
+// allocator would keep it); smaller or odd-sized blocks (tiny models) come from the heap, where
+// rounding them up to pages would cost more than they hold. Either way a block costs its bytes.
+constexpr std::align_val_t kKvBlockAlign{64};
+
+bool kv_block_mapped(int64_t bytes) {
+  static const int64_t page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+  return bytes % page == 0;
 }
 
 DType kv_dtype(KvType t) {
@@ -241,11 +244,15 @@ int64_t kv_cache_bytes_for(const ModelConfig& config, KvType type, int positions
   const int64_t blocks = (int64_t{positions} + block_positions - 1) / block_positions;
   const int64_t kv_dim = int64_t{config.n_kv_heads} * config.head_dim;
   return int64_t{config.n_layers} * blocks *
-         page_round(kv_block_bytes(kv_dtype(type), block_positions, kv_dim));
+         kv_block_bytes(kv_dtype(type), block_positions, kv_dim);
 }
 
 void Transformer::BlockFree::operator()(uint8_t* p) const {
-  munmap(p, bytes);
+  if (mapped) {
+    munmap(p, bytes);
+  } else {
+    ::operator delete(p, kKvBlockAlign);
+  }
 }
 
 Transformer::Transformer(const Model& model, int max_context, FfnBackend* ffn, KvType kv_type)
@@ -271,10 +278,8 @@ Transformer::Transformer(const Model& model, int max_context, FfnBackend* ffn, K
   const size_t kv_dim = static_cast<size_t>(cfg_.n_kv_heads) * static_cast<size_t>(cfg_.head_dim);
   const size_t ctx = static_cast<size_t>(max_context);
   block_positions_ = kv_block_positions_for(max_context);
-  const int64_t layout_bytes =
-      kv_block_bytes(kv_dtype(kv_type_), block_positions_, static_cast<int64_t>(kv_dim));
-  block_key_bytes_ = layout_bytes / 2;
-  block_bytes_ = page_round(layout_bytes);
+  block_bytes_ = kv_block_bytes(kv_dtype(kv_type_), block_positions_, static_cast<int64_t>(kv_dim));
+  block_key_bytes_ = block_bytes_ / 2;
   const size_t max_blocks =
       static_cast<size_t>((max_context + block_positions_ - 1) / block_positions_);
   kv_blocks_.resize(static_cast<size_t>(cfg_.n_layers));
@@ -395,10 +400,18 @@ void Transformer::kv_ensure(int pos) {
     try {
       for (; l < kv_blocks_.size(); ++l) {
         const size_t bytes = static_cast<size_t>(block_bytes_);
-        void* m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED) throw std::bad_alloc();
-        auto* p = static_cast<uint8_t*>(m);
-        kv_blocks_[l].emplace_back(p, BlockFree{bytes});  // capacity reserved: never reallocates
+        const bool mapped = kv_block_mapped(block_bytes_);
+        uint8_t* p = nullptr;
+        if (mapped) {
+          void* m =
+              mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+          if (m == MAP_FAILED) throw std::bad_alloc();
+          p = static_cast<uint8_t*>(m);
+        } else {
+          p = static_cast<uint8_t*>(::operator new(bytes, kKvBlockAlign));
+        }
+        // capacity reserved: never reallocates
+        kv_blocks_[l].emplace_back(p, BlockFree{bytes, mapped});
         kv_block_ptrs_[l].push_back(p);
       }
     } catch (...) {

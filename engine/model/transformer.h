@@ -60,9 +60,9 @@ constexpr int kKvBlockPositions = 16;
 int kv_block_positions_for(int max_context);
 
 // Bytes the KV cache holds once `positions` positions are cached: whole blocks of
-// `block_positions` positions per layer (keys and values, each block rounded up to whole pages:
-// blocks are mapped from the OS and unmapped when freed), i.e. ceil(positions / block_positions)
-// blocks. 0 for positions <= 0. Usable without a Transformer (budgets, `info`).
+// `block_positions` positions per layer (keys and values), i.e. ceil(positions / block_positions)
+// blocks. 0 for positions <= 0. Usable without a Transformer (budgets, `info`). Blocks of whole
+// pages are mapped from the OS and unmapped when freed (RSS drops); others use the heap.
 int64_t kv_cache_bytes_for(const ModelConfig& config, KvType type, int positions,
                            int block_positions = kKvBlockPositions);
 
@@ -135,12 +135,13 @@ class Transformer {
   // construction, so neither blocks nor tables ever move; blocks_held_ blocks per layer exist.
   KvType kv_type_ = KvType::F16;
   int block_positions_ = 0;
-  int64_t block_bytes_ = 0;       // one block as mapped (page-rounded)
-  int64_t block_key_bytes_ = 0;   // its key rows; the value rows follow
+  int64_t block_bytes_ = 0;      // one block (keys and values)
+  int64_t block_key_bytes_ = 0;  // its key rows; the value rows follow
   std::atomic<int> blocks_held_{0};
   int n_cached_ = 0;
-  struct BlockFree {  // munmap
+  struct BlockFree {  // munmap, or aligned delete for heap blocks
     size_t bytes = 0;
+    bool mapped = false;
     void operator()(uint8_t* p) const;
   };
   std::vector<std::vector<std::unique_ptr<uint8_t, BlockFree>>> kv_blocks_;
