@@ -5,7 +5,8 @@
 //     128-position context) and on stories260K (400 positions); greedy stories260K text with F16
 //     KV is compared with the model card's reference text;
 //   - blocks are allocated as positions are fed (kv_cache_bytes grows block by block) and
-//     truncate/reset give them back; kv_cache_bytes_for agrees with what is really held;
+//     truncate/reset give them back (page-sized blocks leave the process: RSS drops);
+//     kv_cache_bytes_for agrees with what is really held;
 //   - truncate + re-feed gives exactly the logits of a fresh run (Transformer and Generator).
 #include <QFile>
 #include <QtTest>
