@@ -2,11 +2,14 @@
 //
 // Dense decoding reads every weight matrix once per token, so its physical floor is
 // (weight bytes per token) / (memory read bandwidth). This tool measures both in one run and
-// reports the ratio. Usage:
-//   decode_bench --model PATH [-n 128] [--threads N] [--json FILE]
+// reports the ratio. --fill P feeds P prompt tokens first, so the generated tokens attend over a
+// long context (--kv chooses the KV cache's element type). Usage:
+//   decode_bench --model PATH [-n 128] [--fill P] [--kv f16|f32] [--threads N] [--json FILE]
 
 #include <CLI/CLI.hpp>
 #include <tbb/global_control.h>
+
+#include <time.h>
 
 #include <cstdio>
 #include <fstream>
@@ -23,6 +26,14 @@
 using namespace flashchat;
 
 namespace {
+
+// CPU time of the whole process (all threads), ms: with --threads 1 a per-token cost that other
+// processes sharing the cores do not inflate (wall time does).
+double process_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
 
 // A Llama-shaped model with random F16 weights held in memory: measures the kernels on shapes
 // too large for the caches without needing a model file. Tokenizer: 256 byte tokens.
@@ -84,7 +95,8 @@ std::unique_ptr<Model> build_synthetic_model(int dim, int n_layers, int ffn_dim,
 int main(int argc, char** argv) {
   CLI::App app{"Dense decoding speed vs the memory-bandwidth floor"};
   std::string model_path, json_path;
-  int n_tokens = 128, threads = 0, repeats = 3;
+  int n_tokens = 128, threads = 0, repeats = 3, fill = 0;
+  std::string kv_name = "f16";
   std::vector<int> synthetic;
   auto* model_opt = app.add_option("-m,--model", model_path, "GGUF file or HF directory");
   auto* synth_opt = app.add_option("--synthetic", synthetic,
@@ -94,6 +106,8 @@ int main(int argc, char** argv) {
   app.add_option("-n,--n-tokens", n_tokens, "Tokens to generate per run");
   app.add_option("--repeats", repeats, "Runs (the fastest is reported)");
   app.add_option("--threads", threads, "Threads (0 = all)");
+  app.add_option("--fill", fill, "Prompt tokens fed before generating (a long context)");
+  app.add_option("--kv", kv_name, "KV cache element type")->check(CLI::IsMember({"f16", "f32"}));
   app.add_option("--json", json_path, "Also write the results as JSON");
   CLI11_PARSE(app, argc, argv);
   std::unique_ptr<tbb::global_control> limit;
@@ -118,14 +132,38 @@ int main(int argc, char** argv) {
   GenerateOptions options;
   options.max_new_tokens = n_tokens;
   options.sampling.temperature = 0;
+  const KvType kv_type = kv_name == "f32" ? KvType::F32 : KvType::F16;
+  // The prompt: BOS, then `fill` seeded random token ids.
+  std::vector<int> prompt = {tokenizer.bos_id() >= 0 ? tokenizer.bos_id() : 0};
+  std::mt19937 fill_rng(11);
+  std::uniform_int_distribution<int> any_token(0, model->config.vocab_size - 1);
+  for (int i = 0; i < fill; ++i) prompt.push_back(any_token(fill_rng));
+  const int context = std::min(model->config.max_seq_len, fill + n_tokens + 2);
   double best_ms_per_token = 1e30;
   int generated = 0;
+  int64_t kv_bytes = 0, scratch_bytes = 0;
+  double best_cpu_ms_per_token = 1e30;
   for (int r = 0; r < repeats; ++r) {
-    Generator generator(*model, tokenizer, std::min(model->config.max_seq_len, n_tokens + 2));
-    const int start = tokenizer.bos_id() >= 0 ? tokenizer.bos_id() : 0;
-    GenerateResult res = generator.generate({start}, options);
+    Generator generator(*model, tokenizer, context, kv_type);
+    // CPU time of the generated tokens' forward passes (prompt tokens excluded).
+    double cpu_at_forward = 0, cpu_generated_ms = 0;
+    int cpu_tokens = 0;
+    GeneratorHooks hooks;
+    hooks.before_forward = [&] { cpu_at_forward = process_cpu_ms(); };
+    hooks.after_forward = [&](int, int, bool is_prompt, double, double) {
+      if (is_prompt) return;
+      cpu_generated_ms += process_cpu_ms() - cpu_at_forward;
+      ++cpu_tokens;
+    };
+    generator.set_hooks(&hooks);
+    GenerateResult res = generator.generate(prompt, options);
     generated = static_cast<int>(res.tokens.size());
     if (generated > 0) best_ms_per_token = std::min(best_ms_per_token, res.generate_ms / generated);
+    if (cpu_tokens > 0) {
+      best_cpu_ms_per_token = std::min(best_cpu_ms_per_token, cpu_generated_ms / cpu_tokens);
+    }
+    kv_bytes = generator.transformer().kv_cache_bytes();
+    scratch_bytes = generator.transformer().scratch_bytes();
   }
   // Best 64 MiB slice of a 1 GiB buffer: the same time scale as one token's matvecs.
   const double bandwidth =
@@ -139,11 +177,19 @@ int main(int argc, char** argv) {
               size_format_bytes(per_token).c_str(), generated, best_ms_per_token,
               1e3 / best_ms_per_token, achieved_gb_s, bandwidth, floor_ms,
               floor_ms / best_ms_per_token);
+  std::printf("KV cache %s: %s held after %d prompt + %d generated positions (context %d); "
+              "transformer scratch %s; CPU time per generated token's forward %.3f ms (all "
+              "threads)\n",
+              kv_type_name(kv_type), size_format_bytes(kv_bytes).c_str(),
+              static_cast<int>(prompt.size()), generated, context,
+              size_format_bytes(scratch_bytes).c_str(), best_cpu_ms_per_token);
   if (!json_path.empty()) {
     std::ofstream out(json_path);
     out << "{\"model\": \"" << model_path << "\", \"weight_bytes_per_token\": " << per_token
         << ", \"ms_per_token\": " << best_ms_per_token << ", \"memory_gb_per_s\": " << bandwidth
         << ", \"weights_gb_per_s\": " << achieved_gb_s << ", \"floor_ms_per_token\": " << floor_ms
+        << ", \"kv_type\": \"" << kv_type_name(kv_type) << "\", \"kv_cache_bytes\": " << kv_bytes
+        << ", \"fill_tokens\": " << fill << ", \"cpu_ms_per_token\": " << best_cpu_ms_per_token
         << "}\n";
   }
   return 0;

@@ -5,7 +5,8 @@
 //     128-position context) and on stories260K (400 positions); greedy stories260K text with F16
 //     KV is compared with the model card's reference text;
 //   - blocks are allocated as positions are fed (kv_cache_bytes grows block by block) and
-//     truncate/reset give them back; kv_cache_bytes_for agrees with what is really held;
+//     truncate/reset give them back (page-sized blocks leave the process: RSS drops);
+//     kv_cache_bytes_for agrees with what is really held;
 //   - truncate + re-feed gives exactly the logits of a fresh run (Transformer and Generator).
 #include <QFile>
 #include <QtTest>
@@ -18,6 +19,7 @@
 
 #include "compute/attention.h"
 #include "core/error.h"
+#include "core/process_stats.h"
 #include "core/resource_paths.h"
 #include "flash/flash_model.h"
 #include "formats/dtype.h"
@@ -286,6 +288,32 @@ class KvCacheTest : public QObject {
     QCOMPARE(small.kv_block_positions(), 10);
     QCOMPARE(small.kv_cache_bytes_for(10), kv_cache_bytes_for(cfg, KvType::F16, 10, 10));
     QCOMPARE(small.kv_cache_bytes_for(10), int64_t{cfg.n_layers} * 2 * 10 * kv_dim * 2);
+    small.forward(1, 0);
+    QCOMPARE(small.kv_cache_bytes(), small.kv_cache_bytes_for(10));
+  }
+
+  // Freed blocks go back to the OS: with F32 stories260K a block is whole pages (16 positions x
+  // 32 x 4 bytes x 2 = 4 KiB), so truncating and resetting a full 512-position context (5 layers
+  // x 32 blocks = 640 KiB) lowers the process RSS by what was freed.
+  void freed_blocks_leave_the_process() {
+    Transformer tf(*stories_, 512, nullptr, KvType::F32);
+    QCOMPARE(kv_cache_bytes_for(stories_->config, KvType::F32, 1) % 4096, int64_t{0});
+    for (int p = 0; p < 512; ++p) tf.forward(1 + p % 200, p);
+    const int64_t held = tf.kv_cache_bytes();
+    QCOMPARE(held, int64_t{640} * 1024);
+    const int64_t before = process_rss_bytes();
+    tf.truncate(64);
+    const int64_t freed_by_truncate = held - tf.kv_cache_bytes();
+    const int64_t after_truncate = process_rss_bytes();
+    tf.reset();
+    const int64_t after_reset = process_rss_bytes();
+    qInfo("RSS %lld -> %lld after truncate(64) -> %lld after reset (KV held %lld, truncate "
+          "freed %lld)", static_cast<long long>(before), static_cast<long long>(after_truncate),
+          static_cast<long long>(after_reset), static_cast<long long>(held),
+          static_cast<long long>(freed_by_truncate));
+    QVERIFY(freed_by_truncate > held / 2);
+    QVERIFY(before - after_truncate >= freed_by_truncate * 9 / 10);  // 10% slack
+    QVERIFY(before - after_reset >= held * 9 / 10);
   }
 
   // Keeping a prefix and feeding a new continuation gives exactly the logits of a fresh run of

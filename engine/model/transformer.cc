@@ -5,8 +5,10 @@
 // greedy decoding of llama2.c-trained checkpoints reproduces their reference text exactly.
 #include "model/transformer.h"
 
+#include <sys/mman.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -23,8 +25,15 @@ namespace {
 
 // Attention work (positions * heads * head_dim) above which heads run in parallel.
 constexpr int64_t kParallelAttentionWork = 1 << 16;
-// KV blocks start on a cache line.
+// KV blocks of whole pages are mapped from the OS, so a freed one leaves the process (a heap
+// allocator would keep it); smaller or odd-sized blocks (tiny models) come from the heap, where
+// rounding them up to pages would cost more than they hold. Either way a block costs its bytes.
 constexpr std::align_val_t kKvBlockAlign{64};
+
+bool kv_block_mapped(int64_t bytes) {
+  static const int64_t page = sysconf(_SC_PAGESIZE) > 0 ? sysconf(_SC_PAGESIZE) : 4096;
+  return bytes % page == 0;
+}
 
 DType kv_dtype(KvType t) {
   return t == KvType::F16 ? DType::F16 : DType::F32;
@@ -239,7 +248,11 @@ int64_t kv_cache_bytes_for(const ModelConfig& config, KvType type, int positions
 }
 
 void Transformer::BlockFree::operator()(uint8_t* p) const {
-  ::operator delete(p, kKvBlockAlign);
+  if (mapped) {
+    munmap(p, bytes);
+  } else {
+    ::operator delete(p, kKvBlockAlign);
+  }
 }
 
 Transformer::Transformer(const Model& model, int max_context, FfnBackend* ffn, KvType kv_type)
@@ -266,6 +279,7 @@ Transformer::Transformer(const Model& model, int max_context, FfnBackend* ffn, K
   const size_t ctx = static_cast<size_t>(max_context);
   block_positions_ = kv_block_positions_for(max_context);
   block_bytes_ = kv_block_bytes(kv_dtype(kv_type_), block_positions_, static_cast<int64_t>(kv_dim));
+  block_key_bytes_ = block_bytes_ / 2;
   const size_t max_blocks =
       static_cast<size_t>((max_context + block_positions_ - 1) / block_positions_);
   kv_blocks_.resize(static_cast<size_t>(cfg_.n_layers));
@@ -374,7 +388,7 @@ void Transformer::truncate(int positions) {
     kv_blocks_[l].resize(static_cast<size_t>(keep));
     kv_block_ptrs_[l].resize(static_cast<size_t>(keep));
   }
-  blocks_held_ = std::min(blocks_held_, keep);
+  blocks_held_ = std::min(blocks_held_.load(), keep);
   n_cached_ = positions;
 }
 
@@ -385,9 +399,19 @@ void Transformer::kv_ensure(int pos) {
     size_t l = 0;
     try {
       for (; l < kv_blocks_.size(); ++l) {
-        auto* p = static_cast<uint8_t*>(::operator new(static_cast<size_t>(block_bytes_),
-                                                        kKvBlockAlign));
-        kv_blocks_[l].emplace_back(p);  // capacity reserved: never reallocates
+        const size_t bytes = static_cast<size_t>(block_bytes_);
+        const bool mapped = kv_block_mapped(block_bytes_);
+        uint8_t* p = nullptr;
+        if (mapped) {
+          void* m =
+              mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+          if (m == MAP_FAILED) throw std::bad_alloc();
+          p = static_cast<uint8_t*>(m);
+        } else {
+          p = static_cast<uint8_t*>(::operator new(bytes, kKvBlockAlign));
+        }
+        // capacity reserved: never reallocates
+        kv_blocks_[l].emplace_back(p, BlockFree{bytes, mapped});
         kv_block_ptrs_[l].push_back(p);
       }
     } catch (...) {
@@ -402,13 +426,13 @@ void Transformer::kv_ensure(int pos) {
 }
 
 uint8_t* Transformer::kv_key_row(int layer, int pos) {
-  const int64_t row_bytes = block_bytes_ / (2 * block_positions_);
+  const int64_t row_bytes = block_key_bytes_ / block_positions_;
   return kv_blocks_[static_cast<size_t>(layer)][static_cast<size_t>(pos / block_positions_)].get() +
          (pos % block_positions_) * row_bytes;
 }
 
 uint8_t* Transformer::kv_value_row(int layer, int pos) {
-  return kv_key_row(layer, pos) + block_bytes_ / 2;
+  return kv_key_row(layer, pos) + block_key_bytes_;
 }
 
 // in (dim,) -> out (dim,). RMSNorm for llama (llama2.c arithmetic), LayerNorm for OPT.

@@ -7,6 +7,7 @@
 // against.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -60,7 +61,8 @@ int kv_block_positions_for(int max_context);
 
 // Bytes the KV cache holds once `positions` positions are cached: whole blocks of
 // `block_positions` positions per layer (keys and values), i.e. ceil(positions / block_positions)
-// blocks. 0 for positions <= 0. Usable without a Transformer (budgets, `info`).
+// blocks. 0 for positions <= 0. Usable without a Transformer (budgets, `info`). Blocks of whole
+// pages are mapped from the OS and unmapped when freed (RSS drops); others use the heap.
 int64_t kv_cache_bytes_for(const ModelConfig& config, KvType type, int positions,
                            int block_positions = kKvBlockPositions);
 
@@ -102,7 +104,8 @@ class Transformer {
   KvType kv_type() const { return kv_type_; }
   int kv_block_positions() const { return block_positions_; }
 
-  // KV bytes allocated now (the blocks held, all layers, keys and values).
+  // KV bytes allocated now (the blocks held, all layers, keys and values). Safe to call from any
+  // thread (e.g. a budget owner polling while another thread runs forward).
   int64_t kv_cache_bytes() const;
   // KV bytes this Transformer holds once `positions` are cached (block-rounded; positions are
   // clamped to [0, max_context]).
@@ -132,10 +135,13 @@ class Transformer {
   // construction, so neither blocks nor tables ever move; blocks_held_ blocks per layer exist.
   KvType kv_type_ = KvType::F16;
   int block_positions_ = 0;
-  int64_t block_bytes_ = 0;
-  int blocks_held_ = 0;
+  int64_t block_bytes_ = 0;      // one block (keys and values)
+  int64_t block_key_bytes_ = 0;  // its key rows; the value rows follow
+  std::atomic<int> blocks_held_{0};
   int n_cached_ = 0;
-  struct BlockFree {
+  struct BlockFree {  // munmap, or aligned delete for heap blocks
+    size_t bytes = 0;
+    bool mapped = false;
     void operator()(uint8_t* p) const;
   };
   std::vector<std::vector<std::unique_ptr<uint8_t, BlockFree>>> kv_blocks_;
