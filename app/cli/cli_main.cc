@@ -50,6 +50,7 @@ struct GenerateArgs {
   bool eval_predictor = false;
   bool buffered_io = false;
   bool verify = false;
+  bool kv_f32 = false;
   std::string telemetry_path;
 };
 
@@ -74,6 +75,7 @@ int run_generate(const GenerateArgs& a) {
   so.direct_io = !a.buffered_io;
   so.context = a.context;
   so.verify_force = a.verify;
+  so.kv_f32 = a.kv_f32;
   so.chat_format = a.chat_format;
   Session session(so);
   const double load_ms =
@@ -215,6 +217,7 @@ int main(int argc, char** argv) {
   gen->add_flag("--oracle", g.oracle, "Use the true active neurons instead of the predictor (test mode)");
   gen->add_flag("--eval-predictor", g.eval_predictor, "Also compute true activations and report recall");
   gen->add_flag("--buffered-io", g.buffered_io, "Do not use O_DIRECT");
+  gen->add_flag("--kv-f32", g.kv_f32, "Keep the KV cache in F32 (the reference arithmetic) instead of F16");
   gen->add_flag("--verify", g.verify, "CRC-check every file of a flash model, also those verified before and unchanged since");
   gen->add_option("--telemetry", g.telemetry_path, "Write per-token telemetry as JSON lines");
 

@@ -111,7 +111,7 @@ QString palette_ref_name(RefLine r) {
   switch (r) {
     case RefLine::Budget: return tr("budget");
     case RefLine::DeviceLimit: return tr("device limit");
-    case RefLine::ProcessRss: return tr("RSS above start");
+    case RefLine::ProcessRss: return tr("process RSS above start (GUI included)");
   }
   return {};
 }
