@@ -281,9 +281,18 @@ class FlashStoreTest : public QObject {
     QCOMPARE(store.direct_io(), direct && direct_io_works(path_));
   }
 
-  // Every third request completes short at an unaligned length (and every second top-up is short
-  // again): the rest is read (from the last 4 KiB boundary in direct mode, where an unaligned
-  // continuation would be refused with EINVAL) and every byte is exact.
+  // About every third request completes short at an unaligned length, and the top-ups of each
+  // short request alternate short (100 bytes) / full, starting short: the rest is read (from the
+  // last 4 KiB boundary in direct mode, where an unaligned continuation would be refused with
+  // EINVAL) and every byte is exact.
+  //
+  // The choice depends only on the request, never on FlashFaultSite::attempt: that counter is
+  // shared by every thread issuing I/O, so with the pool backend a parity test on it let one
+  // request draw "short" on every top-up while other threads took the odd numbers. In direct
+  // mode a 100-byte top-up from the boundary cannot reach past the 123 unaligned bytes already
+  // there (no progress), and after kFlashMaxRetries such rounds the store rightly gives up.
+  // A request's top-ups run back to back on one thread and all end where the request ends
+  // (file_offset + io_bytes), so a thread-local chain keyed on that end alternates per request.
   void fault_short_reads_data() { modes_data(); }
   void fault_short_reads() {
     QFETCH(int, backend);
@@ -292,15 +301,26 @@ class FlashStoreTest : public QObject {
     open_mode(store, backend, direct);
     std::atomic<int64_t> shorts{0}, top_up_calls{0};
     store.set_fault_injector([&](const FlashFaultSite& s) {
-      if (s.top_up) ++top_up_calls;
-      if (s.io_bytes < 2) return FlashFault{};
-      if (s.top_up ? s.attempt % 2 == 0 : s.attempt % 3 == 0) {
-        ++shorts;
-        const uint32_t bytes = s.top_up ? std::min<uint32_t>(100, s.io_bytes - 1)
-                                        : std::min<uint32_t>(s.io_bytes / 2 + 123, s.io_bytes - 1);
-        return FlashFault{FlashFault::Kind::ShortRead, bytes};
+      struct Chain {
+        uint64_t end = UINT64_MAX;  // end of the request whose top-ups this thread is doing
+        int64_t index = 0;          // top-ups of it so far
+      };
+      thread_local Chain chain;
+      bool is_short;
+      if (s.top_up) {
+        ++top_up_calls;
+        const uint64_t end = s.file_offset + s.io_bytes;
+        if (end != chain.end) chain = Chain{end, 0};
+        is_short = chain.index++ % 2 == 0;
+      } else {
+        chain = Chain{};
+        is_short = mix(s.file_offset) % 3 == 0;
       }
-      return FlashFault{};
+      if (s.io_bytes < 2 || !is_short) return FlashFault{};
+      ++shorts;
+      const uint32_t bytes = s.top_up ? std::min<uint32_t>(100, s.io_bytes - 1)
+                                      : std::min<uint32_t>(s.io_bytes / 2 + 123, s.io_bytes - 1);
+      return FlashFault{FlashFault::Kind::ShortRead, bytes};
     });
     check_random_runs(store, size_, 101u + static_cast<uint32_t>(backend) * 2 + direct, 12);
     QVERIFY(shorts.load() > 20);

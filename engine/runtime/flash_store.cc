@@ -376,9 +376,13 @@ std::string FlashStore::finish_request(const Request& r, int64_t result, uint8_t
       continue;
     }
     if (res <= 0 || from + static_cast<uint64_t>(res) <= got) {
+      // res > 0: every re-read from the boundary stopped short of `got` (direct mode only).
+      const std::string why =
+          res < 0    ? errno_text(static_cast<int>(-res))
+          : res == 0 ? "file truncated?"
+                     : "no progress after " + std::to_string(kFlashMaxRetries) + " top-ups";
       return path_ + ": short read at offset " + std::to_string(r.file_offset) + ": got " +
-             std::to_string(got) + " of " + std::to_string(r.expect_bytes) + " bytes" +
-             (res < 0 ? " (" + errno_text(static_cast<int>(-res)) + ")" : " (file truncated?)");
+             std::to_string(got) + " of " + std::to_string(r.expect_bytes) + " bytes (" + why + ")";
     }
     got = from + static_cast<uint64_t>(res);
   }
