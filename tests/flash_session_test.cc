@@ -284,37 +284,57 @@ class FlashSessionTest : public QObject {
     QCOMPARE(int(r.tokens.size()), 20);
   }
 
-  // As the conversation grows, the neuron cache yields rows to the KV cache; once not even one
-  // row per layer fits, generation stops with a clear error and the session stays usable.
+  // As the conversation grows, the neuron cache yields rows to the KV cache. A request whose KV
+  // cache cannot fit is refused before anything is fed; a budget lowered mid-reply that the
+  // growing KV cache then outgrows stops the reply with a clear error; the session stays usable.
   void kv_growth_takes_rows_from_the_cache_then_stops_clearly() {
     Session probe(options(FfnMode::Flash, 4, 0, true));
     const int64_t minimum = probe.minimum_budget_bytes(FfnMode::Flash);
-    const int64_t block = kv_cache_bytes_for(dense_->config, KvType::F16, 64);
-    Session s(options(FfnMode::Flash, 4, minimum + block + block / 2, true));
+    const int64_t block = kv_cache_bytes_for(dense_->config, KvType::F16, kKvBlockPositions);
+    const int64_t budget = minimum + 3 * block + block / 2;
+    Session s(options(FfnMode::Flash, 4, budget, true));
+    // 250 tokens need 16 blocks: refused at once, nothing fed.
+    try {
+      s.generate({s.tokenizer().bos_id()}, greedy(250));
+      QFAIL("expected the request to be refused");
+    } catch (const Error& e) {
+      QVERIFY2(std::string(e.what()).find("for this request") != std::string::npos, e.what());
+    }
+    QCOMPARE(s.context_used(), 0);
+    // 4 blocks' worth fits; the cache yields rows as the blocks arrive.
     std::vector<TokenTelemetry> seen;
     GenerateCallbacks cb;
     cb.on_telemetry = [&](const TokenTelemetry& t) { seen.push_back(t); };
-    try {
-      s.generate({s.tokenizer().bos_id()}, greedy(250), cb);
-      QFAIL("expected the budget to run out as the KV cache grows");
-    } catch (const Error& e) {
-      QVERIFY2(std::string(e.what()).find("KV cache no longer fits") != std::string::npos,
-               e.what());
-    }
-    QVERIFY(seen.size() > 64);
-    const TokenTelemetry& first = seen.front();
-    const TokenTelemetry& last = seen.back();
-    QVERIFY(last.dram.kv_cache > first.dram.kv_cache);
-    QVERIFY(last.dram.neuron_cache < first.dram.neuron_cache);  // rows yielded
+    GenerateResult r = s.generate({s.tokenizer().bos_id()}, greedy(4 * kKvBlockPositions - 2), cb);
+    QCOMPARE(int(r.tokens.size()), 4 * kKvBlockPositions - 2);
+    QVERIFY(seen.back().dram.kv_cache > seen.front().dram.kv_cache);
+    QVERIFY(seen.back().dram.neuron_cache < seen.front().dram.neuron_cache);  // rows yielded
     for (const TokenTelemetry& t : seen) {
       QVERIFY2(t.dram.total() <= t.budget_bytes,
                qPrintable(QString("token %1: %2 > %3").arg(t.index).arg(t.dram.total())
                               .arg(t.budget_bytes)));
     }
-    // A new chat frees the blocks and runs again within the same budget.
+    // A budget lowered mid-reply to what fits now: the next KV block no longer fits.
     s.reset_context();
-    GenerateResult r = s.generate({s.tokenizer().bos_id()}, greedy(20));
-    QCOMPARE(int(r.tokens.size()), 20);
+    s.set_budget(budget);
+    GenerateCallbacks lower;
+    int n = 0;
+    lower.on_token = [&](const TokenEvent&) {
+      if (++n == 2) s.set_budget(s.minimum_budget_bytes(FfnMode::Flash));
+      return true;
+    };
+    try {
+      s.generate({s.tokenizer().bos_id()}, greedy(3 * kKvBlockPositions), lower);
+      QFAIL("expected the KV cache to outgrow the lowered budget");
+    } catch (const Error& e) {
+      QVERIFY2(std::string(e.what()).find("KV cache no longer fits") != std::string::npos,
+               e.what());
+    }
+    // A new chat frees the blocks and runs again.
+    s.reset_context();
+    s.set_budget(budget);
+    GenerateResult again = s.generate({s.tokenizer().bos_id()}, greedy(20));
+    QCOMPARE(int(again.tokens.size()), 20);
   }
 
   void predictor_mode_streams_and_churns() {

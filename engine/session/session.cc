@@ -382,6 +382,7 @@ GenerateResult Session::generate(const std::vector<int>& prompt, const GenerateO
       s->context_used_ = s->generator_->context_used();
     }
   } clear{this};
+  check_request_fits(static_cast<int>(prompt.size()), options.max_new_tokens);
   const std::vector<int> before = generator_->context_tokens();
   prompt_total_ = static_cast<int>(prompt.size());
   prompt_done_ = 0;
@@ -389,8 +390,43 @@ GenerateResult Session::generate(const std::vector<int>& prompt, const GenerateO
   if (r.reason == StopReason::Cancelled && prompt_done_ < prompt_total_) {
     // Stopped inside the prompt: forget the part of it that was fed.
     generator_->truncate(static_cast<int>(before.size()));
+    refresh_fixed();
   }
   return r;
+}
+
+// Refuses, before anything is fed, a request whose KV cache cannot fit the budget in force:
+// the prompt plus up to max_new_tokens positions (as far as the context goes), with no neuron
+// cached beyond one row per layer. Without it the reply would stop midway once the blocks grew.
+void Session::check_request_fits(int prompt_tokens, int max_new_tokens) const {
+  SessionSettings s;  // what will be in force for the first token: pending changes included
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    s = settings_;
+    if (pending_budget_) s.budget_bytes = *pending_budget_;
+    if (pending_mode_) s.mode = *pending_mode_;
+  }
+  if (s.budget_bytes <= 0) return;
+  const int positions = std::min(generator_->transformer().max_context(),
+                                 generator_->context_used() + prompt_tokens + max_new_tokens);
+  const int64_t minimum = minimum_budget_bytes(s.mode, positions);
+  if (s.budget_bytes < minimum) {
+    fail("budget", size_format_bytes(s.budget_bytes) + " is below the minimum of " +
+                       size_format_bytes(minimum) + " for this request: its KV cache holds " +
+                       std::to_string(positions) + " positions (" +
+                       std::to_string(generator_->context_used()) + " in the context, " +
+                       std::to_string(prompt_tokens) + " of prompt, up to " +
+                       std::to_string(max_new_tokens) +
+                       " new tokens); raise the budget, ask for fewer tokens or start a new chat");
+  }
+}
+
+// Engine thread or any thread: sizes only.
+int64_t Session::minimum_budget_bytes(FfnMode mode, int kv_positions) const {
+  const Transformer& tf = generator_->transformer();
+  const int64_t kv_now = tf.kv_cache_bytes_for(std::min(tf.max_context(), context_used() + 1));
+  const int64_t kv_then = tf.kv_cache_bytes_for(std::min(tf.max_context(), kv_positions));
+  return minimum_budget_bytes(mode) + std::max<int64_t>(0, kv_then - kv_now);
 }
 
 // Makes the context `tokens` (reusing the longest common prefix already fed) and generates.
@@ -406,6 +442,8 @@ GenerateResult Session::run(const std::vector<int>& tokens, const GenerateOption
   // At least the last token is fed again: its logits start the reply.
   const size_t keep = std::min(common_prefix(held, tokens), tokens.size() - 1);
   generator_->truncate(static_cast<int>(keep));
+  context_used_ = generator_->context_used();
+  refresh_fixed();
   GenerateOptions o = options;
   const int bos = tokenizer().bos_id();
   if (bos >= 0 && std::find(o.stop_token_ids.begin(), o.stop_token_ids.end(), bos) ==
@@ -452,6 +490,15 @@ TokenTelemetry Session::last_telemetry() const {
 void Session::reset_context() {
   generator_->reset();
   context_used_ = 0;
+  refresh_fixed();
+}
+
+// The fixed DRAM after the context changed outside a forward pass (reset, truncation), so that
+// minimum_budget_bytes() answers for the KV cache as it is now.
+void Session::refresh_fixed() {
+  const int64_t fixed = fixed_dram().total();
+  std::lock_guard<std::mutex> lock(mutex_);
+  fixed_total_ = fixed;
 }
 
 }  // namespace flashchat

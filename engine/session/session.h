@@ -103,9 +103,11 @@ class Session {
   std::vector<int> chat_tokens(const std::vector<ChatMessage>& messages) const;
 
   // --- Generation (engine thread) ---------------------------------------------------------
-  // Feeds `prompt` after what the context already holds, then generates. Throws Error on I/O
-  // failures mid-way (the session stays usable; the failed token is not in the context) and
-  // when the prompt does not fit. A stop during the prompt leaves the context as it was.
+  // Feeds `prompt` after what the context already holds, then generates. Throws Error before
+  // feeding anything when the prompt does not fit the context, or when the KV cache of the
+  // prompt plus max_new_tokens would not fit the budget (the message says what would); on I/O
+  // failures mid-way (the session stays usable; the failed token is not in the context). A
+  // stop during the prompt leaves the context as it was.
   GenerateResult generate(const std::vector<int>& prompt, const GenerateOptions& options,
                           const GenerateCallbacks& callbacks = {});
   // The whole conversation (system first if any, then the turns; the last is a user turn):
@@ -132,6 +134,9 @@ class Session {
   SessionSettings settings() const;  // in force
   // Smallest budget `mode` accepts now (with the KV cache as allocated now).
   int64_t minimum_budget_bytes(FfnMode mode) const;
+  // ... with a KV cache holding `kv_positions` (e.g. what a request will fill: generate() refuses
+  // a request whose KV cache would not fit, saying "for this request").
+  int64_t minimum_budget_bytes(FfnMode mode, int kv_positions) const;
   TokenTelemetry last_telemetry() const;
   int context_used() const { return context_used_.load(); }
   int context_size() const { return context_size_; }
@@ -144,6 +149,8 @@ class Session {
   int64_t io_buffer_bytes_for(FfnMode mode) const;
   GenerateResult run(const std::vector<int>& context_tokens, const GenerateOptions& options,
                      const GenerateCallbacks& callbacks);
+  void check_request_fits(int prompt_tokens, int max_new_tokens) const;
+  void refresh_fixed();
 
   SessionOptions options_;
   OpenedModel opened_;

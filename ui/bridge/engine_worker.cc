@@ -295,6 +295,21 @@ void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
                                    "%1 tokens. Start a new chat, or delete or shorten earlier "
                                    "messages.")
                         .arg(session_->context_size());
+    } else if (contains(e.what(), "for this request")) {
+      // Refused before anything was fed: the reply's KV cache (the conversation plus up to
+      // "max tokens") would not fit the budget.
+      err.kind = EngineErrorKind::BudgetBelowMinimum;
+      err.ended_reply = false;
+      const FfnMode mode = session_->settings().mode;
+      const int positions = static_cast<int>(session_->chat_tokens(messages).size()) +
+                            options.max_new_tokens;
+      err.minimum_bytes = session_->minimum_budget_bytes(mode, positions);
+      err.message = QStringLiteral("This reply may take up to %1 tokens of context, and their "
+                                   "KV cache does not fit in the DRAM budget. Raise the budget "
+                                   "to at least %2, lower \"max tokens\" in the chat settings, "
+                                   "or start a new chat.")
+                        .arg(std::min(positions, session_->context_size()))
+                        .arg(bytes_text(err.minimum_bytes));
     } else if (contains(e.what(), "KV cache no longer fits the budget")) {
       err.kind = EngineErrorKind::BudgetBelowMinimum;
       const FfnMode mode = session_->settings().mode;
