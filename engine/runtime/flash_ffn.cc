@@ -412,9 +412,10 @@ void FlashFfn::fill_telemetry(TokenTelemetry& t) const {
   t.window_requested = options_.window;
   t.window_in_force = options_.mode == FfnMode::Flash ? window_in_force_ : 0;
   t.budget_bytes = budget_bytes_;
-  t.dram.neuron_cache = options_.mode == FfnMode::Flash || options_.mode == FfnMode::Dram
-                            ? cache_bytes()
-                            : 0;
+  t.dram.neuron_cache = 0;  // rows resident (written), not merely reserved
+  for (const auto& L : layers_) {
+    if (L->cache) t.dram.neuron_cache += L->cache->touched_bytes();
+  }
   t.dram.io_buffers = io_buffer_bytes();
   t.ffn_neurons_total = static_cast<int64_t>(layout_.neurons) * layout_.n_layers;
   t.ffn_neurons_loaded = 0;

@@ -81,6 +81,7 @@ uint8_t* NeuronCache::append(int32_t neuron) {
     fail(kSource, "append: cache full (" + std::to_string(capacity_) + " rows)");
   }
   const int32_t row = used_++;
+  touched_rows_ = std::max(touched_rows_, used_);
   row_to_neuron_[static_cast<size_t>(row)] = neuron;
   neuron_to_row_[static_cast<size_t>(neuron)] = row;
   return data_ + int64_t{row} * bundle_bytes_;
@@ -158,6 +159,7 @@ std::vector<int32_t> NeuronCache::set_capacity(int32_t rows) {
     --used_;
   }
   capacity_ = rows;
+  touched_rows_ = std::min(touched_rows_, rows);
   return dropped;
 }
 

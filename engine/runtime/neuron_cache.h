@@ -29,6 +29,10 @@ class NeuronCache {
   int32_t n_neurons() const { return n_neurons_; }
   int64_t bundle_bytes() const { return bundle_bytes_; }
   int32_t used_rows() const { return used_; }
+  // Bytes of the rows ever written since construction, less those given back by set_capacity
+  // (the pages beyond the capacity are returned to the OS by the caller): what is resident (the
+  // page holding the last row's end may add up to 4 KiB).
+  int64_t touched_bytes() const { return int64_t{touched_rows_} * bundle_bytes_; }
   int32_t capacity() const { return capacity_; }          // rows usable now
   int32_t max_capacity() const { return max_capacity_; }  // rows preallocated
   int32_t free_rows() const { return capacity_ - used_; }
@@ -89,6 +93,7 @@ class NeuronCache {
   int32_t max_capacity_ = 0;
   int32_t capacity_ = 0;
   int32_t used_ = 0;
+  int32_t touched_rows_ = 0;  // high-water mark of used_ (see touched_bytes)
   uint8_t* data_ = nullptr;
   int64_t allocated_bytes_ = 0;
   int64_t reallocations_ = 0;

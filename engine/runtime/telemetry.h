@@ -25,7 +25,8 @@ struct LayerTelemetry {
 struct DramBytes {
   int64_t resident_weights = 0;  // embeddings, attention, norms, biases
   int64_t predictors = 0;
-  int64_t neuron_cache = 0;      // preallocated cache rows (all layers)
+  int64_t neuron_cache = 0;      // cache rows resident (written at least once and within the
+                                 // capacity; page-rounded), all layers; <= the reserved rows
   int64_t kv_cache = 0;
   int64_t io_buffers = 0;
   int64_t other = 0;             // runtime state: huge-page rounding, cache/window maps,

@@ -1,5 +1,6 @@
 #include "session/session.h"
 
+#include <malloc.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <unicode/uchar.h>
@@ -132,6 +133,9 @@ Session::Session(const SessionOptions& options) : options_(options) {
     vo.force = options_.verify_force;
     flash_model_verify(*opened_.flash, vo);
   }
+  // Parsing the manifest and the vocabulary left megabytes of freed heap that glibc keeps
+  // mapped; give it back so the process holds what the budget counts.
+  malloc_trim(0);
   generator_ = std::make_unique<Generator>(model(), tokenizer(), context,
                                            options_.kv_f32 ? KvType::F32 : KvType::F16);
   context_size_ = generator_->context_size();
