@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds Release and starts the FlashChat desktop app on the shipped
 # default model (resources/models/default). `./run.sh --cli ARGS` runs flashchat-cli instead
-# (no ARGS: a short generation in flash mode at about 63% of the default model).
+# (no ARGS: a short generation in flash mode at about 66% of the default model).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install_deps.sh
