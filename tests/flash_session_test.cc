@@ -20,15 +20,9 @@
 #include "test_support.h"
 
 using namespace flashchat;
+using flashchat_test::greedy;
 
 namespace {
-
-GenerateOptions greedy(int n) {
-  GenerateOptions o;
-  o.max_new_tokens = n;
-  o.sampling.temperature = 0;
-  return o;
-}
 
 // Max |a-b| / max|a| over one logits vector.
 double relative_error(const float* a, const float* b, int n) {

@@ -13,6 +13,7 @@
 #include "test_support.h"
 
 using namespace flashchat;
+using flashchat_test::greedy;
 
 namespace {
 
@@ -26,13 +27,6 @@ std::string reference_text_from_readme(const QString& readme_path) {
   const qsizetype close = text.indexOf("\n```", open + 4);
   if (ref < 0 || open < 0 || close < 0) return {};
   return text.mid(open + 4, close - (open + 4)).toStdString();
-}
-
-GenerateOptions greedy(int n) {
-  GenerateOptions o;
-  o.max_new_tokens = n;
-  o.sampling.temperature = 0;
-  return o;
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include "test_support.h"
 
 using namespace flashchat;
+using flashchat_test::greedy;
 
 namespace {
 
@@ -107,13 +108,6 @@ Comparison compare_kv_types(const Model& model, const std::vector<int>& tokens, 
   return c;
 }
 
-
-GenerateOptions greedy(int n) {
-  GenerateOptions o;
-  o.max_new_tokens = n;
-  o.sampling.temperature = 0;
-  return o;
-}
 
 // The fenced block after "Reference" in the fixtures README (as generate_test reads it).
 std::string reference_text_from_readme(const QString& readme_path) {

@@ -15,17 +15,12 @@
 #include "core/resource_paths.h"
 #include "model/transformer.h"
 #include "session/session.h"
+#include "test_support.h"
 
 using namespace flashchat;
+using flashchat_test::greedy;
 
 namespace {
-
-GenerateOptions greedy(int n) {
-  GenerateOptions o;
-  o.max_new_tokens = n;
-  o.sampling.temperature = 0.0f;
-  return o;
-}
 
 // Random settings changes until `done`; counts the calls that were accepted and refused.
 struct Driver {

@@ -1,4 +1,4 @@
-// test_support.h - locating fixtures from tests.
+// test_support.h - locating fixtures from tests, and small helpers the suites share.
 //
 // The shared fixtures live beside the checkout (../shared/fixtures, or FLASHCHAT_FIXTURES_DIR).
 // A missing fixture fails the test, locally as under CI: a suite that skips what it cannot find
@@ -10,12 +10,22 @@
 #include <QtTest>
 #include <string>
 
+#include "session/generator.h"
+
 namespace flashchat_test {
 
 inline QString fixtures_dir() { return qEnvironmentVariable("FLASHCHAT_FIXTURES_DIR"); }
 inline QString test_data_dir() { return qEnvironmentVariable("FLASHCHAT_TEST_DATA"); }
 inline QString fixture_path(const QString& rel) { return fixtures_dir() + "/" + rel; }
 inline QString test_data_path(const QString& rel) { return test_data_dir() + "/" + rel; }
+
+// Greedy decoding of up to n tokens.
+inline flashchat::GenerateOptions greedy(int n) {
+  flashchat::GenerateOptions o;
+  o.max_new_tokens = n;
+  o.sampling.temperature = 0.0f;
+  return o;
+}
 
 }  // namespace flashchat_test
 

@@ -9,26 +9,14 @@
 #include <cstring>
 #include <string>
 
+#include "compute/simd_avx2.h"
 #include "core/error.h"
 
 namespace flashchat {
 namespace {
 
-inline float hsum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v);
-  __m128 hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  __m128 sh = _mm_movehdup_ps(lo);
-  __m128 s = _mm_add_ps(lo, sh);
-  sh = _mm_movehl_ps(sh, s);
-  s = _mm_add_ss(s, sh);
-  return _mm_cvtss_f32(s);
-}
-
-// 8 halves at p -> 8 floats.
-inline __m256 load8_f16(const uint16_t* p) {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
+using simd::hsum;
+using simd::load8_f16;
 
 // k (n,) F16 . q (n,) -> scalar: two accumulators over 16, one block of 8, scalar tail.
 inline float dot_f16(const uint16_t* k, const float* q, int n) {

@@ -1,5 +1,6 @@
 // bundle_kernels.cc - raw-pointer dot/axpy for F32/F16/BF16 rows (AVX2 + FMA + F16C).
 #include "compute/bundle_kernels.h"
+#include "compute/simd_avx2.h"
 
 #include <immintrin.h>
 
@@ -8,15 +9,9 @@
 namespace flashchat {
 namespace {
 
-inline float hsum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v);
-  lo = _mm_add_ps(lo, _mm256_extractf128_ps(v, 1));
-  __m128 sh = _mm_movehdup_ps(lo);
-  __m128 s = _mm_add_ps(lo, sh);
-  sh = _mm_movehl_ps(sh, s);
-  s = _mm_add_ss(s, sh);
-  return _mm_cvtss_f32(s);
-}
+using simd::hsum;
+using simd::load8_bf16;
+using simd::load8_f16;
 
 // 8 elements of each dtype -> 8 floats.
 struct F32 {
@@ -26,17 +21,12 @@ struct F32 {
 };
 struct F16 {
   using T = uint16_t;
-  static __m256 load8(const uint16_t* p) {
-    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  }
+  static __m256 load8(const uint16_t* p) { return load8_f16(p); }
   static float one(uint16_t h) { return _cvtsh_ss(h); }
 };
 struct BF16 {
   using T = uint16_t;
-  static __m256 load8(const uint16_t* p) {
-    const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
-  }
+  static __m256 load8(const uint16_t* p) { return load8_bf16(p); }
   static float one(uint16_t b) { return bf16_to_fp32(b); }
 };
 

@@ -10,10 +10,15 @@
 #include <cstring>
 #include <string>
 
+#include "compute/simd_avx2.h"
 #include "core/error.h"
 
 namespace flashchat {
 namespace {
+
+using simd::hsum;
+using simd::load8_bf16;
+using simd::load8_f16;
 
 using RowMajorMap =
     Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
@@ -28,28 +33,6 @@ constexpr int64_t kSerialElems = 1 << 15;
 [[noreturn]] void fail_dtype(const Tensor& W, const char* what) {
   fail("matvec", std::string(what) + ": unsupported weight dtype " + dtype_name(W.dtype) +
                      " (only F32, F16, BF16; quantised types are dequantised at load)");
-}
-
-inline float hsum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v);
-  __m128 hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  __m128 sh = _mm_movehdup_ps(lo);
-  __m128 s = _mm_add_ps(lo, sh);
-  sh = _mm_movehl_ps(sh, s);
-  s = _mm_add_ss(s, sh);
-  return _mm_cvtss_f32(s);
-}
-
-// 8 halves at p -> 8 floats.
-inline __m256 load8_f16(const uint16_t* p) {
-  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-
-// 8 bfloat16 at p -> 8 floats (bf16 is the top half of an fp32).
-inline __m256 load8_bf16(const uint16_t* p) {
-  const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
 }
 
 inline float scalar_f16(uint16_t h) {
