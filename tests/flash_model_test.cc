@@ -27,6 +27,7 @@
 #include "test_support.h"
 
 using namespace flashchat;
+using flashchat_test::error_of;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -66,22 +67,6 @@ bool tensor_bytes_equal(const Tensor& a, const Tensor& b) {
   return a.dtype == b.dtype && a.rows == b.rows && a.cols == b.cols &&
          std::memcmp(a.data, b.data, static_cast<size_t>(a.size_bytes())) == 0;
 }
-
-// Error message of `f()`, or "" when it does not throw.
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-#define VERIFY_CONTAINS(text, part)                           \
-  QVERIFY2(std::string(text).find(part) != std::string::npos, \
-           qPrintable(QString("'%1' does not contain '%2'")   \
-                          .arg(QString::fromStdString(text), QString::fromStdString(part))))
 
 }  // namespace
 

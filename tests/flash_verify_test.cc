@@ -24,6 +24,7 @@
 #include "test_support.h"
 
 using namespace flashchat;
+using flashchat_test::error_of;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -40,21 +41,6 @@ void file_write(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << data;
 }
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-#define VERIFY_CONTAINS(text, part)                           \
-  QVERIFY2(std::string(text).find(part) != std::string::npos, \
-           qPrintable(QString("'%1' does not contain '%2'")   \
-                          .arg(QString::fromStdString(text), QString::fromStdString(part))))
 
 // Pages of `path` in the page cache (mincore over a mapping, which faults nothing in).
 int64_t cached_pages(const std::string& path) {

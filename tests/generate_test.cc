@@ -13,23 +13,8 @@
 #include "test_support.h"
 
 using namespace flashchat;
+using flashchat_test::reference_text_from_readme;
 using flashchat_test::greedy;
-
-namespace {
-
-// The reference text is the fenced block after "Reference" in the fixtures README.
-std::string reference_text_from_readme(const QString& readme_path) {
-  QFile f(readme_path);
-  if (!f.open(QIODevice::ReadOnly)) return {};
-  const QString text = QString::fromUtf8(f.readAll());
-  const qsizetype ref = text.indexOf("Reference");
-  const qsizetype open = text.indexOf("```\n", ref);
-  const qsizetype close = text.indexOf("\n```", open + 4);
-  if (ref < 0 || open < 0 || close < 0) return {};
-  return text.mid(open + 4, close - (open + 4)).toStdString();
-}
-
-}  // namespace
 
 class GenerateTest : public QObject {
   Q_OBJECT

@@ -5,11 +5,13 @@
 // passes without having tested anything.
 #pragma once
 
+#include <QFile>
 #include <QFileInfo>
 #include <QString>
 #include <QtTest>
 #include <string>
 
+#include "core/error.h"
 #include "session/generator.h"
 
 namespace flashchat_test {
@@ -18,6 +20,30 @@ inline QString fixtures_dir() { return qEnvironmentVariable("FLASHCHAT_FIXTURES_
 inline QString test_data_dir() { return qEnvironmentVariable("FLASHCHAT_TEST_DATA"); }
 inline QString fixture_path(const QString& rel) { return fixtures_dir() + "/" + rel; }
 inline QString test_data_path(const QString& rel) { return test_data_dir() + "/" + rel; }
+
+// The message of the Error `f()` throws, or "" when it does not throw.
+template <typename F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const flashchat::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// The stories260K reference text: the fenced block after "Reference" in the fixtures README
+// ("" when the file or the block is missing).
+inline std::string reference_text_from_readme(const QString& readme_path) {
+  QFile f(readme_path);
+  if (!f.open(QIODevice::ReadOnly)) return {};
+  const QString text = QString::fromUtf8(f.readAll());
+  const qsizetype ref = text.indexOf("Reference");
+  const qsizetype open = text.indexOf("```\n", ref);
+  const qsizetype close = text.indexOf("\n```", open + 4);
+  if (ref < 0 || open < 0 || close < 0) return {};
+  return text.mid(open + 4, close - (open + 4)).toStdString();
+}
 
 // Greedy decoding of up to n tokens.
 inline flashchat::GenerateOptions greedy(int n) {
@@ -40,3 +66,9 @@ inline flashchat::GenerateOptions greedy(int n) {
                        "FLASHCHAT_FIXTURES_DIR at them)"));                                    \
     }                                                                                          \
   } while (0)
+
+// Checks that `text` contains `part`, printing both when it does not.
+#define VERIFY_CONTAINS(text, part)                           \
+  QVERIFY2(std::string(text).find(part) != std::string::npos, \
+           qPrintable(QString("'%1' does not contain '%2'")   \
+                          .arg(QString::fromStdString(text), QString::fromStdString(part))))

@@ -106,6 +106,9 @@ Session::Session(const SessionOptions& options) : options_(options) {
   // The tokenizer's heap (vocabulary, maps) is runtime state: "other".
   model_heap_bytes_ = opened_.heap_bytes;
   info_ = model_info_of(opened_);
+  // Fixed for the session's life; fixed_dram() runs twice per token, so not re-summed there.
+  resident_bytes_ = model().bytes().total();
+  predictor_bytes_ = predictor_bytes(opened_);
   if (!opened_.is_flash()) options_.mode = FfnMode::Dram;
   chat_format_ = chat_format_detect(model().chat_template);
   if (!options_.chat_format.empty()) {
@@ -162,8 +165,8 @@ Session::~Session() = default;
 // allocated); before the generator exists, as one block.
 FixedDram Session::fixed_dram() const {
   FixedDram f;
-  f.resident_weights = model().bytes().total();
-  f.predictors = predictor_bytes(opened_);
+  f.resident_weights = resident_bytes_;
+  f.predictors = predictor_bytes_;
   f.other = model_heap_bytes_;  // the FFN's own state is on its side of the budget
   if (generator_) {
     const Transformer& tf = generator_->transformer();

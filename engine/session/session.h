@@ -157,6 +157,8 @@ class Session {
   ModelInfo info_;
   ChatFormat chat_format_ = ChatFormat::Plain;
   int64_t base_rss_bytes_ = 0;    // process RSS before the model was opened
+  int64_t resident_bytes_ = 0;    // model().bytes().total()
+  int64_t predictor_bytes_ = 0;   // all layers' predictors
   int64_t model_heap_bytes_ = 0;  // heap the open left besides predictors (measured)
   std::unique_ptr<Generator> generator_;
   std::unique_ptr<FlashFfn> ffn_;
