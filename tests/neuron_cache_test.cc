@@ -143,6 +143,33 @@ class NeuronCacheTest : public QObject {
     QCOMPARE(c.used_rows(), 1);
   }
 
+  // replace: the evicted neuron's row goes to the new one in place; nothing is copied and the
+  // other rows stay put; misuse throws and changes nothing.
+  void replace_reuses_the_row_without_copies() {
+    NeuronCache c(8, 40, 4);
+    std::set<int32_t> model;
+    for (int32_t n : {5, 1, 7}) {
+      fill_row(c.append(n), n, 40);
+      model.insert(n);
+    }
+    const int32_t row = c.row_of(1);
+    uint8_t* dst = c.replace(1, 3);
+    QCOMPARE(dst, c.row_data(row));
+    fill_row(dst, 3, 40);
+    model.erase(1);
+    model.insert(3);
+    QString why;
+    QVERIFY2(cache_matches(c, model, &why), qPrintable(why));
+    QCOMPARE(c.row_of(3), row);
+    QCOMPARE(c.row_of(5), 0);
+    QCOMPARE(c.row_of(7), 2);
+    QCOMPARE(c.rows_copied(), int64_t{0});
+    QVERIFY_THROWS_EXCEPTION(Error, c.replace(1, 4));   // 1 is gone
+    QVERIFY_THROWS_EXCEPTION(Error, c.replace(5, 7));   // 7 is cached
+    QVERIFY_THROWS_EXCEPTION(Error, c.replace(5, 8));   // out of range
+    QVERIFY2(cache_matches(c, model, &why), qPrintable(why));
+  }
+
   void random_add_remove_matches_set_model() {
     for (const uint32_t seed : {1u, 2u, 3u, 42u}) {
       std::mt19937 rng(seed);

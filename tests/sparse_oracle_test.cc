@@ -52,7 +52,10 @@ class SparseOracleTest : public QObject {
   std::vector<std::vector<float>> dense_;
   int64_t fixed_ = 0;  // DRAM outside the FFN for this sequence (F32 KV cache)
 
-  Run replay(const FlashFfnOptions& fo, int64_t budget) {
+  // logits (optional): every position's logits. layers (optional): every token's telemetry.
+  Run replay(const FlashFfnOptions& fo, int64_t budget,
+             std::vector<std::vector<float>>* logits = nullptr,
+             std::vector<TokenTelemetry>* tokens = nullptr) {
     FlashFfn ffn(*fm_, fo, fixed_, budget);
     Transformer t(*fm_->model, int(tokens_.size()), &ffn, KvType::F32);
     Run r;
@@ -61,8 +64,10 @@ class SparseOracleTest : public QObject {
       ffn.begin_token();
       const float* l = t.forward(tokens_[p], int(p));
       r.worst = std::max(r.worst, relative_error(dense_[p], l));
+      if (logits != nullptr) logits->emplace_back(l, l + fm_->model->config.vocab_size);
       TokenTelemetry tel;
       ffn.fill_telemetry(tel);
+      if (tokens != nullptr) tokens->push_back(tel);
       r.requests += tel.read_requests;
       r.bytes += tel.bytes_read;
       r.loaded += tel.ffn_neurons_loaded;
@@ -118,13 +123,17 @@ class SparseOracleTest : public QObject {
     for (const Predictor& p : fm_->predictors) fixed_ += p.size_bytes();
   }
 
+  // 16 rows per layer beyond the minimum's one at window k (the oracle's sets are ~1-6% =
+  // 15-90 rows, a window of 4 holds more).
+  int64_t tight_budget(int window = 4, int rows = 16) {
+    const int64_t minimum = FlashFfn(*fm_, oracle(window), fixed_, 0).minimum_budget_bytes();
+    return minimum + int64_t{rows} * fm_->ffn.bundle_bytes * fm_->ffn.n_layers;
+  }
+
   void oracle_is_exact_and_sparse_for_windows_and_budgets() {
     const int32_t neurons = fm_->ffn.neurons;
     for (int window : {1, 4}) {
-      const int64_t minimum = FlashFfn(*fm_, oracle(window), fixed_, 0).minimum_budget_bytes();
-      // Tight: 16 rows per layer beyond the minimum's one (the oracle's sets are ~1-6% = 15-90
-      // rows, a window of 4 holds more).
-      const int64_t tight = minimum + 16 * fm_->ffn.bundle_bytes * fm_->ffn.n_layers;
+      const int64_t tight = tight_budget(window);
       for (int64_t budget : {int64_t(0), tight}) {
         const Run r = replay(oracle(window), budget);
         qInfo(
@@ -150,6 +159,69 @@ class SparseOracleTest : public QObject {
         if (budget == 0) QCOMPARE(r.shrunk + r.streamed, 0);
       }
     }
+  }
+
+  // The misses read while the cached rows are multiplied give exactly (bit for bit) what reading
+  // first gives, with the oracle and with the trained predictors, at a budget that evicts.
+  void overlapped_reads_equal_serial_reads_exactly() {
+    const int64_t tight = tight_budget();
+    for (bool use_oracle : {true, false}) {
+      FlashFfnOptions fo = oracle(4);
+      fo.oracle = use_oracle;
+      std::vector<std::vector<float>> serial, overlapped;
+      std::vector<TokenTelemetry> tel_overlapped;
+      fo.overlap_io = false;
+      replay(fo, tight, &serial);
+      fo.overlap_io = true;
+      const Run r = replay(fo, tight, &overlapped, &tel_overlapped);
+      QCOMPARE(overlapped.size(), serial.size());
+      for (size_t p = 0; p < serial.size(); ++p) {
+        QVERIFY2(serial[p] == overlapped[p], qPrintable(QString("position %1").arg(p)));
+      }
+      double hidden = 0;
+      for (const TokenTelemetry& t : tel_overlapped) hidden += t.io_hidden_ms;
+      qInfo("%s: %zu positions equal; %.2f ms of reads hidden behind compute, %lld bytes read",
+            use_oracle ? "oracle" : "predictor", serial.size(), hidden,
+            static_cast<long long>(r.bytes));
+      QVERIFY(r.bytes > 0);
+    }
+  }
+
+  // With a budget, neurons are evicted only when the cache is full, least recently used first,
+  // so the window of the last k tokens survives whenever the rows allow it; the layers' rows
+  // follow their demand (sum within the budget's rows, not all equal once tokens ran).
+  void eviction_only_when_full_and_rows_follow_demand() {
+    const int64_t tight = tight_budget();
+    std::vector<TokenTelemetry> tel;
+    const Run r = replay(oracle(4), tight, nullptr, &tel);
+    QVERIFY2(r.worst <= kExact, qPrintable(QString::number(r.worst)));
+    int evictions = 0;
+    for (const TokenTelemetry& t : tel) {
+      for (const LayerTelemetry& lt : t.layers) {
+        const int32_t removed = lt.neurons_removed;
+        if (removed == 0) continue;
+        ++evictions;
+        // Rows were needed: after admitting this token's misses the cache is full (or the
+        // capacity was just re-split, which also evicts only down to the new capacity).
+        QVERIFY2(lt.cache_rows_used == lt.cache_capacity,
+                 qPrintable(QString("token %1: removed %2 with %3 of %4 rows used")
+                                .arg(t.index).arg(removed).arg(lt.cache_rows_used)
+                                .arg(lt.cache_capacity)));
+      }
+    }
+    QVERIFY(evictions > 0);
+    const TokenTelemetry& last = tel.back();
+    int32_t lo = last.layers.front().cache_capacity, hi = lo;
+    for (const LayerTelemetry& lt : last.layers) {
+      lo = std::min(lo, lt.cache_capacity);
+      hi = std::max(hi, lt.cache_capacity);
+    }
+    qInfo("%d layer-tokens evicted; capacities after %zu tokens: %d..%d rows", evictions,
+          tel.size(), lo, hi);
+    QVERIFY2(hi > lo, "capacities did not follow the layers' demand");
+    // A generous budget keeps every window whole: no token's window is cut.
+    const Run roomy = replay(oracle(4), tight_budget(4, fm_->ffn.neurons / 2));
+    QCOMPARE(roomy.shrunk, 0);
   }
 
   // Same oracle sets, bundled vs not: exact both ways; requests about double. Bundled, every

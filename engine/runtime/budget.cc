@@ -58,14 +58,16 @@ int64_t budget_map_bytes(const FlashLayout& layout, FfnMode mode, int window) {
   if (mode != FfnMode::Flash && mode != FfnMode::Dram) return 0;
   const int64_t n = layout.neurons;
   const int64_t k = mode == FfnMode::Flash ? std::max(window, 1) : 1;
-  // Per layer: NeuronCache neuron_to_row (int32) + removing (uint8); NeuronWindow refs + stamp
-  // (4 + 4) and up to k active sets plus a spare one (n x 4 each) with the deque's blocks.
-  const int64_t per_layer = n * (4 + 1 + 4 + 4) + (k + 1) * n * 4 + 1024 + 64 * k;
-  // Once (layers run one at a time): FlashFfn's five id lists, identity ids, hidden values and
-  // predictor scratch (n x 4 each, the predictor's rank <= 1024 on top), its output scratch
-  // (dim x 4) and the read lists of one layer (two ReadRuns per neuron without bundling, a
-  // pointer per neuron). All reserved whole.
-  const int64_t once = n * (8 * 4 + 2 * 24 + 8) + 1024 * 4 + int64_t{layout.dim} * 4;
+  // Per layer: NeuronCache neuron_to_row (int32) + removing (uint8); the last-use stamps
+  // (int32); NeuronWindow refs + stamp (4 + 4) and up to k active sets plus a spare one (n x 4
+  // each) with the deque's blocks; the row-split vectors (a few bytes per layer).
+  const int64_t per_layer = n * (4 + 1 + 4 + 4 + 4) + (k + 1) * n * 4 + 1024 + 64 * k + 32;
+  // Once (layers run one at a time): FlashFfn's eight id lists, identity ids, hidden values and
+  // predictor scratch (n x 4 each, the predictor's rank <= 1024 on top), the victim picker's
+  // pairs (n x 8), its output scratch (dim x 4) and the read lists of one layer (two ReadRuns per
+  // neuron without bundling, twice: the FFN's and the I/O thread's copy; a pointer per neuron).
+  // All reserved whole.
+  const int64_t once = n * (11 * 4 + 8 + 2 * 2 * 24 + 8) + 1024 * 4 + int64_t{layout.dim} * 4;
   return int64_t{layout.n_layers} * per_layer + once;
 }
 

@@ -7,11 +7,13 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "core/error.h"
 #include "core/units.h"
 #include "flash/predictor.h"
 #include "runtime/bundle_ffn.h"
+#include "runtime/cache_policy.h"
 
 namespace flashchat {
 
@@ -26,11 +28,6 @@ constexpr int64_t kPage = 4096;
 
 }  // namespace
 
-struct FlashFfn::Layer {
-  std::unique_ptr<NeuronCache> cache;
-  std::unique_ptr<NeuronWindow> window;
-  LayerTelemetry tel;
-};
 
 std::optional<FfnMode> ffn_mode_from_name(const std::string& name) {
   for (FfnMode m : {FfnMode::Dram, FfnMode::Naive, FfnMode::Mmap, FfnMode::Flash}) {
@@ -54,7 +51,14 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
   pred_scratch_.reserve(n + 1024);
   runs_.reserve(2 * n);
   dsts_.reserve(n);
-  for (auto* v : {&active_, &add_, &remove_, &extra_remove_, &overflow_}) v->reserve(n);
+  for (auto* v : {&active_, &add_, &remove_, &extra_remove_, &overflow_, &victims_, &hit_rows_,
+                  &new_rows_}) {
+    v->reserve(n);
+  }
+  pick_scratch_.reserve(n);
+  split_rows_.reserve(static_cast<size_t>(layout_.n_layers));
+  split_cap_.reserve(static_cast<size_t>(layout_.n_layers));
+  split_demand_.reserve(static_cast<size_t>(layout_.n_layers));
   identity_ids_.resize(n);
   for (int32_t i = 0; i < layout_.neurons; ++i) identity_ids_[static_cast<size_t>(i)] = i;
   scratch_out_.resize(static_cast<size_t>(layout_.dim));
@@ -82,9 +86,12 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
   for (auto& L : layers_) {
     L = std::make_unique<Layer>();
     if (options_.mode == FfnMode::Flash || options_.mode == FfnMode::Dram) {
-      // Rows are reserved for the capacity the budget buys now (apply_capacity() grows them).
-      L->cache = std::make_unique<NeuronCache>(layout_.neurons, layout_.bundle_bytes, rows);
+      // Rows are reserved for what a layer may get of the capacity the budget buys now
+      // (apply_capacity() grows them).
+      L->cache = std::make_unique<NeuronCache>(layout_.neurons, layout_.bundle_bytes,
+                                               reserve_rows_for(rows));
       L->window = std::make_unique<NeuronWindow>(layout_.neurons, options_.window);
+      if (options_.mode == FfnMode::Flash) L->last_used.assign(n, -1);
     }
   }
   apply_capacity();
@@ -124,11 +131,21 @@ int32_t FlashFfn::capacity_rows_for(int64_t budget_bytes, int64_t fixed_bytes) c
       free_bytes / (layout_.bundle_bytes * layout_.n_layers), 0, reserved));
 }
 
+int32_t FlashFfn::reserve_rows_for(int32_t even_rows) const {
+  if (options_.mode != FfnMode::Flash || budget_bytes_ <= 0) return even_rows;
+  return static_cast<int32_t>(std::min<int64_t>(layout_.neurons, 2 * int64_t{even_rows}));
+}
+
 int64_t FlashFfn::state_bytes() const {
   int64_t bytes = static_cast<int64_t>((identity_ids_.capacity() + active_.capacity() +
                                         add_.capacity() + remove_.capacity() +
-                                        extra_remove_.capacity() + overflow_.capacity()) *
+                                        extra_remove_.capacity() + overflow_.capacity() +
+                                        victims_.capacity() + hit_rows_.capacity() +
+                                        new_rows_.capacity() + split_rows_.capacity() +
+                                        split_cap_.capacity()) *
                                            sizeof(int32_t) +
+                                       pick_scratch_.capacity() * sizeof(pick_scratch_[0]) +
+                                       split_demand_.capacity() * sizeof(double) +
                                        (scratch_out_.capacity() + hidden_.capacity() +
                                         pred_scratch_.capacity()) * sizeof(float) +
                                        runs_.capacity() * sizeof(ReadRun) +
@@ -137,8 +154,9 @@ int64_t FlashFfn::state_bytes() const {
     if (!L) continue;
     if (L->cache) bytes += L->cache->map_bytes();
     if (L->window) bytes += L->window->state_bytes();
+    bytes += static_cast<int64_t>(L->last_used.capacity() * sizeof(int32_t));
   }
-  return bytes;
+  return bytes + store_.async_state_bytes();
 }
 
 int64_t FlashFfn::cache_bytes() const {
@@ -152,25 +170,59 @@ int64_t FlashFfn::cache_bytes() const {
 void FlashFfn::apply_capacity() {
   const int32_t rows = capacity_rows_for(budget_bytes_, fixed_bytes_);
   for (auto& L : layers_) {
-    if (!L->cache) continue;
-    if (rows > L->cache->max_capacity()) {
-      // More rows than reserved: a new, larger matrix (a settings change, not per token). The
-      // neurons held are dropped and reload as the window asks for them.
-      L->cache = std::make_unique<NeuronCache>(layout_.neurons, layout_.bundle_bytes, rows);
-      L->window = std::make_unique<NeuronWindow>(layout_.neurons, options_.window);
-      continue;
+    if (!L->cache || rows <= L->cache->max_capacity()) continue;
+    // More rows than reserved: a new, larger matrix (a settings change, not per token). The
+    // neurons held are dropped and reload as the window asks for them.
+    L->cache = std::make_unique<NeuronCache>(layout_.neurons, layout_.bundle_bytes,
+                                             reserve_rows_for(rows));
+    L->window = std::make_unique<NeuronWindow>(layout_.neurons, options_.window);
+    if (!L->last_used.empty()) std::fill(L->last_used.begin(), L->last_used.end(), -1);
+  }
+  rebalance_capacity(rows);
+}
+
+void FlashFfn::rebalance_capacity(int32_t even_rows) {
+  if (layers_.empty() || !layers_.front()->cache) return;
+  const size_t n_layers = layers_.size();
+  split_rows_.assign(n_layers, even_rows);
+  if (lazy_eviction()) {
+    // Rows follow each layer's demand (before any token: evenly), within its reservation.
+    split_demand_.resize(n_layers);
+    split_cap_.resize(n_layers);
+    for (size_t l = 0; l < n_layers; ++l) {
+      split_demand_[l] = layers_[l]->demand;
+      split_cap_[l] = layers_[l]->cache->max_capacity();
     }
-    std::vector<int32_t> dropped = L->cache->set_capacity(rows);
-    (void)dropped;  // they stay in the window's sets; they are reloaded if needed again
-    // Give back the memory of rows beyond the capacity (whole pages only).
-    const uintptr_t begin = reinterpret_cast<uintptr_t>(L->cache->row_data(0)) +
-                            static_cast<uintptr_t>(rows) * layout_.bundle_bytes;
-    const uintptr_t end = reinterpret_cast<uintptr_t>(L->cache->row_data(0)) +
-                          static_cast<uintptr_t>(L->cache->max_capacity()) * layout_.bundle_bytes;
-    const uintptr_t page_begin = (begin + kPage - 1) / kPage * kPage;
-    if (end > page_begin) {
-      madvise(reinterpret_cast<void*>(page_begin), end - page_begin, MADV_DONTNEED);
-    }
+    cache_split_rows(int64_t{even_rows} * static_cast<int64_t>(n_layers), split_demand_,
+                     split_cap_, split_rows_);
+  }
+  for (size_t l = 0; l < n_layers; ++l) {
+    layer_set_capacity(*layers_[l], std::min(split_rows_[l], layers_[l]->cache->max_capacity()));
+  }
+}
+
+void FlashFfn::layer_set_capacity(Layer& L, int32_t rows) {
+  NeuronCache& cache = *L.cache;
+  if (cache.used_rows() > rows && !L.last_used.empty()) {
+    // Shrinking: the least recently used neurons go (swap with last), the rest stay.
+    cache_pick_victims(std::span<const int32_t>(cache.row_to_neuron().data(),
+                                                static_cast<size_t>(cache.used_rows())),
+                       L.last_used, std::numeric_limits<int32_t>::max(),
+                       cache.used_rows() - rows, victims_, pick_scratch_);
+    cache.remove_many(victims_);
+    L.tel.neurons_removed += static_cast<int32_t>(victims_.size());
+  }
+  // Without last-use stamps (dram mode) the rows past the capacity are dropped; they stay in the
+  // window's sets and reload if needed again.
+  (void)cache.set_capacity(rows);
+  // Give back the memory of rows beyond the capacity (whole pages only).
+  if (cache.max_capacity() == 0) return;
+  const uintptr_t base = reinterpret_cast<uintptr_t>(cache.row_data(0));
+  const uintptr_t begin = base + static_cast<uintptr_t>(rows) * layout_.bundle_bytes;
+  const uintptr_t end = base + static_cast<uintptr_t>(cache.max_capacity()) * layout_.bundle_bytes;
+  const uintptr_t page_begin = (begin + kPage - 1) / kPage * kPage;
+  if (end > page_begin) {
+    madvise(reinterpret_cast<void*>(page_begin), end - page_begin, MADV_DONTNEED);
   }
 }
 
@@ -223,10 +275,17 @@ void FlashFfn::load_all_layers() {
 }
 
 void FlashFfn::begin_token() {
-  predictor_ms_ = io_ms_ = memory_ms_ = 0;
+  predictor_ms_ = io_ms_ = io_hidden_ms_ = memory_ms_ = 0;
   bytes_read_ = requests_ = 0;
   window_in_force_ = options_.window;
   for (auto& L : layers_) L->tel = LayerTelemetry();
+  ++token_now_;
+  if (lazy_eviction() && token_now_ > 0 && token_now_ % kRebalanceTokens == 0) {
+    // The layers' demand moved: re-split the rows (shrinking layers evict their oldest).
+    const auto t0 = Clock::now();
+    rebalance_capacity(capacity_rows_for(budget_bytes_, fixed_bytes_));
+    memory_ms_ += ms_since(t0);
+  }
 }
 
 const float* FlashFfn::up_bias(int layer) const {
@@ -277,8 +336,8 @@ void FlashFfn::select_active(int layer, const float* x, Layer& L) {
 // Reads the bundles of `count` neurons (ascending ids) into dsts[i]. With bundling, neurons
 // adjacent on disk and in memory become one run; without, the gate/up rows and the down column
 // of every neuron are separate requests (the layout the paper's bundling replaces).
-void FlashFfn::read_bundles(int layer, const int32_t* neurons, int32_t count,
-                            const std::vector<uint8_t*>& dsts) {
+void FlashFfn::build_runs(int layer, const int32_t* neurons, int32_t count,
+                          const std::vector<uint8_t*>& dsts) {
   runs_.clear();
   if (options_.bundling) {
     bundle_runs_append(layout_.bundle_offset(layer, 0), layout_.bundle_bytes,
@@ -293,6 +352,11 @@ void FlashFfn::read_bundles(int layer, const int32_t* neurons, int32_t count,
       runs_.push_back({offset + first, part, dsts[static_cast<size_t>(i)] + first});
     }
   }
+}
+
+void FlashFfn::read_bundles(int layer, const int32_t* neurons, int32_t count,
+                            const std::vector<uint8_t*>& dsts) {
+  build_runs(layer, neurons, count, dsts);
   if (runs_.empty()) return;
   const FlashStore::Counters before = store_.counters();
   store_.read_runs(runs_);
@@ -300,21 +364,6 @@ void FlashFfn::read_bundles(int layer, const int32_t* neurons, int32_t count,
   io_ms_ += after.io_ms - before.io_ms;
   bytes_read_ += after.bytes_read - before.bytes_read;
   requests_ += after.requests - before.requests;
-}
-
-// Appends `neurons` (ascending) to the cache and reads their bundles into the new rows; rows
-// are appended in neuron order, so runs of adjacent ids land in adjacent rows (one read each).
-void FlashFfn::load_into_cache(int layer, Layer& L, const std::vector<int32_t>& neurons) {
-  dsts_.clear();
-  for (int32_t id : neurons) dsts_.push_back(L.cache->append(id));
-  try {
-    read_bundles(layer, neurons.data(), static_cast<int32_t>(neurons.size()), dsts_);
-  } catch (...) {
-    // The rows were reserved but never filled: drop them so the cache holds no stale rows and
-    // the next token (or the next generation) reloads these neurons.
-    L.cache->remove_many(neurons);
-    throw;
-  }
 }
 
 // Reads `count` neurons (ascending ids) through the I/O buffer chunk by chunk and accumulates
@@ -353,44 +402,9 @@ void FlashFfn::ffn_forward(int layer, const float* x, float* out) {
       L.tel.neurons_predicted = layout_.neurons;
       L.tel.neurons_streamed = layout_.neurons;
       break;
-    case FfnMode::Flash: {
-      select_active(layer, x, L);
-      auto t_mem = Clock::now();
-      // Window bookkeeping and deletions (memory management).
-      if (L.window->k() != options_.window) {
-        L.window->set_k(options_.window, L.cache.get(), extra_remove_);
-        L.cache->remove_many(extra_remove_);
-        L.tel.neurons_removed += static_cast<int32_t>(extra_remove_.size());
-      }
-      L.window->push(active_, L.cache.get(), add_, remove_);
-      L.cache->remove_many(remove_);
-      L.tel.neurons_removed += static_cast<int32_t>(remove_.size());
-      // Shrink the window while its union does not fit the cache.
-      while (L.cache->used_rows() + static_cast<int32_t>(add_.size()) > L.cache->capacity() &&
-             L.window->k() > 1) {
-        L.window->set_k(L.window->k() - 1, L.cache.get(), extra_remove_);
-        L.cache->remove_many(extra_remove_);
-        L.tel.neurons_removed += static_cast<int32_t>(extra_remove_.size());
-      }
-      window_in_force_ = std::min(window_in_force_, L.window->sets_held());
-      std::sort(add_.begin(), add_.end());
-      const int32_t fit = std::min<int32_t>(static_cast<int32_t>(add_.size()),
-                                            L.cache->free_rows());
-      overflow_.assign(add_.begin() + fit, add_.end());
-      add_.resize(static_cast<size_t>(fit));
-      memory_ms_ += ms_since(t_mem);
-
-      load_into_cache(layer, L, add_);
-      L.tel.neurons_added = fit;
-      bundle_ffn_compute(layout_, cfg_, L.cache->row_data(0), L.cache->used_rows(),
-                         L.cache->row_to_neuron().data(), fc1_bias, x, out);
-      if (!overflow_.empty()) {
-        const int32_t n_overflow = static_cast<int32_t>(overflow_.size());
-        stream_and_compute(layer, overflow_.data(), n_overflow, x, out);
-        L.tel.neurons_streamed = n_overflow;
-      }
+    case FfnMode::Flash:
+      flash_forward(layer, x, out, L);
       break;
-    }
   }
   if (!w.ffn_down_bias.empty()) {
     const float* b = w.ffn_down_bias.f32();
@@ -406,6 +420,7 @@ void FlashFfn::fill_telemetry(TokenTelemetry& t) const {
   t.mode = ffn_mode_name(options_.mode);
   t.predictor_ms = predictor_ms_;
   t.io_ms = io_ms_;
+  t.io_hidden_ms = io_hidden_ms_;
   t.memory_ms = memory_ms_;
   t.bytes_read = bytes_read_;
   t.read_requests = requests_;

@@ -6,18 +6,28 @@
 //   flash  the paper: predictor -> window of the last k tokens' active sets -> neuron cache that
 //          loads only the increment (appends) and drops what left the window (swap with last)
 //
-// In flash mode the cache capacity per layer follows from the budget (runtime/budget.h): what is
-// left after the fixed DRAM (resident weights, predictors, KV cache, runtime state, I/O buffers)
-// divided evenly over layers. Cache rows are reserved for that capacity only (not for the whole
-// layer), so address space and commit charge follow the budget too.
-// When the window's union does not fit, the window shrinks for that token (telemetry reports
-// the k in force); neurons of the current token that still do not fit are streamed through the
-// I/O buffer, used and dropped, so the result stays exact with respect to the active set.
+// In flash mode the budget buys a number of cache rows (runtime/budget.h: what is left after the
+// fixed DRAM, the I/O buffers and the FFN's state); the layers share them in proportion to their
+// measured demand (the distinct neurons each layer's window of k tokens holds, averaged over
+// recent tokens), re-split every kRebalanceTokens tokens. Rows are reserved for twice the even
+// share (capped by the layer), so address space and commit charge follow the budget too.
+// With a budget the cache evicts only when it needs room: least recently used first
+// (runtime/cache_policy.h), so the window of the last k tokens is the last to go, and an evicted
+// neuron's row is handed to the incoming one (no row copy). The window in force is the number of
+// most recent tokens whose sets are all still cached. Without a budget the window itself bounds
+// the cache: neurons that leave it are deleted (swap with last), as in the paper.
+// Each token multiplies only its own predicted rows. Reads of the missing bundles are in flight
+// (FlashStore::read_runs_async) while the rows already cached are multiplied; the new rows are
+// multiplied when they arrive, in the same order as without overlap, so both give equal results.
+// Neurons of the current token that do not fit even after evicting every older neuron are
+// streamed through the I/O buffer, used and dropped, so the result stays exact with respect to
+// the active set.
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/mapped_file.h"
@@ -41,11 +51,15 @@ struct FlashFfnOptions {
                                     // the predictor
   bool evaluate_predictor = false;  // also compute the true activations and count recall
   bool direct_io = true;
+  bool overlap_io = true;           // flash: multiply cached rows while the misses are read
   FlashStoreOptions store;
 };
 
 class FlashFfn : public FfnBackend {
  public:
+  // Tokens between re-splits of the cache rows over layers (flash mode with a budget).
+  static constexpr int kRebalanceTokens = 16;
+
   // fixed_bytes: DRAM held outside this object (FixedDram::total(): resident weights,
   // predictors, KV cache, runtime state).
   // budget_bytes: 0 = unlimited. Throws Error when the budget is below the mode's minimum
@@ -83,18 +97,40 @@ class FlashFfn : public FfnBackend {
   int64_t cache_bytes() const;  // rows usable (capacity) x bundle bytes, all layers
 
  private:
-  struct Layer;
+  struct Layer {
+    std::unique_ptr<NeuronCache> cache;
+    std::unique_ptr<NeuronWindow> window;
+    std::vector<int32_t> last_used;  // flash: per neuron, the last token that predicted it (-1)
+    double demand = 0;               // flash: recent mean of the window's distinct neurons
+    LayerTelemetry tel;
+  };
   void apply_capacity();
   void load_all_layers();
   void select_active(int layer, const float* x, Layer& L);
   void true_hidden(int layer, const float* x, std::vector<float>& hidden);
   const float* up_bias(int layer) const;  // OPT's fc1 bias, or nullptr
+  // Fills runs_ with the reads of `count` bundles (ascending ids) into dsts.
+  void build_runs(int layer, const int32_t* neurons, int32_t count,
+                  const std::vector<uint8_t*>& dsts);
   void read_bundles(int layer, const int32_t* neurons, int32_t count,
                     const std::vector<uint8_t*>& dsts);
-  void load_into_cache(int layer, Layer& L, const std::vector<int32_t>& neurons);
+  void flash_forward(int layer, const float* x, float* out, Layer& L);
+  // Flash mode, memory management: makes room (evicting least recently used neurons, or the
+  // window's leavers without a budget) and reserves rows for this token's misses (add_,
+  // ascending); fills dsts_ / new_rows_ and overflow_ (what must be streamed).
+  void flash_admit(Layer& L);
+  void flash_compute_selected(int layer, Layer& L, const std::vector<int32_t>& rows,
+                              const float* x, float* out);
+  // Sets every layer's capacity: the rows the budget buys, split by the layers' demand.
+  void rebalance_capacity(int32_t even_rows);
+  // Evicts least recently used neurons of L until at most `rows` are used, then caps it there.
+  void layer_set_capacity(Layer& L, int32_t rows);
+  bool lazy_eviction() const { return budget_bytes_ > 0; }
   void stream_and_compute(int layer, const int32_t* neurons, int32_t count, const float* x,
                           float* out);
   int32_t capacity_rows_for(int64_t budget_bytes, int64_t fixed_bytes) const;
+  // Rows a layer's matrix reserves when the even share is `even_rows`.
+  int32_t reserve_rows_for(int32_t even_rows) const;
 
   const FlashModel& fm_;
   const FlashLayout& layout_;
@@ -116,12 +152,20 @@ class FlashFfn : public FfnBackend {
   // One layer's id lists while its FFN runs (layers run one at a time; reserved whole):
   // predicted set, neurons to load and to drop, and those beyond the cache capacity.
   std::vector<int32_t> active_, add_, remove_, extra_remove_, overflow_;
+  // Eviction victims, the rows multiplied (cached before this token / just read), and the
+  // victim picker's scratch.
+  std::vector<int32_t> victims_, hit_rows_, new_rows_;
+  std::vector<std::pair<int32_t, int32_t>> pick_scratch_;
+  std::vector<int32_t> split_rows_;
+  std::vector<double> split_demand_;
+  std::vector<int32_t> split_cap_;
+  int32_t token_now_ = -1;  // tokens begun (begin_token), the stamp of last use
   std::vector<float> scratch_out_, hidden_, pred_scratch_;
   std::vector<ReadRun> runs_;
   std::vector<uint8_t*> dsts_;
 
   // Per-token accounting.
-  double predictor_ms_ = 0, io_ms_ = 0, memory_ms_ = 0;
+  double predictor_ms_ = 0, io_ms_ = 0, io_hidden_ms_ = 0, memory_ms_ = 0;
   int64_t bytes_read_ = 0, requests_ = 0;
   int32_t window_in_force_ = 0;
 };

@@ -117,6 +117,7 @@ FlashStore::FlashStore() = default;
 FlashStore::~FlashStore() { close(); }
 
 void FlashStore::close() {
+  async_stop();
   if (pool_) {
     pool_->stop = true;
     for (auto& w : pool_->wake) w->release();

@@ -21,6 +21,7 @@
 // flight have drained.
 //
 // Not thread-safe for concurrent read_runs() calls on one store (they are serialised by a mutex).
+// read_runs_async hands one read to the store's I/O thread; read_runs_wait collects it.
 #pragma once
 
 #include <atomic>
@@ -152,6 +153,17 @@ class FlashStore {
   // One run.
   void read(uint64_t offset, uint64_t length, uint8_t* dst);
 
+  // Overlapped reads: read_runs(runs) on the store's own I/O thread (started on first use), so
+  // the caller can compute while the requests are in flight. `runs` is copied; their
+  // destinations must stay valid and unread until read_runs_wait() returns. One pending read at
+  // a time (throws Error when one is pending).
+  void read_runs_async(std::span<const ReadRun> runs);
+  // Waits for the pending read_runs_async (returns at once when none is pending). Throws what
+  // read_runs threw, after which the store is usable again.
+  void read_runs_wait();
+  // Bytes the I/O thread's copy of the runs holds (runtime state).
+  int64_t async_state_bytes() const;
+
   const Counters& counters() const { return counters_; }
   void reset_counters() { counters_ = Counters(); }
 
@@ -175,8 +187,10 @@ class FlashStore {
   };
   struct Ring;
   struct Pool;
+  struct Async;
 
   void plan(std::span<const ReadRun> runs);
+  void async_stop();  // waits for a pending async read and ends the I/O thread
   void run_uring();
   void run_pool();
   void pool_worker(int slot);
@@ -208,6 +222,10 @@ class FlashStore {
   int n_slots_ = 0;
   std::unique_ptr<Ring> ring_;
   std::unique_ptr<Pool> pool_;
+  struct AsyncDeleter {
+    void operator()(Async* a) const;
+  };
+  std::unique_ptr<Async, AsyncDeleter> async_;
   std::vector<Request> requests_;  // reserved once; reused per call
   Counters counters_;
   std::atomic<int64_t> retries_{0};  // this call's re-issues and top-ups (pool threads add too)

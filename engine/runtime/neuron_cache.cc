@@ -87,6 +87,20 @@ uint8_t* NeuronCache::append(int32_t neuron) {
   return data_ + int64_t{row} * bundle_bytes_;
 }
 
+uint8_t* NeuronCache::replace(int32_t old_neuron, int32_t new_neuron) {
+  check_neuron(old_neuron, "replace");
+  check_neuron(new_neuron, "replace");
+  const int32_t row = neuron_to_row_[static_cast<size_t>(old_neuron)];
+  if (row < 0) fail(kSource, "replace: neuron " + std::to_string(old_neuron) + " is not cached");
+  if (neuron_to_row_[static_cast<size_t>(new_neuron)] >= 0) {
+    fail(kSource, "replace: neuron " + std::to_string(new_neuron) + " is already cached");
+  }
+  neuron_to_row_[static_cast<size_t>(old_neuron)] = -1;
+  neuron_to_row_[static_cast<size_t>(new_neuron)] = row;
+  row_to_neuron_[static_cast<size_t>(row)] = new_neuron;
+  return data_ + int64_t{row} * bundle_bytes_;
+}
+
 void NeuronCache::remove(int32_t neuron) {
   check_neuron(neuron, "remove");
   const int32_t row = neuron_to_row_[static_cast<size_t>(neuron)];

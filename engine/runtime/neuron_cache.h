@@ -7,6 +7,8 @@
 // gate/up/down matrices the FFN multiplies, in no particular neuron order.
 //   remove: copy the last used row over the removed row, fix both maps, --used.
 //   append: hand out row `used` for a new neuron (the caller fills it, usually from flash).
+//   replace: hand an evicted neuron's row to a new one (no copy; what eviction under a full
+//            cache uses, so making room costs no memcpy).
 // Nothing is reallocated or moved after construction apart from those last-row copies.
 #pragma once
 
@@ -70,6 +72,10 @@ class NeuronCache {
   // Reserves the next row for `neuron` and returns it for the caller to fill. Throws Error when
   // the neuron is out of range or already present, or the cache is full (used == capacity).
   uint8_t* append(int32_t neuron);
+  // Hands `old_neuron`'s row to `new_neuron` and returns it for the caller to fill: an eviction
+  // and an insertion without copying any row (the used rows stay contiguous). Throws Error when
+  // either id is out of range, old_neuron is not cached or new_neuron already is.
+  uint8_t* replace(int32_t old_neuron, int32_t new_neuron);
   // Deletes `neuron`: the last used row is copied over its row (unless it is the last row).
   // Throws Error when the neuron is out of range or absent.
   void remove(int32_t neuron);

@@ -11,7 +11,8 @@ std::string telemetry_to_json_line(const TokenTelemetry& t) {
   j["prompt"] = t.prompt;
   j["mode"] = t.mode;
   j["ms"] = {{"predictor", t.predictor_ms}, {"io", t.io_ms},         {"memory", t.memory_ms},
-             {"compute", t.compute_ms},     {"sampling", t.sampling_ms}, {"total", t.total_ms}};
+             {"compute", t.compute_ms},     {"sampling", t.sampling_ms}, {"total", t.total_ms},
+             {"io_hidden", t.io_hidden_ms}};
   j["bytes_read"] = t.bytes_read;
   j["read_requests"] = t.read_requests;
   j["read_mb_per_s"] = t.read_mb_per_s();

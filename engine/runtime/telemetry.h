@@ -44,7 +44,9 @@ struct TokenTelemetry {
 
   // Time split, milliseconds.
   double predictor_ms = 0;
-  double io_ms = 0;           // waiting for flash reads
+  double io_ms = 0;           // waiting for flash reads (the part of the reads not hidden)
+  double io_hidden_ms = 0;    // flash reads in flight while the FFN computed cached rows
+                              // (overlapped: not part of total_ms' split)
   double memory_ms = 0;       // cache management: deletes (swap with last) and appends
   double compute_ms = 0;      // everything else in the forward pass (attention, FFN math)
   double sampling_ms = 0;
@@ -53,7 +55,10 @@ struct TokenTelemetry {
   // Flash reads.
   int64_t bytes_read = 0;
   int64_t read_requests = 0;
-  double read_mb_per_s() const { return io_ms > 0 ? bytes_read / 1e3 / io_ms : 0.0; }
+  double read_mb_per_s() const {  // over the whole time the reads were in flight
+    const double ms = io_ms + io_hidden_ms;
+    return ms > 0 ? bytes_read / 1e3 / ms : 0.0;
+  }
 
   // Window and memory.
   int32_t window_requested = 0;  // k asked for

@@ -15,6 +15,7 @@ void TelemetrySummary::add(const TokenTelemetry& t) {
   ++tokens;
   predictor_ms += t.predictor_ms;
   io_ms += t.io_ms;
+  io_hidden_ms += t.io_hidden_ms;
   memory_ms += t.memory_ms;
   compute_ms += t.compute_ms;
   sampling_ms += t.sampling_ms;

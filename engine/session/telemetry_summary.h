@@ -13,6 +13,7 @@ struct TelemetrySummary {
   int64_t tokens = 0;
   int64_t prompt_tokens = 0;
   double predictor_ms = 0, io_ms = 0, memory_ms = 0, compute_ms = 0, sampling_ms = 0;
+  double io_hidden_ms = 0;  // reads overlapped with compute (not in total_ms)
   double total_ms = 0;
   int64_t bytes_read = 0, read_requests = 0;
   int64_t neurons_loaded = 0;  // added + streamed, all layers
