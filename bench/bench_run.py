@@ -396,18 +396,21 @@ def fio_randread(path, bs_bytes, iodepth, seconds):
 def memory_bandwidth(matvec_bench, quick):
     if not matvec_bench or not os.access(matvec_bench, os.X_OK):
         return {"error": f"matvec_bench not found ({matvec_bench}); build target matvec_bench"}
-    # 2 GiB: larger than any cache this VM reports (getconf claims a 508 MiB L3).
+    # 2 GiB: larger than any cache this VM reports (getconf claims a 508 MiB L3). The floor uses
+    # what the engine's own kernel reaches: the F16 matvec over an FFN-sized matrix (4096 x
+    # 16384, 128 MiB) rotating through copies larger than any cache, not a float sum.
     args = ["--buffer-mib", "2048", "--slice-mib", "64", "--bandwidth-runs", "3" if quick else "7",
-            "--shape", "256x256", "--dtype", "F32", "--iters", "3", "--footprint-mib", "1"]
+            "--shape", "4096x16384", "--dtype", "F16", "--iters", "3" if quick else "7",
+            "--footprint-mib", "1024"]
     p = subprocess.run([matvec_bench] + args, capture_output=True, **TEXT)
     m = re.search(r"memory read bandwidth: ([\d.]+) GB/s best (\d+) MiB slice, ([\d.]+) GB/s "
                   r"best full pass", p.stdout)
-    if p.returncode != 0 or not m:
+    k = re.search(r"^F16\s+4096x16384\s.*?best\s+[\d.]+ ms \(\s*([\d.]+) GB/s", p.stdout, re.M)
+    if p.returncode != 0 or not m or not k:
         return {"error": f"matvec_bench failed: {p.stderr.strip()[-300:]}"}
-    # The floor uses the best full pass: weights of GBs stream from DRAM, not from a cache
-    # (the best 64 MiB slice is also kept; matvec_bench compares kernels against it).
-    return {"gb_per_s": float(m[3]), "slice_gb_per_s": float(m[1]),
-            "full_pass_gb_per_s": float(m[3]), "command": " ".join([matvec_bench] + args)}
+    return {"gb_per_s": float(k[1]), "kernel_f16_gb_per_s": float(k[1]),
+            "slice_gb_per_s": float(m[1]), "full_pass_gb_per_s": float(m[3]),
+            "command": " ".join([matvec_bench] + args)}
 
 
 # ---------------------------------------------------------------------------------------------

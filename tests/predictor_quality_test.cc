@@ -169,9 +169,11 @@ class PredictorQualityTest : public QObject {
 
  private slots:
   // Default model (ReLU): held-out positions 4096.. of calib/default.txt, 128 positions (the
-  // model's whole context). Measured: unlimited budget 0.891 top-1 agreement / mean KL 0.0135
-  // nats; tight (minimum + 64 rows per layer: the window shrinks and neurons stream on every
-  // token) 0.852 / 0.0146.
+  // model's whole context). Every token multiplies exactly its predicted neurons, whatever the
+  // budget (the cache only decides what is read), so both budgets give the same quality.
+  // Measured: 0.852 top-1 agreement / mean KL 0.0146 nats at both (when every cached row of
+  // the window was multiplied too, the unlimited budget reached 0.891 / 0.0135, at the price of
+  // tokens that got slower as the budget grew).
   void default_model_trained_predictors_track_dense() {
     const std::string dir = resource_path_find("models/default");
     QVERIFY2(!dir.empty(), "resources/models/default is missing");
@@ -195,9 +197,9 @@ class PredictorQualityTest : public QObject {
     const auto [unlimited, tight] = measure(*fm, dense, tokens, 64);
     report("default model, unlimited budget", unlimited, n);
     report("default model, tight budget", tight, n);
-    // Bounds: the measured values (top-1 0.891 / 0.852, mean KL 0.0135 / 0.0146) with a margin
-    // of about 5 positions of 128 on top-1 and 2x on the KL.
-    QVERIFY2(unlimited.top1 >= 0.85, qPrintable(QString::number(unlimited.top1)));
+    // Bounds: the measured values (top-1 0.852, mean KL 0.0146) with a margin of about 6
+    // positions of 128 on top-1 and 2x on the KL.
+    QVERIFY2(unlimited.top1 >= 0.80, qPrintable(QString::number(unlimited.top1)));
     QVERIFY2(unlimited.mean_kl <= 0.03, qPrintable(QString::number(unlimited.mean_kl)));
     QVERIFY2(tight.top1 >= 0.80, qPrintable(QString::number(tight.top1)));
     QVERIFY2(tight.mean_kl <= 0.03, qPrintable(QString::number(tight.mean_kl)));
@@ -208,9 +210,10 @@ class PredictorQualityTest : public QObject {
 
   // stories260K (SwiGLU), converted here with predictors trained on the first 2048 tokens of the
   // calibration text (the converter's defaults otherwise); 256 held-out positions after them.
-  // Measured: unlimited 0.789 top-1 / mean KL 0.243 nats; tight (minimum + 16 rows per layer:
-  // the window is cut to one token, so only the predicted half of the neurons is used, and the
-  // SwiGLU neurons it misses are not zero) 0.387 / 1.54.
+  // Only the predicted half of the neurons is multiplied, at any budget, and the SwiGLU neurons
+  // the predictor misses are not zero. Measured: 0.387 top-1 / mean KL 1.54 nats at both
+  // budgets (the unlimited budget reached 0.789 / 0.243 when every cached row of the window was
+  // multiplied too). Issue 14's exact gate mode is the remedy for SwiGLU models.
   void stories260k_trained_predictors_track_dense() {
     const QString gguf = flashchat_test::fixture_path("models/stories260K/stories260K.gguf");
     REQUIRE_FIXTURE(gguf);
@@ -231,9 +234,9 @@ class PredictorQualityTest : public QObject {
     const auto [unlimited, tight] = measure(*fm, dense, tokens, 16);
     report("stories260K, unlimited budget", unlimited, n);
     report("stories260K, tight budget", tight, n);
-    // Bounds: the measured values with a margin of ~8% on top-1 and ~1.6x on the KL.
-    QVERIFY2(unlimited.top1 >= 0.72, qPrintable(QString::number(unlimited.top1)));
-    QVERIFY2(unlimited.mean_kl <= 0.4, qPrintable(QString::number(unlimited.mean_kl)));
+    // Bounds: the measured values with a margin of ~8 points on top-1 and ~1.6x on the KL.
+    QVERIFY2(unlimited.top1 >= 0.30, qPrintable(QString::number(unlimited.top1)));
+    QVERIFY2(unlimited.mean_kl <= 2.5, qPrintable(QString::number(unlimited.mean_kl)));
     QVERIFY2(tight.top1 >= 0.30, qPrintable(QString::number(tight.top1)));
     QVERIFY2(tight.mean_kl <= 2.5, qPrintable(QString::number(tight.mean_kl)));
     QVERIFY2(tight.shrunk > 0 || tight.streamed > 0, "the tight budget constrained nothing");

@@ -46,6 +46,7 @@ struct GenerateArgs {
   std::string budget;       // e.g. 512M, 2G; empty = unlimited
   int window = 4;
   bool no_bundling = false;
+  bool no_overlap = false;
   bool oracle = false;
   bool eval_predictor = false;
   bool buffered_io = false;
@@ -70,6 +71,7 @@ int run_generate(const GenerateArgs& a) {
   so.window = a.window;
   so.budget_bytes = a.budget.empty() ? 0 : size_parse_bytes(a.budget);
   so.bundling = !a.no_bundling;
+  so.overlap_io = !a.no_overlap;
   so.oracle = a.oracle;
   so.evaluate_predictor = a.eval_predictor;
   so.direct_io = !a.buffered_io;
@@ -214,6 +216,8 @@ int main(int argc, char** argv) {
   gen->add_option("--budget", g.budget, "DRAM budget, e.g. 512M or 2G (default: unlimited)");
   gen->add_option("--window", g.window, "Tokens whose active neurons stay cached")->check(CLI::PositiveNumber);
   gen->add_flag("--no-bundling", g.no_bundling, "Read gate/up rows and down columns as separate requests");
+  gen->add_flag("--no-overlap", g.no_overlap,
+                "Read a layer's missing bundles before multiplying its cached rows (no overlap)");
   gen->add_flag("--oracle", g.oracle, "Use the true active neurons instead of the predictor (test mode)");
   gen->add_flag("--eval-predictor", g.eval_predictor, "Also compute true activations and report recall");
   gen->add_flag("--buffered-io", g.buffered_io, "Do not use O_DIRECT");

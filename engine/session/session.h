@@ -42,6 +42,7 @@ struct SessionOptions {
   int window = 4;
   int64_t budget_bytes = 0;   // 0 = unlimited
   bool bundling = true;
+  bool overlap_io = true;     // flash: read misses while cached rows are multiplied
   bool oracle = false;
   bool evaluate_predictor = false;
   bool direct_io = true;
