@@ -31,6 +31,9 @@ std::string resource_path_find(const std::string& relative) {
   if (const std::filesystem::path exe = executable_dir(); !exe.empty()) {
     roots.push_back(exe / ".." / "share" / "flashchat");
   }
+#ifdef FLASHCHAT_INSTALL_DATADIR
+  roots.push_back(std::filesystem::path(FLASHCHAT_INSTALL_DATADIR) / "flashchat");
+#endif
 #ifdef FLASHCHAT_SOURCE_DIR
   roots.push_back(std::filesystem::path(FLASHCHAT_SOURCE_DIR) / "resources");
 #endif
@@ -49,8 +52,8 @@ std::string default_model_path() {
   const std::string path = resource_path_find("models/default");
   if (path.empty()) {
     fail("default model",
-         "resources/models/default was not found next to the program, in "
-         "$FLASHCHAT_RESOURCES or in the source tree; name a model with -m or set FLASHCHAT_MODEL");
+         "share/flashchat/models/default was not found next to the program, in "
+         "$FLASHCHAT_RESOURCES, in the install prefix or in the source tree; name a model with -m or set FLASHCHAT_MODEL");
   }
   return path;
 }

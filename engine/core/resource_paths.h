@@ -10,8 +10,10 @@ namespace flashchat {
 // Absolute path of the shipped resource `relative` (e.g. "models/default" or
 // "calib/default.txt"), the first that exists of:
 //   1. $FLASHCHAT_RESOURCES/<relative>
-//   2. <directory of the running executable>/../share/flashchat/<relative>   (installed)
-//   3. <source tree this engine was built from>/resources/<relative>        (build tree)
+//   2. <directory of the running executable>/../share/flashchat/<relative>   (installed, also
+//      relocated: a package unpacked anywhere finds its own files first)
+//   3. <install prefix>/share/flashchat/<relative>      (CMAKE_INSTALL_FULL_DATADIR at build time)
+//   4. <source tree this engine was built from>/resources/<relative>        (build tree)
 // Returns "" when none exists.
 std::string resource_path_find(const std::string& relative);
 
