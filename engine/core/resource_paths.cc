@@ -31,11 +31,11 @@ std::string resource_path_find(const std::string& relative) {
   if (const std::filesystem::path exe = executable_dir(); !exe.empty()) {
     roots.push_back(exe / ".." / "share" / "flashchat");
   }
-#ifdef FLASHCHAT_INSTALL_DATADIR
-  roots.push_back(std::filesystem::path(FLASHCHAT_INSTALL_DATADIR) / "flashchat");
-#endif
 #ifdef FLASHCHAT_SOURCE_DIR
   roots.push_back(std::filesystem::path(FLASHCHAT_SOURCE_DIR) / "resources");
+#endif
+#ifdef FLASHCHAT_INSTALL_DATADIR
+  roots.push_back(std::filesystem::path(FLASHCHAT_INSTALL_DATADIR) / "flashchat");
 #endif
   for (const std::filesystem::path& root : roots) {
     std::error_code ec;
@@ -53,7 +53,7 @@ std::string default_model_path() {
   if (path.empty()) {
     fail("default model",
          "share/flashchat/models/default was not found next to the program, in "
-         "$FLASHCHAT_RESOURCES, in the install prefix or in the source tree; name a model with -m or set FLASHCHAT_MODEL");
+         "$FLASHCHAT_RESOURCES, in the source tree or in the install prefix; name a model with -m or set FLASHCHAT_MODEL");
   }
   return path;
 }
