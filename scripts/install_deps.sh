@@ -9,6 +9,8 @@ PACKAGES=(
   libeigen3-dev libtbb-dev libsqlite3-dev nlohmann-json3-dev liburing-dev libcli11-dev libicu-dev zlib1g-dev
   clang-14 libclang-rt-14-dev
   python3-numpy fio
+  # the .deb and its test (packaging/): dpkg-shlibdeps, desktop entry / AppStream / man checks
+  dpkg-dev desktop-file-utils appstream groff-base fonts-noto-cjk qt6-qpa-plugins
 )
 
 missing=()

@@ -139,12 +139,15 @@ void report_print(const CliConvertArgs& a, const ConvertReport& r) {
 void cli_convert_register(CLI::App& app, CliConvertArgs& args, CLI::App** sub) {
   CLI::App* c = app.add_subcommand(
       "convert", "Convert a GGUF file or Hugging Face directory into a flash model directory");
-  c->add_option("input", args.input, "GGUF file or Hugging Face directory")->required();
+  c->add_option("input", args.input, "GGUF file or Hugging Face directory")->required()->type_name("PATH");
   c->add_option("-o,--output", args.output,
                 "Flash model directory to create (must not exist or be empty)")
-      ->required();
+      ->required()
+      ->type_name("DIR");
   c->add_option("--calib", args.calib,
-                "Calibration text for the predictors (default: bundled corpus)");
+                "Calibration text for the predictors (default: the bundled corpus, "
+                "share/flashchat/calib/default.txt)")
+      ->type_name("FILE");
   c->add_option("--rank", args.rank, "Predictor rank")->check(CLI::PositiveNumber);
   c->add_option("--rank-last", args.rank_last, "Predictor rank of the last 4 layers (0 = --rank)")
       ->check(CLI::NonNegativeNumber);

@@ -192,13 +192,16 @@ int run_info(const std::string& model_path, int context) {
 int main(int argc, char** argv) {
   CLI::App app{"flashchat-cli: run language models larger than the memory you give them"};
   app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();  // --help shows each option's default
+  app.set_version_flag("--version", std::string("flashchat-cli ") + FLASHCHAT_VERSION,
+                       "Print the version and exit");
   int threads = 0;
-  app.add_option("--threads", threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", threads, "Worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
 
   GenerateArgs g;
   auto* gen = app.add_subcommand("generate", "Generate text; the text goes to stdout, statistics to stderr");
-  gen->add_option("-m,--model", g.model, "GGUF file, Hugging Face directory or flash model directory (default: the shipped default model)");
-  gen->add_option("-p,--prompt", g.prompt, "Prompt text (default: start from BOS)");
+  gen->add_option("-m,--model", g.model, "GGUF file, Hugging Face directory or flash model directory (default: $FLASHCHAT_MODEL, else the shipped default model)")->type_name("PATH");
+  gen->add_option("-p,--prompt", g.prompt, "Prompt text (default: start from BOS)")->type_name("TEXT");
   gen->add_option("-n,--n-tokens", g.n_tokens, "Maximum tokens to generate")->check(CLI::NonNegativeNumber);
   gen->add_option("--temp", g.sampling.temperature, "Temperature (0 = greedy)")->check(CLI::NonNegativeNumber);
   gen->add_option("--top-k", g.sampling.top_k, "Top-k (0 = off)");
@@ -207,30 +210,30 @@ int main(int argc, char** argv) {
   gen->add_option("--repeat-penalty", g.sampling.repeat_penalty, "Repetition penalty (1 = off)");
   gen->add_option("--repeat-last-n", g.sampling.repeat_last_n, "Tokens the penalty looks back on");
   gen->add_option("--seed", g.sampling.seed, "Random seed");
-  gen->add_option("--ctx", g.context, "Context length (default: the model's)")->check(CLI::NonNegativeNumber);
+  gen->add_option("--ctx", g.context, "Context length (0 = the model's, at most 4096)")->check(CLI::NonNegativeNumber);
   gen->add_flag("--chat", g.chat, "Format the prompt as a user turn with the model's chat template");
   gen->add_option("--system", g.system, "System prompt (with --chat)");
-  gen->add_option("--template", g.chat_format, "Chat format override: plain, llama2, chatml, zephyr, mistral");
-  gen->add_option("--mode", g.mode, "Flash models: dram, naive, mmap or flash")
+  gen->add_option("--template", g.chat_format, "Chat format override: plain, llama2, chatml, zephyr, mistral (default: detected from the model)")->type_name("NAME");
+  gen->add_option("--mode", g.mode, "How a flash model's FFN runs: flash (predictor, window, neuron cache), dram (all in memory), naive (whole FFN read every token), mmap (page cache decides)")
       ->check(CLI::IsMember({"dram", "naive", "mmap", "flash"}));
-  gen->add_option("--budget", g.budget, "DRAM budget, e.g. 512M or 2G (default: unlimited)");
+  gen->add_option("--budget", g.budget, "DRAM budget, e.g. 512M or 2G (default: unlimited); 'info' prints each mode's minimum")->type_name("SIZE");
   gen->add_option("--window", g.window, "Tokens whose active neurons stay cached")->check(CLI::PositiveNumber);
   gen->add_flag("--no-bundling", g.no_bundling, "Read gate/up rows and down columns as separate requests");
   gen->add_flag("--no-overlap", g.no_overlap,
                 "Read a layer's missing bundles before multiplying its cached rows (no overlap)");
   gen->add_flag("--oracle", g.oracle, "Use the true active neurons instead of the predictor (test mode)");
   gen->add_flag("--eval-predictor", g.eval_predictor, "Also compute true activations and report recall");
-  gen->add_flag("--buffered-io", g.buffered_io, "Do not use O_DIRECT");
+  gen->add_flag("--buffered-io", g.buffered_io, "Do not use O_DIRECT (reads then go through the page cache)");
   gen->add_flag("--kv-f32", g.kv_f32, "Keep the KV cache in F32 (the reference arithmetic) instead of F16");
   gen->add_flag("--verify", g.verify, "CRC-check every file of a flash model, also those verified before and unchanged since");
-  gen->add_option("--telemetry", g.telemetry_path, "Write per-token telemetry as JSON lines");
+  gen->add_option("--telemetry", g.telemetry_path, "Write per-token telemetry as JSON lines")->type_name("FILE");
 
   std::string tk_model, tk_text, tk_file;
   bool tk_decode = false, tk_bos = false, tk_special = false;
   auto* tk = app.add_subcommand("tokenize", "Print token ids of a text (or text of ids with --decode)");
-  tk->add_option("-m,--model", tk_model, "Model whose tokenizer to use (default: the default model)");
-  auto* text_opt = tk->add_option("--text", tk_text, "Text to tokenize");
-  auto* file_opt = tk->add_option("--file", tk_file, "File whose contents to tokenize");
+  tk->add_option("-m,--model", tk_model, "Model whose tokenizer to use (default: $FLASHCHAT_MODEL, else the shipped default model)")->type_name("PATH");
+  auto* text_opt = tk->add_option("--text", tk_text, "Text to tokenize")->type_name("TEXT");
+  auto* file_opt = tk->add_option("--file", tk_file, "File whose contents to tokenize")->type_name("FILE");
   text_opt->excludes(file_opt);
   tk->add_flag("--decode", tk_decode, "The input is space-separated ids: print their text");
   tk->add_flag("--bos", tk_bos, "Prepend the BOS token");
@@ -239,12 +242,19 @@ int main(int argc, char** argv) {
   std::string info_model;
   int info_context = 0;
   auto* info = app.add_subcommand("info", "Architecture, shapes, types, tokenizer, bytes by part and minimum budgets");
-  info->add_option("-m,--model", info_model, "Model to describe (default: the default model)");
-  info->add_option("--ctx", info_context, "Context length for the minimum budgets (default: the model's, at most 4096)")->check(CLI::NonNegativeNumber);
+  info->add_option("-m,--model", info_model, "Model to describe (default: $FLASHCHAT_MODEL, else the shipped default model)")->type_name("PATH");
+  info->add_option("--ctx", info_context, "Context length for the minimum budgets (0 = the model's, at most 4096)")->check(CLI::NonNegativeNumber);
 
   CliConvertArgs cargs;
   CLI::App* convert_sub = nullptr;
   cli_convert_register(app, cargs, &convert_sub);
+
+  const std::string environment =
+      "Environment: FLASHCHAT_MODEL names the model used without -m; FLASHCHAT_RESOURCES names a\n"
+      "directory searched first for models/default and calib/default.txt.";
+  app.footer("Run 'flashchat-cli COMMAND --help' for a command's options; 'man flashchat-cli'.\n" +
+             environment);
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) sub->footer(environment);
 
   try {
     app.parse(argc, argv);

@@ -49,16 +49,22 @@ int main(int argc, char** argv) {
   QApplication::setApplicationVersion(QStringLiteral(FLASHCHAT_VERSION));
 
   QCommandLineParser cli;
-  cli.setApplicationDescription(QStringLiteral("Chat with a model larger than the memory you give it"));
+  cli.setApplicationDescription(QStringLiteral(
+      "Chat with a model larger than the memory you give it, and watch how it works.\n\n"
+      "Environment:\n"
+      "  FLASHCHAT_DATA_DIR   where conversations, models.json and settings.ini live\n"
+      "  FLASHCHAT_MODEL      the model listed as the default (else the shipped default model)\n"
+      "  FLASHCHAT_THEME      dark or light, as --dark or --light"));
   cli.addHelpOption();
   cli.addVersionOption();
   const QCommandLineOption shot(QStringLiteral("screenshot"),
                                 QStringLiteral("Save a PNG of the main window and exit"),
                                 QStringLiteral("FILE"));
-  const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size for --screenshot"),
+  const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1280x800)"),
                                 QStringLiteral("WxH"), QStringLiteral("1280x800"));
   const QCommandLineOption demo(QStringLiteral("demo"),
-                                QStringLiteral("Run the fixed demo script on the default model first"));
+                                QStringLiteral("Run the fixed demo script on the default model first "
+                                               "(in a scratch data folder unless FLASHCHAT_DATA_DIR is set)"));
   const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Dark palette"));
   const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Light palette"));
   cli.addOptions({shot, size, demo, dark, light});

@@ -34,6 +34,9 @@ std::string resource_path_find(const std::string& relative) {
 #ifdef FLASHCHAT_SOURCE_DIR
   roots.push_back(std::filesystem::path(FLASHCHAT_SOURCE_DIR) / "resources");
 #endif
+#ifdef FLASHCHAT_INSTALL_DATADIR
+  roots.push_back(std::filesystem::path(FLASHCHAT_INSTALL_DATADIR) / "flashchat");
+#endif
   for (const std::filesystem::path& root : roots) {
     std::error_code ec;
     const std::filesystem::path candidate = root / relative;
@@ -49,8 +52,8 @@ std::string default_model_path() {
   const std::string path = resource_path_find("models/default");
   if (path.empty()) {
     fail("default model",
-         "resources/models/default was not found next to the program, in "
-         "$FLASHCHAT_RESOURCES or in the source tree; name a model with -m or set FLASHCHAT_MODEL");
+         "share/flashchat/models/default was not found next to the program, in "
+         "$FLASHCHAT_RESOURCES, in the source tree or in the install prefix; name a model with -m or set FLASHCHAT_MODEL");
   }
   return path;
 }
