@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
   gen->add_option("--mode", g.mode, "How a flash model's FFN runs: flash (predictor, window, neuron cache), dram (all in memory), naive (whole FFN read every token), mmap (page cache decides)")
       ->check(CLI::IsMember({"dram", "naive", "mmap", "flash"}));
   gen->add_option("--budget", g.budget, "DRAM budget, e.g. 512M or 2G (default: unlimited); 'info' prints each mode's minimum")->type_name("SIZE");
-  gen->add_option("--window", g.window, "Tokens whose active neurons stay cached")->check(CLI::PositiveNumber);
+  gen->add_option("--window", g.window, "Tokens whose active neurons the cache keeps first (without a budget: only those)")->check(CLI::PositiveNumber);
   gen->add_flag("--no-bundling", g.no_bundling, "Read gate/up rows and down columns as separate requests");
   gen->add_flag("--no-overlap", g.no_overlap,
                 "Read a layer's missing bundles before multiplying its cached rows (no overlap)");
