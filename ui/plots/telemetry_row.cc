@@ -28,6 +28,7 @@ TelemetryRow telemetry_row_from(const flashchat::TokenTelemetry& t) {
   r.window_requested = t.window_requested;
   r.read_mb_per_s = t.read_mb_per_s();
   r.bytes_read_mb = double(t.bytes_read) / kBytesPerMb;
+  r.io_hidden_ms = t.io_hidden_ms;
   r.time_ms[static_cast<int>(TimePart::Predictor)] = t.predictor_ms;
   r.time_ms[static_cast<int>(TimePart::Io)] = t.io_ms;
   r.time_ms[static_cast<int>(TimePart::Memory)] = t.memory_ms;
@@ -79,7 +80,8 @@ QString telemetry_row_readout(const TelemetryRow& r, const QPalette& pal) {
                     item(palette_churn_color(Churn::Window),
                          tr("window k %1 (asked %2)").arg(r.window_in_force).arg(r.window_requested)));
   // Read.
-  lines << tr("<b>Flash read</b> %1 MB/s (%2 MB)").arg(mb(r.read_mb_per_s), mb(r.bytes_read_mb));
+  lines << tr("<b>Flash read</b> %1 MB/s (%2 MB; %3 ms of it hidden behind compute)")
+               .arg(mb(r.read_mb_per_s), mb(r.bytes_read_mb), ms(r.io_hidden_ms));
   // Time.
   QStringList time;
   for (int p = 0; p < kTimePartCount; ++p) {
@@ -100,6 +102,7 @@ TelemetryRow telemetry_row_widest() {
   r.added = r.removed = r.streamed = 9999999;
   r.window_in_force = r.window_requested = 16;
   r.read_mb_per_s = r.bytes_read_mb = 99999.9;
+  r.io_hidden_ms = 9999.9;
   for (double& v : r.time_ms) v = 9999.9;
   r.total_ms = 99999.9;
   return r;

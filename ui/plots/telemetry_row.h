@@ -23,6 +23,7 @@ struct TelemetryRow {
   int window_requested = 0;
   double read_mb_per_s = 0;
   double bytes_read_mb = 0;
+  double io_hidden_ms = 0;  // reads in flight while the FFN computed (not in total_ms)
   double time_ms[kTimePartCount] = {};      // TimePart order
   double total_ms = 0;
 };
