@@ -47,6 +47,7 @@ struct GenerateArgs {
   int window = 4;
   bool no_bundling = false;
   bool no_overlap = false;
+  bool prefetch = false;
   bool oracle = false;
   bool eval_predictor = false;
   bool buffered_io = false;
@@ -72,6 +73,7 @@ int run_generate(const GenerateArgs& a) {
   so.budget_bytes = a.budget.empty() ? 0 : size_parse_bytes(a.budget);
   so.bundling = !a.no_bundling;
   so.overlap_io = !a.no_overlap;
+  so.prefetch = a.prefetch;
   so.oracle = a.oracle;
   so.evaluate_predictor = a.eval_predictor;
   so.direct_io = !a.buffered_io;
@@ -221,6 +223,8 @@ int main(int argc, char** argv) {
   gen->add_flag("--no-bundling", g.no_bundling, "Read gate/up rows and down columns as separate requests");
   gen->add_flag("--no-overlap", g.no_overlap,
                 "Read a layer's missing bundles before multiplying its cached rows (no overlap)");
+  gen->add_flag("--prefetch", g.prefetch,
+                "Predict each layer's neurons before its attention and read them meanwhile");
   gen->add_flag("--oracle", g.oracle, "Use the true active neurons instead of the predictor (test mode)");
   gen->add_flag("--eval-predictor", g.eval_predictor, "Also compute true activations and report recall");
   gen->add_flag("--buffered-io", g.buffered_io, "Do not use O_DIRECT (reads then go through the page cache)");

@@ -56,6 +56,7 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
     v->reserve(n);
   }
   pick_scratch_.reserve(n);
+  for (auto* v : {&prefetch_ids_, &prefetch_loaded_, &prefetch_old_stamp_}) v->reserve(n);
   split_rows_.reserve(static_cast<size_t>(layout_.n_layers));
   split_cap_.reserve(static_cast<size_t>(layout_.n_layers));
   split_demand_.reserve(static_cast<size_t>(layout_.n_layers));
@@ -98,7 +99,16 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
   if (options_.mode == FfnMode::Dram) load_all_layers();
 }
 
-FlashFfn::~FlashFfn() = default;
+FlashFfn::~FlashFfn() {
+  // A look-ahead read still in flight writes into cache rows: let it land before they go.
+  if (prefetch_layer_ >= 0) {
+    try {
+      store_.read_runs_wait();
+    } catch (...) {
+      // Nothing is left to report to.
+    }
+  }
+}
 
 void FlashFfn::FreeDeleter::operator()(uint8_t* p) const { std::free(p); }
 
@@ -142,6 +152,8 @@ int64_t FlashFfn::state_bytes() const {
                                         extra_remove_.capacity() + overflow_.capacity() +
                                         victims_.capacity() + hit_rows_.capacity() +
                                         new_rows_.capacity() + split_rows_.capacity() +
+                                        prefetch_ids_.capacity() + prefetch_loaded_.capacity() +
+                                        prefetch_old_stamp_.capacity() +
                                         split_cap_.capacity()) *
                                            sizeof(int32_t) +
                                        pick_scratch_.capacity() * sizeof(pick_scratch_[0]) +
@@ -275,6 +287,7 @@ void FlashFfn::load_all_layers() {
 }
 
 void FlashFfn::begin_token() {
+  prefetch_collect();  // a look-ahead of an interrupted token (its rows are complete after this)
   predictor_ms_ = io_ms_ = io_hidden_ms_ = memory_ms_ = 0;
   bytes_read_ = requests_ = 0;
   window_in_force_ = options_.window;

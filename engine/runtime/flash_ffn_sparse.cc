@@ -4,6 +4,7 @@
 #include <chrono>
 #include <span>
 
+#include "flash/predictor.h"
 #include "runtime/bundle_ffn.h"
 #include "runtime/cache_policy.h"
 #include "runtime/flash_ffn.h"
@@ -52,11 +53,22 @@ void FlashFfn::flash_admit(Layer& L) {
   }
   std::sort(hit_rows_.begin(), hit_rows_.end());
 
-  // Room for the misses: free rows, then the least recently used neurons of earlier tokens.
   std::sort(add_.begin(), add_.end());
-  const int32_t need = static_cast<int32_t>(add_.size()) - cache.free_rows();
+  const int32_t fit = cache_admit(L, add_, in_force);
+  overflow_.assign(add_.begin() + fit, add_.end());
+  add_.resize(static_cast<size_t>(fit));
+  if (!overflow_.empty()) in_force = std::min(in_force, 1);
+  L.tel.neurons_added += fit;
+  window_in_force_ = std::min(window_in_force_, in_force);
+}
+
+int32_t FlashFfn::cache_admit(Layer& L, const std::vector<int32_t>& add, int32_t& in_force) {
+  NeuronCache& cache = *L.cache;
+  const std::vector<int32_t>& row_of = cache.neuron_to_row();
+  // Room: free rows, then the least recently used neurons of earlier tokens.
+  const int32_t need = static_cast<int32_t>(add.size()) - cache.free_rows();
   victims_.clear();
-  if (need > 0 && lazy) {
+  if (need > 0 && lazy_eviction()) {
     cache_pick_victims(std::span<const int32_t>(cache.row_to_neuron().data(),
                                                 static_cast<size_t>(cache.used_rows())),
                        L.last_used, token_now_, need, victims_, pick_scratch_);
@@ -67,27 +79,85 @@ void FlashFfn::flash_admit(Layer& L) {
   }
   const int32_t n_victims = static_cast<int32_t>(victims_.size());
   const int32_t fit =
-      std::min<int32_t>(static_cast<int32_t>(add_.size()), cache.free_rows() + n_victims);
-  overflow_.assign(add_.begin() + fit, add_.end());
-  add_.resize(static_cast<size_t>(fit));
-  if (!overflow_.empty()) in_force = std::min(in_force, 1);
-
-  // Misses in id order get the victims' rows in row order, then appended rows: neurons adjacent
-  // on disk land in adjacent rows whenever the rows allow it (one read for the run).
+      std::min<int32_t>(static_cast<int32_t>(add.size()), cache.free_rows() + n_victims);
+  // Neurons in id order get the victims' rows in row order, then appended rows: neurons
+  // adjacent on disk land in adjacent rows whenever the rows allow it (one read for the run).
   std::sort(victims_.begin(), victims_.end(), [&](int32_t a, int32_t b) {
     return row_of[static_cast<size_t>(a)] < row_of[static_cast<size_t>(b)];
   });
   dsts_.clear();
   new_rows_.clear();
   for (int32_t i = 0; i < fit; ++i) {
-    const int32_t n = add_[static_cast<size_t>(i)];
+    const int32_t n = add[static_cast<size_t>(i)];
     dsts_.push_back(i < n_victims ? cache.replace(victims_[static_cast<size_t>(i)], n)
                                   : cache.append(n));
     new_rows_.push_back(row_of[static_cast<size_t>(n)]);
   }
   L.tel.neurons_removed += n_victims;
-  L.tel.neurons_added = fit;
+  return fit;
+}
+
+bool FlashFfn::prefetch_wanted() const {
+  return options_.mode == FfnMode::Flash && options_.prefetch && !options_.oracle;
+}
+
+void FlashFfn::ffn_prefetch(int layer, const float* x) {
+  if (!prefetch_wanted()) return;
+  prefetch_collect();  // an earlier look-ahead nobody collected (an interrupted token)
+  Layer& L = *layers_[static_cast<size_t>(layer)];
+  const auto t0 = Clock::now();
+  predictor_predict(fm_.predictors[static_cast<size_t>(layer)], x, prefetch_ids_, pred_scratch_);
+  predictor_ms_ += ms_since(t0);
+  const auto t_mem = Clock::now();
+  prefetch_loaded_.clear();
+  for (const int32_t n : prefetch_ids_) {
+    if (!L.cache->contains(n)) prefetch_loaded_.push_back(n);
+  }
+  int32_t in_force = options_.window;
+  const int32_t fit = cache_admit(L, prefetch_loaded_, in_force);
+  prefetch_loaded_.resize(static_cast<size_t>(fit));  // the rest: read when the layer asks
   window_in_force_ = std::min(window_in_force_, in_force);
+  // Stamped as this token's until the layer's own prediction: the rows being filled are not
+  // handed out again meanwhile; those the layer then does not predict get their stamps back.
+  prefetch_old_stamp_.clear();
+  for (const int32_t n : prefetch_loaded_) {
+    prefetch_old_stamp_.push_back(L.last_used[static_cast<size_t>(n)]);
+    L.last_used[static_cast<size_t>(n)] = token_now_;
+  }
+  L.tel.neurons_added += fit;
+  L.tel.neurons_prefetched = fit;
+  memory_ms_ += ms_since(t_mem);
+  build_runs(layer, prefetch_loaded_.data(), fit, dsts_);
+  if (runs_.empty()) return;
+  prefetch_before_ = store_.counters();
+  try {
+    store_.read_runs_async(runs_);
+  } catch (...) {
+    L.cache->remove_many(prefetch_loaded_);
+    throw;
+  }
+  prefetch_layer_ = layer;
+}
+
+void FlashFfn::prefetch_collect() {
+  if (prefetch_layer_ < 0) return;
+  Layer& L = *layers_[static_cast<size_t>(prefetch_layer_)];
+  prefetch_layer_ = -1;
+  const auto t_wait = Clock::now();
+  try {
+    store_.read_runs_wait();
+  } catch (...) {
+    L.cache->remove_many(prefetch_loaded_);
+    prefetch_loaded_.clear();
+    throw;
+  }
+  const double wait_ms = ms_since(t_wait);
+  const FlashStore::Counters& after = store_.counters();
+  const double read_ms = after.io_ms - prefetch_before_.io_ms;
+  io_ms_ += wait_ms;
+  io_hidden_ms_ += std::max(0.0, read_ms - wait_ms);
+  bytes_read_ += after.bytes_read - prefetch_before_.bytes_read;
+  requests_ += after.requests - prefetch_before_.requests;
 }
 
 // rows[] of L's cache (rows x [gate|up|down]), x (dim,) -> out (dim,) +=
@@ -100,8 +170,27 @@ void FlashFfn::flash_compute_selected(int layer, Layer& L, const std::vector<int
 }
 
 void FlashFfn::flash_forward(int layer, const float* x, float* out, Layer& L) {
+  prefetch_collect();
   select_active(layer, x, L);
   const auto t_mem = Clock::now();
+  if (!prefetch_loaded_.empty()) {
+    // The look-ahead's neurons this layer did not predict get their stamps back (the oldest go
+    // first when rows are needed); those it did predict are hits now.
+    // Without a budget only the window stays cached: the unused ones go at once.
+    extra_remove_.clear();
+    for (size_t i = 0; i < prefetch_loaded_.size(); ++i) {
+      const int32_t n = prefetch_loaded_[i];
+      if (std::binary_search(active_.begin(), active_.end(), n)) {
+        ++L.tel.prefetch_used;
+      } else {
+        L.last_used[static_cast<size_t>(n)] = prefetch_old_stamp_[i];
+        if (!lazy_eviction()) extra_remove_.push_back(n);
+      }
+    }
+    L.cache->remove_many(extra_remove_);
+    L.tel.neurons_removed += static_cast<int32_t>(extra_remove_.size());
+    prefetch_loaded_.clear();
+  }
   flash_admit(L);
   memory_ms_ += ms_since(t_mem);
 

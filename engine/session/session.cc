@@ -194,6 +194,7 @@ std::unique_ptr<FlashFfn> Session::make_ffn(const SessionSettings& s) const {
   o.window = s.window;
   o.bundling = options_.bundling;
   o.overlap_io = options_.overlap_io;
+  o.prefetch = options_.prefetch;
   o.oracle = options_.oracle;
   o.evaluate_predictor = options_.evaluate_predictor;
   o.direct_io = options_.direct_io;

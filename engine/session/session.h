@@ -43,6 +43,7 @@ struct SessionOptions {
   int64_t budget_bytes = 0;   // 0 = unlimited
   bool bundling = true;
   bool overlap_io = true;     // flash: read misses while cached rows are multiplied
+  bool prefetch = false;      // flash: predict and read each layer's set during its attention
   bool oracle = false;
   bool evaluate_predictor = false;
   bool direct_io = true;
