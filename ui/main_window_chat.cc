@@ -144,7 +144,9 @@ void MainWindow::finishReply(const GenerationSummary& s) {
     last.ttft_ms = s.ttft_ms;
   }
   if (!run_uid_.isEmpty()) {
-    writer_->finishRun(run_uid_, QDateTime::currentMSecsSinceEpoch(), last.stop_reason);
+    // The disk limit as the plot shows it now (the first measurement may land mid-run).
+    writer_->finishRun(run_uid_, QDateTime::currentMSecsSinceEpoch(), last.stop_reason,
+                       live_panel_ ? live_panel_->deviceReadLimit() : 0);
     run_uid_.clear();
   }
   chat_->finishAssistant(last.content, last.stop_reason);

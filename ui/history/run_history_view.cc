@@ -17,8 +17,7 @@ namespace flashchat::ui {
 void live_panel_replay(LivePanel* panel, const RunRecord& run) {
   panel->clear();
   panel->setPaused(false);
-  panel->setWindowTokens(std::max<int>(LivePanel::kDefaultWindowTokens,
-                                       static_cast<int>(run.tokens.size())));
+  panel->setWindowTokens(static_cast<int>(run.tokens.size()));  // the whole run, filling the x axis
   panel->setDeviceReadLimit(run.info.read_limit_mb_per_s);
   for (const TokenTelemetry& t : run.tokens) panel->appendTelemetry(t);
   for (const RunChange& c : run.changes) panel->addMarker(c.token_index, c.label);

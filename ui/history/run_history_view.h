@@ -16,7 +16,7 @@ namespace flashchat::ui {
 class LivePanel;
 
 // Draws a recorded run into `panel` (cleared first): every token, its markers, its disk limit;
-// the rolling window widened to hold the whole run.
+// the window set to the run's length, so the whole run fills the x axis.
 void live_panel_replay(LivePanel* panel, const RunRecord& run);
 
 class RunHistoryView : public QWidget {

@@ -86,7 +86,9 @@ class ChatDb {
   void run_begin(const RunInfo& r);
   void run_telemetry_append(const QString& uid, const TokenTelemetry& t);
   void run_change_add(const QString& uid, const RunChange& c);
-  void run_finish(const QString& uid, qint64 finished_ms, const QString& reason);
+  // `read_limit_mb_per_s` > 0 replaces the recorded disk limit (measured while the run ran).
+  void run_finish(const QString& uid, qint64 finished_ms, const QString& reason,
+                  double read_limit_mb_per_s = 0);
   // Runs newest first (of one conversation when `conversation_id` is not empty).
   QList<RunInfo> runs_list(const QString& conversation_id = {});
   RunRecord run_load(const QString& uid);

@@ -106,9 +106,12 @@ void ChatDb::run_change_add(const QString& uid, const RunChange& c) {
       .bind(1, run_id_of(uid)).bind(2, c.token_index).bind(3, s8(c.label)).run();
 }
 
-void ChatDb::run_finish(const QString& uid, qint64 finished_ms, const QString& reason) {
-  db_->prepare("UPDATE runs SET finished_ms = ?2, finish_reason = ?3 WHERE id = ?1")
-      .bind(1, run_id_of(uid)).bind(2, finished_ms).bind(3, s8(reason)).run();
+void ChatDb::run_finish(const QString& uid, qint64 finished_ms, const QString& reason,
+                        double read_limit_mb_per_s) {
+  db_->prepare("UPDATE runs SET finished_ms = ?2, finish_reason = ?3, read_limit_mb_per_s = "
+               "CASE WHEN ?4 > 0 THEN ?4 ELSE read_limit_mb_per_s END WHERE id = ?1")
+      .bind(1, run_id_of(uid)).bind(2, finished_ms).bind(3, s8(reason))
+      .bind(4, read_limit_mb_per_s).run();
 }
 
 RunInfo ChatDb::run_from_row(SqliteStmt& s) {

@@ -155,8 +155,11 @@ void StoreWriter::appendTelemetry(const QString& run_uid, const TokenTelemetry& 
 void StoreWriter::addChange(const QString& run_uid, const RunChange& c) {
   post([run_uid, c](ChatDb& db) { db.run_change_add(run_uid, c); });
 }
-void StoreWriter::finishRun(const QString& run_uid, qint64 finished_ms, const QString& reason) {
-  post([run_uid, finished_ms, reason](ChatDb& db) { db.run_finish(run_uid, finished_ms, reason); });
+void StoreWriter::finishRun(const QString& run_uid, qint64 finished_ms, const QString& reason,
+                            double read_limit_mb_per_s) {
+  post([run_uid, finished_ms, reason, read_limit_mb_per_s](ChatDb& db) {
+    db.run_finish(run_uid, finished_ms, reason, read_limit_mb_per_s);
+  });
 }
 void StoreWriter::upsertModel(const ModelRecord& m) {
   post([m](ChatDb& db) { db.model_upsert(m); });

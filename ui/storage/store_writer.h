@@ -48,7 +48,8 @@ class StoreWriter : public QObject {
   void beginRun(const RunInfo& r);
   void appendTelemetry(const QString& run_uid, const TokenTelemetry& t);
   void addChange(const QString& run_uid, const RunChange& c);
-  void finishRun(const QString& run_uid, qint64 finished_ms, const QString& reason);
+  void finishRun(const QString& run_uid, qint64 finished_ms, const QString& reason,
+                 double read_limit_mb_per_s = 0);
   void upsertModel(const ModelRecord& m);
   // Any other write (tests, imports), run on the writer thread inside the open transaction.
   void post(std::function<void(ChatDb&)> write);
