@@ -1,7 +1,8 @@
 // ui_run_history_test - the run history on the default model: a reply recorded while it streams
 // is redrawn from the database exactly as the live panel drew it (every series, the prompt band,
 // the setting-change markers, the readout); two runs compare side by side with their summaries;
-// the conversation list's search, delete/undo and JSON import work in the window.
+// the conversation list's search, delete/undo and JSON import work in the window, and the JSON
+// store of earlier versions is imported at the first start.
 #include <QTemporaryDir>
 #include <QtTest>
 #include <qcustomplot.h>
@@ -109,7 +110,17 @@ class UiRunHistoryTest : public QObject {
 
   void list_search_delete_undo_import() {
     QTemporaryDir dir;
+    // A chat from the JSON store of earlier versions: imported at the first start, file kept.
+    Conversation old = Conversation::make_new();
+    old.title = QStringLiteral("From the JSON days");
+    old.messages = {{QStringLiteral("user"), QStringLiteral("An otter by the weir"), {}}};
+    QVERIFY(QDir().mkpath(dir.filePath(QStringLiteral("conversations"))));
+    const QString old_file = dir.filePath(QStringLiteral("conversations/%1.json").arg(old.id));
+    conversation_export_json(old, old_file);
     MainWindow w(dir.path());
+    QVERIFY(w.conversations()->find(old.id));
+    QVERIFY(w.conversations()->find(old.id)->messages == old.messages);
+    QVERIFY(QFile::exists(old_file));
     const QString first = w.currentConversationId();
     Conversation c = *w.conversations()->find(first);
     c.title = QStringLiteral("Heron notes");
