@@ -166,8 +166,8 @@ void MainWindow::applySearch(const QString& query) {
   }
   search_info_->setVisible(!all);
   search_info_->setText(ids.isEmpty() ? QStringLiteral("No chat contains “%1”").arg(query.trimmed())
-                                      : QStringLiteral("%1 chat%2 match").arg(ids.size())
-                                            .arg(ids.size() == 1 ? "" : "s"));
+                                      : ids.size() == 1 ? QStringLiteral("1 chat matches")
+                                                        : QStringLiteral("%1 chats match").arg(ids.size()));
 }
 
 void MainWindow::deleteConversation(const QString& id) {
