@@ -1,6 +1,8 @@
 // flashchat - the desktop app: chat on the flash engine with live memory plots and sliders.
-//   flashchat [--version] [--screenshot FILE [--size WxH] [--demo]] [--dark|--light]
-// FLASHCHAT_DATA_DIR overrides where conversations, models.json and settings.ini live.
+//   flashchat [--version] [--screenshot FILE [--size WxH] [--demo] [--view chat|history]]
+//             [--dark|--light]
+// FLASHCHAT_DATA_DIR overrides where the database (flashchat.db), models.json and settings.ini
+// live.
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
@@ -11,7 +13,8 @@
 #include <QTimer>
 #include <cstdio>
 
-#include "chat/conversation_store.h"
+#include "core/error.h"
+#include "storage/db_open.h"
 #include "main_window.h"
 
 namespace {
@@ -67,7 +70,11 @@ int main(int argc, char** argv) {
                                                "(in a scratch data folder unless FLASHCHAT_DATA_DIR is set)"));
   const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Dark palette"));
   const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Light palette"));
-  cli.addOptions({shot, size, demo, dark, light});
+  const QCommandLineOption view(QStringLiteral("view"),
+                                QStringLiteral("Page for --screenshot: chat, or history (after --demo: "
+                                               "its two runs compared)"),
+                                QStringLiteral("PAGE"), QStringLiteral("chat"));
+  cli.addOptions({shot, size, demo, view, dark, light});
   cli.process(app);
 
   const QString theme = qEnvironmentVariable("FLASHCHAT_THEME");
@@ -85,7 +92,15 @@ int main(int argc, char** argv) {
   if (cli.isSet(demo) && qEnvironmentVariableIsEmpty("FLASHCHAT_DATA_DIR")) data_dir = scratch.path();
   QDir().mkpath(data_dir);
 
-  flashchat::ui::MainWindow window(data_dir);
+  flashchat::ui::DbOpenResult db;
+  try {
+    db = flashchat::ui::chat_db_open(data_dir, flashchat::ui::database_recovery_ask);
+  } catch (const flashchat::Error& e) {
+    std::fprintf(stderr, "flashchat: %s\n", e.what());
+    return 1;
+  }
+  if (!db.reader) return 1;  // the user chose to quit
+  flashchat::ui::MainWindow window(data_dir, std::move(db));
   if (cli.isSet(shot)) {
     const QStringList wh = cli.value(size).split('x');
     const int w = wh.value(0).toInt(), h = wh.value(1).toInt();
@@ -113,7 +128,14 @@ int main(int argc, char** argv) {
 
   const QString file = cli.value(shot);
   int rc = 0;
+  const bool history = cli.value(view) == QLatin1String("history");
   const auto grab = [&] {
+    if (history) {
+      window.showRunHistory(true);
+      QEventLoop settle;  // the replayed plots redraw on their timer
+      QTimer::singleShot(300, &settle, &QEventLoop::quit);
+      settle.exec();
+    }
     if (!window.grab().save(file)) {
       std::fprintf(stderr, "flashchat: cannot write %s\n", qPrintable(file));
       rc = 1;
