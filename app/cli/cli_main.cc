@@ -147,7 +147,8 @@ int run_generate(const GenerateArgs& a) {
 
 int run_tokenize(const std::string& model_path, const std::string& text, const std::string& file,
                  bool decode, bool bos, bool special) {
-  OpenedModel m = model_open(model_path.empty() ? default_model_path() : model_path, false);
+  // Only the vocabulary is read: any GGUF whose tokenizer is supported works, runnable or not.
+  const Tokenizer tok = tokenizer_open(model_path.empty() ? default_model_path() : model_path);
   const std::string input = file.empty() ? text : file_read_text(file);
   if (decode) {
     std::vector<int> ids;
@@ -161,16 +162,16 @@ int run_tokenize(const std::string& model_path, const std::string& text, const s
       } catch (const std::exception&) {
         used = 0;
       }
-      if (used != word.size() || id < 0 || id >= m.tokenizer->vocab_size()) {
+      if (used != word.size() || id < 0 || id >= tok.vocab_size()) {
         fail("tokenize --decode", "'" + word + "' is not a token id of this vocabulary (0.." +
-                                      std::to_string(m.tokenizer->vocab_size() - 1) + ")");
+                                      std::to_string(tok.vocab_size() - 1) + ")");
       }
       ids.push_back(id);
     }
-    std::cout << m.tokenizer->decode(ids);
+    std::cout << tok.decode(ids);
     return 0;
   }
-  std::vector<int> ids = m.tokenizer->encode(input, bos, special);
+  std::vector<int> ids = bos ? tok.encode_prompt(input, special) : tok.encode(input, false, special);
   for (size_t i = 0; i < ids.size(); ++i) std::cout << (i ? " " : "") << ids[i];
   std::cout << "\n";
   return 0;
@@ -229,7 +230,7 @@ int main(int argc, char** argv) {
   auto* file_opt = tk->add_option("--file", tk_file, "File whose contents to tokenize");
   text_opt->excludes(file_opt);
   tk->add_flag("--decode", tk_decode, "The input is space-separated ids: print their text");
-  tk->add_flag("--bos", tk_bos, "Prepend the BOS token");
+  tk->add_flag("--bos", tk_bos, "Tokenize as a prompt: BOS first when the model's rule says so (tokenizer.ggml.add_bos_token / tokenizer.json)");
   tk->add_flag("--special", tk_special, "Recognise special token texts such as <|im_start|>");
 
   std::string info_model;

@@ -462,12 +462,11 @@ GenerateResult Session::run(const std::vector<int>& tokens, const GenerateOption
 }
 
 std::vector<int> Session::text_tokens(const std::string& text) const {
-  return tokenizer().encode(text, tokenizer().bos_id() >= 0, false);
+  return tokenizer().encode_prompt(text, false);
 }
 
 std::vector<int> Session::chat_tokens(const std::vector<ChatMessage>& messages) const {
-  return tokenizer().encode(chat_format_apply(chat_format_, messages), model().tokenizer.add_bos,
-                            true);
+  return tokenizer().encode_prompt(chat_format_apply(chat_format_, messages), true);
 }
 
 GenerateResult Session::chat(const std::vector<ChatMessage>& messages,

@@ -96,7 +96,7 @@ class Session {
   double load_ms() const { return opened_.load_ms; }
 
   // --- Prompts ---------------------------------------------------------------------------
-  // Plain text: BOS (when the vocabulary has one) + the text.
+  // Plain text, BOS first when the model says so (Tokenizer::encode_prompt, the one BOS rule).
   std::vector<int> text_tokens(const std::string& text) const;
   // A conversation in the model's chat format (plain "User:/Assistant:" turns without one),
   // ending with the assistant's opening.
