@@ -17,46 +17,12 @@
 #include "test_support.h"
 
 using namespace flashchat;
+using flashchat_test::read_all;
 
 namespace {
 
-std::string read_all(const QString& path) {
-  std::ifstream in(path.toStdString(), std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 Tokenizer load_gguf_tokenizer(const QString& path) {
   return Tokenizer(tokenizer_spec_from_gguf(GgufFile::open(path.toStdString())));
-}
-
-// Strings of a llama.cpp .inp file: each followed by "\n__ggml_vocab_test__\n".
-std::vector<std::string> read_cases(const QString& path) {
-  const std::string all = read_all(path);
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  std::vector<std::string> cases;
-  size_t pos = 0;
-  while (pos < all.size()) {
-    const size_t end = all.find(sep, pos);
-    if (end == std::string::npos) break;
-    cases.push_back(all.substr(pos, end - pos));
-    pos = end + sep.size();
-  }
-  return cases;
-}
-
-std::vector<std::vector<int>> read_expected(const QString& path) {
-  std::vector<std::vector<int>> out;
-  std::istringstream in(read_all(path));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::vector<int> ids;
-    for (int id; ls >> id;) ids.push_back(id);
-    out.push_back(ids);
-  }
-  return out;
 }
 
 QString ids_string(const std::vector<int>& ids) {
@@ -134,8 +100,8 @@ class TokenizerTest : public QObject {
     const QString path = flashchat_test::fixture_path("tokenizers/" + vocab);
     REQUIRE_FIXTURE(path);
     const Tokenizer tok = load_gguf_tokenizer(path);
-    const auto cases = read_cases(path + ".inp");
-    const auto expected = read_expected(path + ".out");
+    const auto cases = flashchat_test::vocab_test_cases(path + ".inp");
+    const auto expected = flashchat_test::vocab_test_expected(path + ".out");
     QVERIFY(!cases.empty());
     QCOMPARE(cases.size(), expected.size());
     int encode_ok = 0, decode_ok = 0;
