@@ -84,26 +84,6 @@ const std::vector<PretokenizerFamily>& families() {
   return table;
 }
 
-// `\s` / `\S` as the White_Space property (ICU's own \s leaves out U+000B and U+0085).
-std::string with_unicode_spaces(const std::string& re) {
-  std::string out;
-  out.reserve(re.size() + 32);
-  for (size_t i = 0; i < re.size(); ++i) {
-    if (re[i] == '\\' && i + 1 < re.size()) {
-      if (re[i + 1] == 's' || re[i + 1] == 'S') {
-        out += re[i + 1] == 's' ? "\\p{White_Space}" : "\\P{White_Space}";
-      } else {
-        out += re[i];
-        out += re[i + 1];
-      }
-      ++i;
-      continue;
-    }
-    out += re[i];
-  }
-  return out;
-}
-
 // Appends `text` as UTF-16 to `u16`, recording for every UTF-16 unit the byte offset of the
 // character it belongs to (and the end offset last). Bytes that are not well-formed UTF-8
 // become U+FFFD, one per byte.
@@ -181,7 +161,7 @@ Pretokenizer::Pretokenizer(std::string_view pre, const std::string& source)
     UErrorCode status = U_ZERO_ERROR;
     UParseError parse{};
     std::unique_ptr<icu::RegexPattern> p(icu::RegexPattern::compile(
-        icu::UnicodeString::fromUTF8(with_unicode_spaces(re)), 0, parse, status));
+        icu::UnicodeString::fromUTF8(re), 0, parse, status));
     if (U_FAILURE(status) || !p) {
       fail(source, "pre-tokenizer '" + impl_->family->name + "': regex '" + re +
                        "' does not compile (" + u_errorName(status) + " at offset " +

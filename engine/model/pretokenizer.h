@@ -5,8 +5,8 @@
 // A family is an ordered list of regexes. Each regex splits every piece the previous ones left:
 // its matches become pieces and so does the unmatched text between them ("Isolated" splitting,
 // as Hugging Face's Split pre-tokenizer and llama.cpp do it). Each piece is matched on its own,
-// so `$` and look-ahead see the piece's end. The regexes run on ICU's engine; `\s` means the
-// Unicode White_Space property, as in the Rust/Oniguruma engines the patterns were written for.
+// so `$` and look-ahead see the piece's end. The regexes run on ICU's engine (its `\s` covers
+// U+000B and U+0085 like the Unicode White_Space property; tests/pretokenizer_test.cc checks).
 #pragma once
 
 #include <memory>
