@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
   gen->add_option("--ctx", g.context, "Context length (default: the model's)")->check(CLI::NonNegativeNumber);
   gen->add_flag("--chat", g.chat, "Format the prompt as a user turn with the model's chat template");
   gen->add_option("--system", g.system, "System prompt (with --chat)");
-  gen->add_option("--template", g.chat_format, "Chat format override: plain, llama2, chatml, zephyr, mistral");
+  gen->add_option("--template", g.chat_format, "Chat format override: plain, llama2, chatml, zephyr, mistral, mistral-v3, llama3, phi3, falcon");
   gen->add_option("--mode", g.mode, "Flash models: dram, naive, mmap or flash")
       ->check(CLI::IsMember({"dram", "naive", "mmap", "flash"}));
   gen->add_option("--budget", g.budget, "DRAM budget, e.g. 512M or 2G (default: unlimited)");
