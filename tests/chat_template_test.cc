@@ -203,7 +203,8 @@ class ChatTemplateTest : public QObject {
              std::string("<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a "
                          "helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
                          "<|im_start|>assistant\n"));
-    QCOMPARE(chat_template_apply(t, kConversation), chat_format_apply(ChatFormat::ChatML, kConversation));
+    QCOMPARE(chat_template_apply(t, kConversation),
+             chat_format_apply(ChatFormat::ChatML, kConversation));
   }
 
   // Phi-3: <|role|>\n...<|end|>\n turns, system as its own turn.

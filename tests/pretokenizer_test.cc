@@ -75,8 +75,10 @@ class PretokenizerTest : public QObject {
       for (const json& p : c["pieces"]) pieces << QString::fromStdString(p.get<std::string>());
       std::string tag = c["family"].get<std::string>() + ": ";
       for (char ch : c["text"].get<std::string>()) {
-        tag += ch == '\n' ? std::string("\\n") : ch == '\r' ? std::string("\\r")
-             : static_cast<unsigned char>(ch) < 0x20 ? std::string("^") : std::string(1, ch);
+        tag += ch == '\n'                              ? std::string("\\n")
+               : ch == '\r'                            ? std::string("\\r")
+               : static_cast<unsigned char>(ch) < 0x20 ? std::string("^")
+                                                       : std::string(1, ch);
       }
       QTest::newRow(tag.c_str()) << QString::fromStdString(c["family"].get<std::string>())
                                  << QString::fromStdString(c["text"].get<std::string>()) << pieces;
@@ -163,7 +165,8 @@ class PretokenizerTest : public QObject {
              std::string("qwen2"));
     QCOMPARE(family_of({{"type", "Sequence"},
                         {"pretokenizers",
-                         {{{"type", "Punctuation"}, {"behavior", "Contiguous"}}, byte_level_regex,
+                         {{{"type", "Punctuation"}, {"behavior", "Contiguous"}},
+                          byte_level_regex,
                           {{"type", "Digits"}, {"individual_digits", false}},
                           split_node("[0-9][0-9][0-9]")}}}),
              std::string("falcon"));
@@ -174,7 +177,8 @@ class PretokenizerTest : public QObject {
     QCOMPARE(family_of(byte_level_regex), std::string("gpt-2"));
     // A pattern no family has is refused, naming the file and the pattern.
     const std::string msg = flashchat_test::error_of([&] {
-      family_of({{"type", "Sequence"}, {"pretokenizers", {split_node("[a-z]+"), byte_level_plain}}});
+      family_of(
+          {{"type", "Sequence"}, {"pretokenizers", {split_node("[a-z]+"), byte_level_plain}}});
     });
     VERIFY_CONTAINS(msg, "tokenizer.json");
     VERIFY_CONTAINS(msg, "unknown pre-tokenizer");
@@ -188,22 +192,21 @@ class PretokenizerTest : public QObject {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const std::string path = dir.filePath("tokenizer.json").toStdString();
-    const json llama3_pre = {
-        {"type", "Sequence"},
-        {"pretokenizers",
-         {split_node(pretokenizer_family_find("llama3")->hf_regexes.at(0)),
-          {{"type", "ByteLevel"}, {"use_regex", false}}}}};
-    const json template_bos = {
-        {"type", "TemplateProcessing"},
-        {"single", {{{"SpecialToken", {{"id", "<|begin_of_text|>"}, {"type_id", 0}}}},
-                    {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}}};
+    const json llama3_pre = {{"type", "Sequence"},
+                             {"pretokenizers",
+                              {split_node(pretokenizer_family_find("llama3")->hf_regexes.at(0)),
+                               {{"type", "ByteLevel"}, {"use_regex", false}}}}};
+    const json template_bos = {{"type", "TemplateProcessing"},
+                               {"single",
+                                {{{"SpecialToken", {{"id", "<|begin_of_text|>"}, {"type_id", 0}}}},
+                                 {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}}};
     const json byte_level_post = {{"type", "ByteLevel"}};
     auto spec_of = [&](const json& pre, const json& post) {
       std::ofstream(path) << byte_level_json(pre, post);
       return tokenizer_spec_from_hf_json(path);
     };
-    const TokenizerSpec with = spec_of(llama3_pre, {{"type", "Sequence"},
-                                                     {"processors", {byte_level_post, template_bos}}});
+    const TokenizerSpec with = spec_of(
+        llama3_pre, {{"type", "Sequence"}, {"processors", {byte_level_post, template_bos}}});
     QCOMPARE(with.bos_id, 6);
     QVERIFY(with.add_bos);
     QCOMPARE(Tokenizer(with).encode_prompt("ab", false), (std::vector<int>{6, 3}));

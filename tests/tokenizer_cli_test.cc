@@ -27,7 +27,9 @@ bool write_file(const QString& path, const std::string& bytes) {
          static_cast<qint64>(bytes.size());
 }
 
-QString vocab_dir() { return flashchat_test::fixture_path("tokenizers"); }
+QString vocab_dir() {
+  return flashchat_test::fixture_path("tokenizers");
+}
 
 }  // namespace
 
@@ -81,8 +83,9 @@ class TokenizerCliTest : public QObject {
         qWarning("case %zu decode: got '%s' want '%s'", i, qPrintable(dec.out), cases[i].c_str());
       }
     }
-    qInfo("%s: encode %d/%zu, decode %d/%zu through the CLI", qPrintable(QFileInfo(vocab).fileName()),
-          encode_ok, cases.size(), decode_ok, cases.size());
+    qInfo("%s: encode %d/%zu, decode %d/%zu through the CLI",
+          qPrintable(QFileInfo(vocab).fileName()), encode_ok, cases.size(), decode_ok,
+          cases.size());
     QCOMPARE(encode_ok, static_cast<int>(cases.size()));
     QCOMPARE(decode_ok, static_cast<int>(cases.size()));
   }

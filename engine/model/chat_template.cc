@@ -80,7 +80,8 @@ std::string apply_mistral_v3(const std::vector<ChatMessage>& messages) {
   for (size_t i = 0; i < messages.size(); ++i) {
     const ChatMessage& m = messages[i];
     if (m.role == "user") {
-      out += "[INST] " + (i == last_user && !sys.empty() ? sys + "\n\n" : "") + m.content + "[/INST]";
+      const std::string prefix = i == last_user && !sys.empty() ? sys + "\n\n" : "";
+      out += "[INST] " + prefix + m.content + "[/INST]";
     } else if (m.role == "assistant") {
       out += " " + trim(m.content) + "</s>";
     }

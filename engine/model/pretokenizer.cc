@@ -20,13 +20,17 @@ const char* const kGpt2 =
 // digit groups (1-3 for Llama 3, single digits for Qwen2), punctuation runs with trailing
 // newlines, newline runs, other whitespace.
 const char* const kLlama3 =
-    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD]))"
+    R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 const char* const kLlama3Hf =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d))"
+    R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 const char* const kQwen2 =
-    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD]))"
+    R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 const char* const kQwen2Hf =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d))"
+    R"(|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 // Hugging Face's Punctuation pre-tokenizer: Unicode punctuation plus the ASCII symbols Rust's
 // is_ascii_punctuation counts ($ + < = > ^ ` | ~); "Contiguous" keeps runs together.
 const char* const kPunctRun = R"([\p{P}\$\+<=>\^~\|`]+)";
@@ -37,7 +41,9 @@ const std::vector<PretokenizerFamily>& families() {
   static const std::vector<PretokenizerFamily> table = {
       // llama.cpp's choice for a BPE vocabulary that names no pre-tokenizer.
       {"default", {}, {R"([\p{P}\$\+<=>\^~\|]+)", kGpt2, R"(\p{N}+)", "[0-9][0-9][0-9]"}, {}},
-      {"gpt-2", {"gpt2", "phi-2", "roberta-bpe", "jina-es", "jina-de", "olmo", "jais"}, {kGpt2},
+      {"gpt-2",
+       {"gpt2", "phi-2", "roberta-bpe", "jina-es", "jina-de", "olmo", "jais"},
+       {kGpt2},
        {}},
       {"mpt", {}, {kGpt2}, {}},
       {"llama3",
@@ -63,15 +69,10 @@ const std::vector<PretokenizerFamily>& families() {
         "\uab70-\uabbf\ufb00-\ufb06\ufb13-\ufb17\uff21-\uff3a\uff41-\uff5a\U00010400-\U0001044f"
         "\U000104b0-\U000104d3\U000104d8-\U000104fb\U00010c80-\U00010cb2\U00010cc0-\U00010cf2"
         "\U000118a0-\U000118df\U0001e900-\U0001e943]+",
-        "\\s?[!-/:-~\uff01-\uff0f\uff1a-\uff5e\u2018-\u201f\u3000-\u3002]+",
-        R"(\s+$)",
-        kCjkRun,
+        "\\s?[!-/:-~\uff01-\uff0f\uff1a-\uff5e\u2018-\u201f\u3000-\u3002]+", R"(\s+$)", kCjkRun,
         R"(\p{N}+)"},
        {}},
-      {"deepseek-coder",
-       {},
-       {"[\r\n]", R"(\s?\p{L}+)", R"(\s?\p{P}+)", kCjkRun, R"(\p{N})"},
-       {}},
+      {"deepseek-coder", {}, {"[\r\n]", R"(\s?\p{L}+)", R"(\s?\p{P}+)", kCjkRun, R"(\p{N})"}, {}},
       // tokenizer.json: Punctuation(contiguous), ByteLevel(use_regex), Digits(runs), Split of
       // three-digit groups.
       {"falcon", {}, {kPunctRun, kGpt2, R"(\p{N}+)", "[0-9][0-9][0-9]"}, {}},
@@ -92,7 +93,11 @@ void utf8_to_utf16(std::string_view text, icu::UnicodeString& u16, std::vector<s
   byte_of.reserve(text.size() + 1);
   for (size_t pos = 0; pos < text.size();) {
     const auto c = static_cast<unsigned char>(text[pos]);
-    size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    size_t n = c < 0x80             ? 1
+               : (c & 0xE0) == 0xC0 ? 2
+               : (c & 0xF0) == 0xE0 ? 3
+               : (c & 0xF8) == 0xF0 ? 4
+                                    : 0;
     UChar32 cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
     bool ok = n > 0 && pos + n <= text.size();
     for (size_t k = 1; ok && k < n; ++k) {
@@ -160,8 +165,8 @@ Pretokenizer::Pretokenizer(std::string_view pre, const std::string& source)
   for (const std::string& re : impl_->family->regexes) {
     UErrorCode status = U_ZERO_ERROR;
     UParseError parse{};
-    std::unique_ptr<icu::RegexPattern> p(icu::RegexPattern::compile(
-        icu::UnicodeString::fromUTF8(re), 0, parse, status));
+    std::unique_ptr<icu::RegexPattern> p(
+        icu::RegexPattern::compile(icu::UnicodeString::fromUTF8(re), 0, parse, status));
     if (U_FAILURE(status) || !p) {
       fail(source, "pre-tokenizer '" + impl_->family->name + "': regex '" + re +
                        "' does not compile (" + u_errorName(status) + " at offset " +
@@ -189,14 +194,16 @@ std::vector<std::string_view> Pretokenizer::split(std::string_view text) const {
   for (const auto& pattern : impl_->patterns) {
     UErrorCode status = U_ZERO_ERROR;
     std::unique_ptr<icu::RegexMatcher> m(pattern->matcher(u16, status));
-    if (U_FAILURE(status)) fail("pre-tokenizer", std::string("ICU matcher: ") + u_errorName(status));
+    if (U_FAILURE(status))
+      fail("pre-tokenizer", std::string("ICU matcher: ") + u_errorName(status));
     next.clear();
     for (const auto& [a, b] : pieces) {
       m->region(a, b, status);  // bounds are opaque and anchoring: the piece is the whole text
       int32_t done = a;
       while (m->find()) {
         const int32_t s = m->start(status), e = m->end(status);
-        if (U_FAILURE(status)) fail("pre-tokenizer", std::string("ICU find: ") + u_errorName(status));
+        if (U_FAILURE(status))
+          fail("pre-tokenizer", std::string("ICU find: ") + u_errorName(status));
         if (e == s) continue;  // an empty match splits nothing
         if (s > done) next.emplace_back(done, s);
         next.emplace_back(s, e);
