@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ struct ConvertOptions {
   std::string calib_path;           // calibration text; empty = flash_default_calib_path()
   int calib_tokens = 4096;          // the text is cut to this many tokens
   bool train_predictors = true;     // false: no predictors.safetensors (oracle/dense modes only)
+  // The type of the FFN bundles and the resident matrices: F32, F16, BF16, Q8_0 or Q4_0 (the
+  // quantised ones need dim a multiple of 32). Unset: the FFN matrices' own type when they share
+  // a plain one, else F16; resident matrices as stored.
+  std::optional<DType> weights;
   // Called with the overall fraction done (0..1) and the stage ("load", "ffn", "resident",
   // "predictors: ...", "manifest", "done"); return false to cancel.
   std::function<bool(double fraction, const std::string& stage)> progress;
