@@ -7,6 +7,7 @@
 
 #include <QFile>
 #include <QFileInfo>
+#include <QProcess>
 #include <QString>
 #include <QtTest>
 #include <string>
@@ -43,6 +44,18 @@ inline std::string reference_text_from_readme(const QString& readme_path) {
   const qsizetype close = text.indexOf("\n```", open + 4);
   if (ref < 0 || open < 0 || close < 0) return {};
   return text.mid(open + 4, close - (open + 4)).toStdString();
+}
+
+// Runs tools/make_quant_gguf.py (the independent block reference: pure Python) writing `out`,
+// with `args` (e.g. --seed N, --model). Returns "" on success, else what went wrong.
+inline QString quant_gguf_make(const QString& out, const QStringList& args = {}) {
+  const QString tool = test_data_dir() + "/../../tools/make_quant_gguf.py";
+  QProcess p;
+  p.start("python3", QStringList{tool, out} + args);
+  if (!p.waitForFinished(120000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+    return "make_quant_gguf.py failed: " + QString::fromUtf8(p.readAllStandardError());
+  }
+  return {};
 }
 
 // Greedy decoding of up to n tokens.

@@ -7,7 +7,11 @@ block and an all-ones-bits block) and beside it an F32 tensor "<type>.expected" 
 values computed here, independently of the engine, from the formats' definitions (ggml's block
 layouts), in IEEE single precision with every product and sum rounded separately.
 
-Pure Python (no numpy). Usage: make_quant_gguf.py OUT.gguf [--seed N]
+With --model it writes instead a tiny Llama GGUF (dim 256, one layer, a byte vocabulary) whose
+matrices are of these types (random blocks, small scales), for loading and running the engine on
+quantised weights.
+
+Pure Python (no numpy). Usage: make_quant_gguf.py OUT.gguf [--seed N] [--model]
 """
 import argparse
 import random
@@ -40,11 +44,11 @@ def half(b, off):
     return struct.unpack_from("<e", b, off)[0]
 
 
-def random_half(rng):
-    """A normal half in magnitude [2^-14, 2^4], random sign, or occasionally 0."""
+def random_half(rng, e_min=-14, e_max=4):
+    """A normal half in magnitude [2^e_min, 2^(e_max+1)), random sign, or occasionally 0."""
     if rng.random() < 0.05:
         return struct.pack("<e", 0.0)
-    e = rng.randint(-14, 4)
+    e = rng.randint(e_min, e_max)
     m = rng.randint(0, 1023)
     v = (1 + m / 1024.0) * 2.0 ** e * (-1 if rng.random() < 0.5 else 1)
     return struct.pack("<e", v)
@@ -186,7 +190,7 @@ HALF_FIELDS = {
 }
 
 
-def random_block(rng, name, kind):
+def random_block(rng, name, kind, e_range=(-14, 4)):
     _, _, nbytes = TYPES[name]
     if kind == "zeros":
         b = bytearray(nbytes)
@@ -195,7 +199,7 @@ def random_block(rng, name, kind):
     else:
         b = bytearray(rng.getrandbits(8) for _ in range(nbytes))
     for off in HALF_FIELDS[name]:  # finite scales (the all-ones block's 0xffff would be NaN)
-        b[off:off + 2] = random_half(rng) if kind != "zeros" else struct.pack("<e", 1.5)
+        b[off:off + 2] = random_half(rng, *e_range) if kind != "zeros" else struct.pack("<e", 1.5)
     return bytes(b)
 
 
@@ -206,11 +210,25 @@ def gguf_string(s):
     return struct.pack("<Q", len(data)) + data
 
 
+def gguf_value(value):
+    """Type id and bytes of a metadata value: str, int (u32), float (f32) or list of str."""
+    if isinstance(value, str):
+        return 8, gguf_string(value)
+    if isinstance(value, bool):
+        return 7, struct.pack("<B", value)
+    if isinstance(value, int):
+        return 4, struct.pack("<I", value)
+    if isinstance(value, float):
+        return 6, struct.pack("<f", value)
+    return 9, struct.pack("<IQ", 8, len(value)) + b"".join(gguf_string(s) for s in value)
+
+
 def write_gguf(path, tensors, kv):
     """tensors: list of (name, ne list innermost first, ggml type id, bytes)."""
     out = bytearray(b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kv)))
     for key, value in kv:
-        out += gguf_string(key) + struct.pack("<I", 8) + gguf_string(value)
+        type_id, data = gguf_value(value)
+        out += gguf_string(key) + struct.pack("<I", type_id) + data
     offset = 0
     offsets = []
     for name, ne, type_id, data in tensors:
@@ -226,12 +244,48 @@ def write_gguf(path, tensors, kv):
         f.write(out)
 
 
+def quant_matrix(rng, name, rows, cols):
+    """(rows, cols) of random `name` blocks with scales of 2^-9..2^-6 (activations stay tame)."""
+    _, be, _ = TYPES[name]
+    return b"".join(random_block(rng, name, "random", (-9, -7)) for _ in range(rows * cols // be))
+
+
+def write_model(path, rng):
+    dim, ffn, vocab = 256, 256, 259
+    tokens = ["<unk>", "<s>", "</s>"] + ["<0x%02X>" % i for i in range(256)]
+    ones = lambda n: struct.pack("<%df" % n, *[1.0 + 0.1 * rng.uniform(-1, 1) for _ in range(n)])
+    # Every type but Q4_0 once; the embedding and the head are (vocab, dim), the rest (dim, dim).
+    layout = [("token_embd.weight", "Q8_0", vocab), ("output.weight", "Q5_0", vocab),
+              ("blk.0.attn_q.weight", "Q2_K", dim), ("blk.0.attn_k.weight", "Q3_K", dim),
+              ("blk.0.attn_v.weight", "Q4_K", dim), ("blk.0.attn_output.weight", "Q5_K", dim),
+              ("blk.0.ffn_gate.weight", "Q6_K", ffn), ("blk.0.ffn_up.weight", "Q4_1", ffn),
+              ("blk.0.ffn_down.weight", "Q5_1", dim), ("blk.0.ffn_norm.weight", None, dim),
+              ("blk.0.attn_norm.weight", None, dim), ("output_norm.weight", None, dim)]
+    tensors = []
+    for name, qtype, rows in layout:
+        if qtype is None:
+            tensors.append((name, [dim], 0, ones(dim)))
+        else:
+            tensors.append((name, [dim, rows], TYPES[qtype][0], quant_matrix(rng, qtype, rows, dim)))
+    kv = [("general.architecture", "llama"), ("general.name", "quant tiny llama"),
+          ("llama.embedding_length", dim), ("llama.block_count", 1),
+          ("llama.feed_forward_length", ffn), ("llama.attention.head_count", 4),
+          ("llama.context_length", 64), ("tokenizer.ggml.model", "llama"),
+          ("tokenizer.ggml.tokens", tokens), ("tokenizer.ggml.bos_token_id", 1),
+          ("tokenizer.ggml.eos_token_id", 2)]
+    write_gguf(path, tensors, kv)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=14)
+    ap.add_argument("--model", action="store_true", help="write the tiny quantised Llama instead")
     args = ap.parse_args()
     rng = random.Random(args.seed)
+    if args.model:
+        write_model(args.out, rng)
+        return
     rows, blocks_per_row = 3, 2
     tensors = []
     for name, (type_id, be, _) in TYPES.items():
