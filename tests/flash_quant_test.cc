@@ -6,7 +6,8 @@
 //     every position, those of the same quantised model computed dense (FfnMode::Dram: every
 //     neuron, from the same bundles);
 //   - the quantised logits really differ from F16's, while the argmax mostly agrees;
-//   - re-converting the F16 flash model as it is gives back its ffn.bin byte for byte.
+//   - re-converting the F16 flash model as it is gives back its ffn.bin byte for byte, and its
+//     predictors file unchanged (reused, not retrained).
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
@@ -73,9 +74,10 @@ class FlashQuantTest : public QObject {
   std::vector<int> tokens_;
   Logits f16_logits_;
 
-  std::unique_ptr<FlashModel> convert(const char* name, std::optional<DType> weights) {
+  std::unique_ptr<FlashModel> convert(const char* name, std::optional<DType> weights,
+                                      bool predictors = false) {
     ConvertOptions o;
-    o.train_predictors = false;
+    o.train_predictors = predictors;
     o.weights = weights;
     const std::string out = tmp_.filePath(name).toStdString();
     flash_convert(source_, out, o);
@@ -124,9 +126,14 @@ class FlashQuantTest : public QObject {
   }
 
   void reconverting_f16_reproduces_its_bundles() {
-    const std::unique_ptr<FlashModel> again = convert("f16-again", std::nullopt);
+    const std::unique_ptr<FlashModel> again = convert("f16-again", std::nullopt, true);
     QCOMPARE(again->ffn.dtype, DType::F16);
     QVERIFY(file_read_text(again->ffn_path) == file_read_text(f16_->ffn_path));
+    // The predictors are reused as they are, not retrained.
+    QCOMPARE(again->predictors.size(), f16_->predictors.size());
+    QVERIFY(file_read_text(again->dir + "/predictors.safetensors") ==
+            file_read_text(f16_->dir + "/predictors.safetensors"));
+    QCOMPARE(again->thresholds, f16_->thresholds);
   }
 };
 

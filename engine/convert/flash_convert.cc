@@ -155,6 +155,30 @@ std::unique_ptr<Model> model_from_flash_dir(const std::string& dir, DType* bundl
   return m;
 }
 
+// Reuses the predictors of the flash model directory `dir` (they read the layer input, which the
+// bundles' type does not change): copies its predictors file to `path`, returns its manifest's
+// "predictors" block and fills the report from it. False when `dir` has no predictors.
+bool predictors_copy(const std::string& dir, const std::string& path, json* block,
+                     uint64_t* size_bytes, std::string* checksum, ConvertReport& report) {
+  const json m = file_read_json(dir + "/manifest.json");
+  if (!m.contains("predictors") || !m["predictors"].is_object()) return false;
+  const json& p = m["predictors"];
+  const std::string name = p.at("file").get<std::string>();
+  fs::copy_file(dir + "/" + name, path);
+  *block = p;
+  *size_bytes = m.at("files").at(name).get<uint64_t>();
+  *checksum = m.at("checksums").at(name).get<std::string>();
+  report.ranks = p.at("ranks").get<std::vector<int>>();
+  report.thresholds = p.at("thresholds").get<std::vector<float>>();
+  for (const json& e : p.at("metrics")) {
+    report.metrics.push_back({e.at("recall").get<double>(), e.at("precision").get<double>(),
+                              e.at("predicted_active").get<double>(), e.at("true_active").get<double>()});
+  }
+  report.calib_tokens = p.at("calib_tokens").get<int>();
+  report.predictor_bytes = *size_bytes;
+  return true;
+}
+
 // The one dtype of ffn.bin: options.weights when set, else the FFN matrices' dtype when they all
 // share a plain one, else F16.
 DType ffn_dtype_choose(const Model& m, const ConvertOptions& options) {
@@ -459,7 +483,16 @@ ConvertReport flash_convert(const std::string& input, const std::string& out_dir
                      {"layer_offsets", L.layer_offsets},
                      {"size_bytes", L.size_bytes}};
 
-  if (train) {
+  json copied;
+  uint64_t copied_bytes = 0;
+  std::string copied_crc;
+  if (train && flash_model_is_dir(input) &&
+      predictors_copy(input, tmp.path + "/" + pred_name, &copied, &copied_bytes, &copied_crc, report)) {
+    copied["file"] = pred_name;
+    manifest["predictors"] = copied;
+    files[pred_name] = copied_bytes;
+    checksums[pred_name] = copied_crc;
+  } else if (train) {
     const SafetensorsWriteResult pred = predictors_write(*model, options, progress, p_dram, p_pred,
                                                          tmp.path + "/" + pred_name, report);
     files[pred_name] = pred.size_bytes;

@@ -43,6 +43,9 @@ struct ConvertReport {
 // calib/default.txt (see resource_path_find: installed share dir, then the source tree).
 std::string flash_default_calib_path();
 
+// `input` may also be a flash model directory: its FFN is rebuilt from the bundles (e.g. to
+// store them quantised) and its predictors, when it has any and train_predictors is set, are
+// reused as they are (they read the layer input, which the bundles' type does not change).
 // Converts `input` into the flash model directory `out_dir`. Everything is written into a
 // sibling temporary directory "<out_dir>.tmp-XXXXXX" that is renamed to out_dir at the end, so
 // out_dir either does not exist or holds a complete model. Refuses (Error) when out_dir exists
