@@ -1,4 +1,4 @@
-// flashchat-cli - the command-line front end: generate, tokenize, info.
+// flashchat-cli - the command-line front end: generate, tokenize, info, convert, dump, perplexity.
 //
 // Generated text (only) goes to stdout; statistics and errors go to stderr, so the output can
 // be piped. Every engine error is reported as "error: <file>: <problem>" with exit code 1.
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli/cli_convert.h"
+#include "cli/cli_tools.h"
 #include "core/error.h"
 #include "core/process_stats.h"
 #include "core/read_file.h"
@@ -253,6 +254,12 @@ int main(int argc, char** argv) {
   CliConvertArgs cargs;
   CLI::App* convert_sub = nullptr;
   cli_convert_register(app, cargs, &convert_sub);
+  CliDumpArgs dargs;
+  CLI::App* dump_sub = nullptr;
+  cli_dump_register(app, dargs, &dump_sub);
+  CliPerplexityArgs pargs;
+  CLI::App* ppl_sub = nullptr;
+  cli_perplexity_register(app, pargs, &ppl_sub);
 
   const std::string environment =
       "Environment: FLASHCHAT_MODEL names the model used without -m; FLASHCHAT_RESOURCES names a\n"
@@ -275,6 +282,8 @@ int main(int argc, char** argv) {
     }
     if (info->parsed()) return run_info(info_model, info_context);
     if (convert_sub->parsed()) return cli_convert_run(cargs);
+    if (dump_sub->parsed()) return cli_dump_run(dargs);
+    if (ppl_sub->parsed()) return cli_perplexity_run(pargs);
   } catch (const Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -57,8 +57,9 @@ void check_matrix(const Model& model, const Tensor& t, int64_t rows, int64_t col
                                std::to_string(t.cols) + "), expected (" + std::to_string(rows) +
                                ", " + std::to_string(cols) + ")");
   }
-  if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
-    fail(source_of(model), "weight " + name + " has unsupported dtype " + dtype_name(t.dtype));
+  if (cols % dtype_block_elems(t.dtype) != 0) {
+    fail(source_of(model), "weight " + name + " (" + dtype_name(t.dtype) + ") has rows of " +
+                               std::to_string(cols) + " elements, not whole blocks");
   }
 }
 
