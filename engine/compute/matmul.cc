@@ -1,0 +1,153 @@
+// matmul.cc - W (rows, cols) @ X^T for a block of tokens: weight rows decoded once to fp32 (two
+// at a time, AVX2 + F16C), then a 2-row x 2-token register tile of FMAs. Parallel over rows with
+// TBB.
+//
+// Exactness: matvec's half-precision kernels (dot_half / dot4_half in matvec.cc) accumulate each
+// row in two 8-lane accumulators over blocks of 16, add one more block of 8 to the first, sum
+// them with simd::hsum and finish with a scalar tail of fused multiply-adds. The tile below does the same sequence of
+// operations for every (row, token) pair on the same decoded values (F16/BF16 -> fp32 is exact),
+// so each output equals matvec's bit for bit; for F32, matvec uses Eigen's order instead and
+// the two agree within float rounding.
+#include "compute/matmul.h"
+
+#include <immintrin.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "compute/simd_avx2.h"
+#include "core/error.h"
+
+namespace flashchat {
+namespace {
+
+// Rows per TBB task, and the work (rows * cols * tokens) below which matmul runs on the calling
+// thread (task overhead would exceed the work).
+constexpr int64_t kRowGrain = 16;
+constexpr int64_t kSerialWork = 1 << 16;
+
+// R rows w[r] (n,) fp32 . T tokens x[t] (n,) -> out[r * T + t]. See the exactness note above.
+template <int R, int T>
+inline void dot_tile(const float* const* w, const float* const* x, int64_t n, float* out) {
+  __m256 a0[R][T], a1[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) a0[r][t] = a1[r][t] = _mm256_setzero_ps();
+  }
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int r = 0; r < R; ++r) {
+      const __m256 w0 = _mm256_loadu_ps(w[r] + i), w1 = _mm256_loadu_ps(w[r] + i + 8);
+      for (int t = 0; t < T; ++t) {
+        a0[r][t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[t] + i), a0[r][t]);
+        a1[r][t] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x[t] + i + 8), a1[r][t]);
+      }
+    }
+  }
+  if (i + 8 <= n) {
+    for (int r = 0; r < R; ++r) {
+      const __m256 w0 = _mm256_loadu_ps(w[r] + i);
+      for (int t = 0; t < T; ++t) a0[r][t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[t] + i), a0[r][t]);
+    }
+    i += 8;
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) {
+      float sum = simd::hsum(_mm256_add_ps(a0[r][t], a1[r][t]));
+      for (int64_t j = i; j < n; ++j) sum = std::fma(w[r][j], x[t][j], sum);
+      out[r * T + t] = sum;
+    }
+  }
+}
+
+// n halves at src -> fp32 at dst.
+template <__m256 (*Load8)(const uint16_t*), float (*Scalar)(uint16_t)>
+inline void decode_half(const uint16_t* src, float* dst, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, Load8(src + i));
+  for (; i < n; ++i) dst[i] = Scalar(src[i]);
+}
+
+inline float scalar_f16(uint16_t h) { return _cvtsh_ss(h); }
+inline float scalar_bf16(uint16_t b) { return bf16_to_fp32(b); }
+
+// Row r of W as fp32: the row itself for F32, else decoded into buf (cols,).
+const float* row_f32(const Tensor& W, int64_t r, float* buf) {
+  const uint8_t* p = W.row(r);
+  switch (W.dtype) {
+    case DType::F32:
+      return reinterpret_cast<const float*>(p);
+    case DType::F16:
+      decode_half<simd::load8_f16, scalar_f16>(reinterpret_cast<const uint16_t*>(p), buf, W.cols);
+      return buf;
+    case DType::BF16:
+      decode_half<simd::load8_bf16, scalar_bf16>(reinterpret_cast<const uint16_t*>(p), buf, W.cols);
+      return buf;
+    default:
+      fail("matmul", std::string("unsupported weight dtype ") + dtype_name(W.dtype));
+  }
+}
+
+// Rows [r0, r1) of W against all n_tokens rows of X -> the matching columns of Y (n_tokens,
+// rows). Two rows decoded at a time (buf: 2 * cols floats), then tiles of 2 tokens.
+void rows_kernel(const Tensor& W, const float* X, int64_t n_tokens, float* Y, int64_t r0,
+                 int64_t r1, float* buf) {
+  const int64_t n = W.cols, rows = W.rows;
+  float out[4];
+  int64_t r = r0;
+  for (; r + 2 <= r1; r += 2) {
+    const float* const w[2] = {row_f32(W, r, buf), row_f32(W, r + 1, buf + n)};
+    int64_t t = 0;
+    for (; t + 2 <= n_tokens; t += 2) {
+      const float* const x[2] = {X + t * n, X + (t + 1) * n};
+      dot_tile<2, 2>(w, x, n, out);  // out = [r t, r t+1, r+1 t, r+1 t+1]
+      Y[t * rows + r] = out[0];
+      Y[(t + 1) * rows + r] = out[1];
+      Y[t * rows + r + 1] = out[2];
+      Y[(t + 1) * rows + r + 1] = out[3];
+    }
+    if (t < n_tokens) {
+      const float* const x[1] = {X + t * n};
+      dot_tile<2, 1>(w, x, n, out);
+      Y[t * rows + r] = out[0];
+      Y[t * rows + r + 1] = out[1];
+    }
+  }
+  if (r < r1) {
+    const float* const w[1] = {row_f32(W, r, buf)};
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      const float* const x[1] = {X + t * n};
+      dot_tile<1, 1>(w, x, n, out);
+      Y[t * rows + r] = out[0];
+    }
+  }
+}
+
+}  // namespace
+
+// W (rows, cols) @ X (n_tokens, cols)^T -> Y (n_tokens, rows)
+void matmul(const Tensor& W, const float* X, int64_t n_tokens, float* Y) {
+  if (W.dtype != DType::F32 && W.dtype != DType::F16 && W.dtype != DType::BF16) {
+    fail("matmul", std::string("unsupported weight dtype ") + dtype_name(W.dtype) +
+                       " (only F32, F16, BF16; quantised types are dequantised at load)");
+  }
+  if (W.rows <= 0 || n_tokens <= 0) return;
+  if (W.data == nullptr) fail("matmul", "empty tensor");
+  const size_t buf_floats = 2 * static_cast<size_t>(W.cols);
+  if (W.rows * W.cols * n_tokens < kSerialWork || W.rows <= kRowGrain) {
+    std::vector<float> buf(buf_floats);
+    rows_kernel(W, X, n_tokens, Y, 0, W.rows, buf.data());
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, W.rows, kRowGrain),
+                    [&](const tbb::blocked_range<int64_t>& range) {
+                      // One decode buffer per thread, reused across its tasks.
+                      thread_local std::vector<float> buf;
+                      if (buf.size() < buf_floats) buf.resize(buf_floats);
+                      rows_kernel(W, X, n_tokens, Y, range.begin(), range.end(), buf.data());
+                    });
+}
+
+}  // namespace flashchat
