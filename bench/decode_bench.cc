@@ -149,8 +149,8 @@ int main(int argc, char** argv) {
     double cpu_at_forward = 0, cpu_generated_ms = 0;
     int cpu_tokens = 0;
     GeneratorHooks hooks;
-    hooks.before_forward = [&] { cpu_at_forward = process_cpu_ms(); };
-    hooks.after_forward = [&](int, int, bool is_prompt, double, double) {
+    hooks.before_forward = [&](int) { cpu_at_forward = process_cpu_ms(); };
+    hooks.after_forward = [&](int, int, bool is_prompt, double, double, int) {
       if (is_prompt) return;
       cpu_generated_ms += process_cpu_ms() - cpu_at_forward;
       ++cpu_tokens;
