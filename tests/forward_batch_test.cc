@@ -8,8 +8,8 @@
 // With F32 matrices matvec sums in Eigen's order, matmul in its own: each projection differs by
 // at most 2*gamma_dim*sum|w*x| (matmul_test), i.e. ~1e-7 relative per layer; through a few layers
 // we allow 1e-4 * max|logit| (the measured worst is logged). Flash blocks sum each token's
-// neurons in another order than the token path (ascending ids, cached part then streamed part),
-// so they get the same relative tolerance. Greedy continuations must be identical throughout.
+// neurons (and dram blocks all bundles) in another order than the token path (ascending rows,
+// cached part then streamed part), so they get the same relative tolerance. Greedy continuations must be identical throughout.
 #include <QtTest>
 #include <algorithm>
 #include <cmath>
@@ -146,7 +146,9 @@ void ForwardBatchTest::denseModels() {
         exact ? "F16/BF16 (exact)" : "F32", worst);
 }
 
-// The default flash model with every bundle in DRAM (FlashFfn dram: per-token FFN in a block).
+// The default flash model with every bundle in DRAM: the block multiplies the bundles through
+// bundle_ffn_compute_tokens (ascending rows per token) where the token path sums fixed row blocks
+// in parallel, so the same float tolerance as F32 applies.
 void ForwardBatchTest::defaultModelDram() {
   OpenedModel m = model_open(resource_path_find("models/default"));
   QVERIFY(m.is_flash() && half_matrices(m.model()));
@@ -159,7 +161,8 @@ void ForwardBatchTest::defaultModelDram() {
       "And it came to pass, when the king heard the words of the law, that he rent his clothes. "
       "And the king commanded the priest, saying,", true);
   QVERIFY(prompt.size() > 32);
-  compare_block_feed(ref, blk, prompt, {32}, 24, true);
+  const double worst = compare_block_feed(ref, blk, prompt, {32}, 24, false);
+  qInfo("dram blocks: worst relative logit difference %.3g", worst);
 }
 
 // Flash mode with the oracle, at about half the FFN cached: a block reads the union of its

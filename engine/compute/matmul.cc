@@ -73,9 +73,17 @@ inline void decode_half(const uint16_t* src, float* dst, int64_t n) {
 inline float scalar_f16(uint16_t h) { return _cvtsh_ss(h); }
 inline float scalar_bf16(uint16_t b) { return bf16_to_fp32(b); }
 
+// A weight matrix as raw rows: `rows` rows of `cols` elements of `dtype`, row r at
+// data + r * stride_bytes (a Tensor's rows, or the up rows of neuron bundles).
+struct RawRows {
+  DType dtype;
+  const uint8_t* data;
+  int64_t rows, cols, stride_bytes;
+};
+
 // Row r of W as fp32: the row itself for F32, else decoded into buf (cols,).
-const float* row_f32(const Tensor& W, int64_t r, float* buf) {
-  const uint8_t* p = W.row(r);
+const float* row_f32(const RawRows& W, int64_t r, float* buf) {
+  const uint8_t* p = W.data + r * W.stride_bytes;
   switch (W.dtype) {
     case DType::F32:
       return reinterpret_cast<const float*>(p);
@@ -92,7 +100,7 @@ const float* row_f32(const Tensor& W, int64_t r, float* buf) {
 
 // Rows [r0, r1) of W against all n_tokens rows of X -> the matching columns of Y (n_tokens,
 // rows). Two rows decoded at a time (buf: 2 * cols floats), then tiles of 2 tokens.
-void rows_kernel(const Tensor& W, const float* X, int64_t n_tokens, float* Y, int64_t r0,
+void rows_kernel(const RawRows& W, const float* X, int64_t n_tokens, float* Y, int64_t r0,
                  int64_t r1, float* buf) {
   const int64_t n = W.cols, rows = W.rows;
   float out[4];
@@ -127,27 +135,35 @@ void rows_kernel(const Tensor& W, const float* X, int64_t n_tokens, float* Y, in
 
 }  // namespace
 
-// W (rows, cols) @ X (n_tokens, cols)^T -> Y (n_tokens, rows)
-void matmul(const Tensor& W, const float* X, int64_t n_tokens, float* Y) {
-  if (W.dtype != DType::F32 && W.dtype != DType::F16 && W.dtype != DType::BF16) {
-    fail("matmul", std::string("unsupported weight dtype ") + dtype_name(W.dtype) +
+// W (rows, cols) at any row stride @ X (n_tokens, cols)^T -> Y (n_tokens, rows)
+void matmul_raw(DType dtype, const void* w, int64_t rows, int64_t cols, int64_t row_stride_bytes,
+                const float* X, int64_t n_tokens, float* Y) {
+  if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16) {
+    fail("matmul", std::string("unsupported weight dtype ") + dtype_name(dtype) +
                        " (only F32, F16, BF16; quantised types are dequantised at load)");
   }
-  if (W.rows <= 0 || n_tokens <= 0) return;
-  if (W.data == nullptr) fail("matmul", "empty tensor");
-  const size_t buf_floats = 2 * static_cast<size_t>(W.cols);
-  if (W.rows * W.cols * n_tokens < kSerialWork || W.rows <= kRowGrain) {
-    std::vector<float> buf(buf_floats);
-    rows_kernel(W, X, n_tokens, Y, 0, W.rows, buf.data());
+  if (rows <= 0 || n_tokens <= 0) return;
+  if (w == nullptr) fail("matmul", "empty tensor");
+  const RawRows W{dtype, static_cast<const uint8_t*>(w), rows, cols, row_stride_bytes};
+  const size_t buf_floats = 2 * static_cast<size_t>(cols);
+  if (rows * cols * n_tokens < kSerialWork || rows <= kRowGrain) {
+    thread_local std::vector<float> buf;
+    if (buf.size() < buf_floats) buf.resize(buf_floats);
+    rows_kernel(W, X, n_tokens, Y, 0, rows, buf.data());
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, W.rows, kRowGrain),
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, kRowGrain),
                     [&](const tbb::blocked_range<int64_t>& range) {
                       // One decode buffer per thread, reused across its tasks.
                       thread_local std::vector<float> buf;
                       if (buf.size() < buf_floats) buf.resize(buf_floats);
                       rows_kernel(W, X, n_tokens, Y, range.begin(), range.end(), buf.data());
                     });
+}
+
+// W (rows, cols) @ X (n_tokens, cols)^T -> Y (n_tokens, rows)
+void matmul(const Tensor& W, const float* X, int64_t n_tokens, float* Y) {
+  matmul_raw(W.dtype, W.data, W.rows, W.cols, W.row_bytes(), X, n_tokens, Y);
 }
 
 }  // namespace flashchat

@@ -19,4 +19,9 @@ namespace flashchat {
 // BF16 or an empty tensor with rows > 0.
 void matmul(const Tensor& W, const float* X, int64_t n_tokens, float* Y);
 
+// The same for rows that are not a Tensor: row r of W (cols elements of dtype) at
+// w + r * row_stride_bytes, e.g. the up rows of neuron bundles (runtime/bundle_ffn.h).
+void matmul_raw(DType dtype, const void* w, int64_t rows, int64_t cols, int64_t row_stride_bytes,
+                const float* X, int64_t n_tokens, float* Y);
+
 }  // namespace flashchat

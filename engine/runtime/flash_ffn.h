@@ -57,7 +57,8 @@ class FlashFfn : public FfnBackend {
 
   void ffn_forward(int layer, const float* x, float* out) override;
   // A block of prompt tokens (flash_ffn_batch.cc): flash and naive read what the block needs
-  // from this layer once and each token multiplies its own set; dram and mmap go token by token.
+  // from this layer once and each token multiplies its own set (flash) or all rows; every mode
+  // reads each bundle from memory once per group of tokens (bundle_ffn_compute_tokens).
   void ffn_forward_batch(int layer, const float* x, int n, float* out) override;
   // Bytes of the block's id lists (sets per token, union, rows); grown to the largest block.
   int64_t batch_state_bytes() const;
@@ -127,8 +128,9 @@ class FlashFfn : public FfnBackend {
   std::vector<ReadRun> runs_;
   std::vector<uint8_t*> dsts_;
   // ffn_forward_batch's lists: each token's set, their union, its bundles not cached, row lists.
-  std::vector<std::vector<int32_t>> batch_sets_;
-  std::vector<int32_t> batch_union_, batch_missing_, batch_rows_;
+  std::vector<std::vector<int32_t>> batch_sets_, batch_lists_;
+  std::vector<int32_t> batch_union_, batch_missing_;
+  void stream_block(int layer, int n, const float* x, float* out, bool all_rows);
 
   // Per-token accounting.
   double predictor_ms_ = 0, io_ms_ = 0, memory_ms_ = 0;

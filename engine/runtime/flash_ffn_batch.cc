@@ -10,7 +10,9 @@
 // token multiplies every row.
 // The window and the cache are left as they are (the prompt's sets do not enter the window; the
 // first generated token loads its own): the block's I/O is a pure stream.
-// dram / mmap: no I/O to share, the token-by-token default.
+// dram / mmap: every token multiplies every row.
+// All modes multiply through bundle_ffn_compute_tokens: each bundle is read from memory once per
+// group of tokens, not once per token.
 #include <algorithm>
 #include <string>
 
@@ -21,17 +23,18 @@
 namespace flashchat {
 
 int64_t FlashFfn::batch_state_bytes() const {
-  int64_t bytes = static_cast<int64_t>((batch_union_.capacity() + batch_missing_.capacity() +
-                                        batch_rows_.capacity()) * sizeof(int32_t) +
-                                       batch_sets_.capacity() * sizeof(std::vector<int32_t>));
-  for (const auto& s : batch_sets_) bytes += static_cast<int64_t>(s.capacity() * sizeof(int32_t));
+  int64_t bytes = static_cast<int64_t>(
+      (batch_union_.capacity() + batch_missing_.capacity()) * sizeof(int32_t) +
+      (batch_sets_.capacity() + batch_lists_.capacity()) * sizeof(std::vector<int32_t>));
+  for (const auto* lists : {&batch_sets_, &batch_lists_}) {
+    for (const auto& s : *lists) bytes += static_cast<int64_t>(s.capacity() * sizeof(int32_t));
+  }
   return bytes;
 }
 
 // x (n, dim) -> out (n, dim)
 void FlashFfn::ffn_forward_batch(int layer, const float* x, int n, float* out) {
-  const bool shared_io = options_.mode == FfnMode::Flash || options_.mode == FfnMode::Naive;
-  if (n <= 1 || !shared_io) {
+  if (n <= 1) {
     FfnBackend::ffn_forward_batch(layer, x, n, out);
     return;
   }
@@ -43,76 +46,74 @@ void FlashFfn::ffn_forward_batch(int layer, const float* x, int n, float* out) {
   const int64_t dim = layout_.dim;
   std::fill(out, out + n * dim, 0.0f);
   const float* fc1_bias = up_bias(layer);
-  const bool naive = options_.mode == FfnMode::Naive;
-
-  // 1. Each token's set (ascending) and their union.
-  if (static_cast<int>(batch_sets_.size()) < n) batch_sets_.resize(static_cast<size_t>(n));
-  int32_t true_active = 0, true_positive = 0;
-  if (naive) {
-    batch_union_ = identity_ids_;
-  } else {
-    batch_union_.clear();
-    for (int t = 0; t < n; ++t) {
-      select_active(layer, x + t * dim, L);  // -> active_ (ascending), timing and evaluation
-      true_active += tel.true_active;
-      true_positive += tel.true_positive;
-      std::vector<int32_t>& set = batch_sets_[static_cast<size_t>(t)];
-      set.assign(active_.begin(), active_.end());
-      batch_union_.insert(batch_union_.end(), set.begin(), set.end());
-    }
-    std::sort(batch_union_.begin(), batch_union_.end());
-    batch_union_.erase(std::unique(batch_union_.begin(), batch_union_.end()), batch_union_.end());
-  }
-  const auto set_of = [&](int t) -> const std::vector<int32_t>& {
-    return naive ? identity_ids_ : batch_sets_[static_cast<size_t>(t)];
-  };
-
-  // 2. The union's cached bundles: every token multiplies its own rows among them.
-  batch_missing_.clear();
   const NeuronCache* cache = layer_cache(layer);
-  for (int32_t id : batch_union_) {
-    if (cache == nullptr || !cache->contains(id)) batch_missing_.push_back(id);
-  }
-  if (cache != nullptr && batch_missing_.size() < batch_union_.size()) {
-    for (int t = 0; t < n; ++t) {
-      batch_rows_.clear();
-      for (int32_t id : set_of(t)) {
-        const int32_t row = cache->neuron_to_row()[static_cast<size_t>(id)];
-        if (row >= 0) batch_rows_.push_back(row);
-      }
-      bundle_ffn_compute_selected(layout_, cfg_, cache->row_data(0), cache->used_rows(),
-                                  cache->row_to_neuron().data(), batch_rows_.data(),
-                                  static_cast<int32_t>(batch_rows_.size()), fc1_bias, x + t * dim,
-                                  out + t * dim);
-    }
-  }
+  if (static_cast<int>(batch_lists_.size()) < n) batch_lists_.resize(static_cast<size_t>(n));
+  if (static_cast<int>(batch_sets_.size()) < n) batch_sets_.resize(static_cast<size_t>(n));
 
-  // 3. The missing bundles, read once for the block through the I/O buffer, chunk by chunk; each
-  // token multiplies the rows of the chunk that are in its set (a merge of two ascending lists).
-  std::vector<size_t> cursor(static_cast<size_t>(n), 0);
-  const int32_t n_missing = static_cast<int32_t>(batch_missing_.size());
-  for (int32_t start = 0; start < n_missing; start += io_buffer_rows_) {
-    const int32_t count = std::min(io_buffer_rows_, n_missing - start);
-    const int32_t* ids = batch_missing_.data() + start;
-    dsts_.clear();
-    for (int32_t i = 0; i < count; ++i) {
-      dsts_.push_back(io_buffer_.get() + int64_t{i} * layout_.bundle_bytes);
-    }
-    read_bundles(layer, ids, count, dsts_);
-    for (int t = 0; t < n; ++t) {
-      const std::vector<int32_t>& set = set_of(t);
-      size_t& c = cursor[static_cast<size_t>(t)];
-      batch_rows_.clear();
-      for (int32_t i = 0; i < count; ++i) {
-        while (c < set.size() && set[c] < ids[i]) ++c;
-        if (c < set.size() && set[c] == ids[i]) batch_rows_.push_back(i);
+  switch (options_.mode) {
+    case FfnMode::Dram:  // every bundle cached: all rows for every token
+      bundle_ffn_compute_tokens(layout_, cfg_, cache->row_data(0), cache->used_rows(),
+                                cache->row_to_neuron().data(), nullptr, n, fc1_bias, x, out);
+      tel.neurons_predicted = layout_.neurons;
+      break;
+    case FfnMode::Mmap:
+      bundle_ffn_compute_tokens(layout_, cfg_, map_->data() + layout_.bundle_offset(layer, 0),
+                                layout_.neurons, identity_ids_.data(), nullptr, n, fc1_bias, x,
+                                out);
+      tel.neurons_predicted = layout_.neurons;
+      break;
+    case FfnMode::Naive:  // the whole layer streamed once for the block
+      batch_union_ = identity_ids_;
+      stream_block(layer, n, x, out, true);
+      tel.neurons_predicted = layout_.neurons;
+      tel.neurons_streamed = layout_.neurons;
+      break;
+    case FfnMode::Flash: {
+      // 1. Each token's set (ascending) and their union.
+      int32_t true_active = 0, true_positive = 0;
+      batch_union_.clear();
+      for (int t = 0; t < n; ++t) {
+        select_active(layer, x + t * dim, L);  // -> active_ (ascending), timing and evaluation
+        true_active += tel.true_active;
+        true_positive += tel.true_positive;
+        std::vector<int32_t>& set = batch_sets_[static_cast<size_t>(t)];
+        set.assign(active_.begin(), active_.end());
+        batch_union_.insert(batch_union_.end(), set.begin(), set.end());
       }
-      bundle_ffn_compute_selected(layout_, cfg_, io_buffer_.get(), count, ids, batch_rows_.data(),
-                                  static_cast<int32_t>(batch_rows_.size()), fc1_bias, x + t * dim,
-                                  out + t * dim);
+      std::sort(batch_union_.begin(), batch_union_.end());
+      batch_union_.erase(std::unique(batch_union_.begin(), batch_union_.end()),
+                         batch_union_.end());
+      // 2. The union's cached bundles, where they are: each token over its own rows (ascending).
+      batch_missing_.clear();
+      for (int32_t id : batch_union_) {
+        if (!cache->contains(id)) batch_missing_.push_back(id);
+      }
+      if (batch_missing_.size() < batch_union_.size()) {
+        for (int t = 0; t < n; ++t) {
+          std::vector<int32_t>& rows = batch_lists_[static_cast<size_t>(t)];
+          rows.clear();
+          for (int32_t id : batch_sets_[static_cast<size_t>(t)]) {
+            const int32_t row = cache->neuron_to_row()[static_cast<size_t>(id)];
+            if (row >= 0) rows.push_back(row);
+          }
+          std::sort(rows.begin(), rows.end());
+        }
+        bundle_ffn_compute_tokens(layout_, cfg_, cache->row_data(0), cache->used_rows(),
+                                  cache->row_to_neuron().data(), batch_lists_.data(), n, fc1_bias,
+                                  x, out);
+      }
+      // 3. The rest, read once for the block.
+      batch_union_.swap(batch_missing_);
+      stream_block(layer, n, x, out, false);
+      tel.neurons_predicted = static_cast<int32_t>(batch_missing_.size());  // the whole union
+      tel.neurons_streamed = static_cast<int32_t>(batch_union_.size());
+      if (options_.evaluate_predictor) {
+        tel.true_active = true_active;
+        tel.true_positive = true_positive;
+      }
+      break;
     }
   }
-
   const LayerWeights& w = fm_.model->weights.layers[static_cast<size_t>(layer)];
   if (!w.ffn_down_bias.empty()) {
     const float* b = w.ffn_down_bias.f32();
@@ -120,16 +121,41 @@ void FlashFfn::ffn_forward_batch(int layer, const float* x, int n, float* out) {
       for (int64_t i = 0; i < dim; ++i) out[t * dim + i] += b[i];
     }
   }
-  // The block's telemetry: what it needed and read, once.
-  tel.neurons_predicted = static_cast<int32_t>(batch_union_.size());
-  tel.neurons_streamed = n_missing;
-  if (options_.evaluate_predictor && !naive) {
-    tel.true_active = true_active;
-    tel.true_positive = true_positive;
-  }
   if (cache != nullptr) {
     tel.cache_rows_used = cache->used_rows();
     tel.cache_capacity = cache->capacity();
+  }
+}
+
+// Reads the bundles of batch_union_ (ascending) through the I/O buffer chunk by chunk, once, and
+// accumulates into out (n, dim): every token over all of a chunk (all_rows: naive) or over the
+// chunk's neurons in its set (batch_sets_[t]).
+void FlashFfn::stream_block(int layer, int n, const float* x, float* out, bool all_rows) {
+  const int32_t total = static_cast<int32_t>(batch_union_.size());
+  std::vector<size_t> cursor(static_cast<size_t>(n), 0);
+  for (int32_t start = 0; start < total; start += io_buffer_rows_) {
+    const int32_t count = std::min(io_buffer_rows_, total - start);
+    const int32_t* ids = batch_union_.data() + start;
+    dsts_.clear();
+    for (int32_t i = 0; i < count; ++i) {
+      dsts_.push_back(io_buffer_.get() + int64_t{i} * layout_.bundle_bytes);
+    }
+    read_bundles(layer, ids, count, dsts_);
+    if (!all_rows) {
+      // token t: the chunk positions of its set's neurons (a merge of two ascending lists)
+      for (int t = 0; t < n; ++t) {
+        const std::vector<int32_t>& set = batch_sets_[static_cast<size_t>(t)];
+        std::vector<int32_t>& rows = batch_lists_[static_cast<size_t>(t)];
+        size_t& c = cursor[static_cast<size_t>(t)];
+        rows.clear();
+        for (int32_t i = 0; i < count; ++i) {
+          while (c < set.size() && set[c] < ids[i]) ++c;
+          if (c < set.size() && set[c] == ids[i]) rows.push_back(i);
+        }
+      }
+    }
+    bundle_ffn_compute_tokens(layout_, cfg_, io_buffer_.get(), count, ids,
+                              all_rows ? nullptr : batch_lists_.data(), n, up_bias(layer), x, out);
   }
 }
 
