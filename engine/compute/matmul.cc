@@ -14,6 +14,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -29,15 +30,24 @@ namespace {
 constexpr int64_t kRowGrain = 16;
 constexpr int64_t kSerialWork = 1 << 16;
 
-// R rows w[r] (n,) fp32 . T tokens x[t] (n,) -> out[r * T + t]. See the exactness note above.
+// Columns per pass over a tile (a multiple of 16): 2 decoded rows and 2 tokens of 512 floats
+// are 8 KiB, so a pass runs from L1 while the (n_tokens, cols) block sits in L2.
+constexpr int64_t kColChunk = 512;
+
+// R rows w[r] . T tokens x[t] over the blocks of 16 in [i0, i1): the two 8-lane accumulators of
+// each (r, t) are loaded from acc[(r * T + t) * 2 + {0, 1}] and stored back, so a row may be
+// processed in column chunks with exactly the arithmetic of one pass.
 template <int R, int T>
-inline void dot_tile(const float* const* w, const float* const* x, int64_t n, float* out) {
+inline void tile_blocks(const float* const* w, const float* const* x, int64_t i0, int64_t i1,
+                        __m256* acc) {
   __m256 a0[R][T], a1[R][T];
   for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) a0[r][t] = a1[r][t] = _mm256_setzero_ps();
+    for (int t = 0; t < T; ++t) {
+      a0[r][t] = acc[(r * T + t) * 2];
+      a1[r][t] = acc[(r * T + t) * 2 + 1];
+    }
   }
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
+  for (int64_t i = i0; i < i1; i += 16) {
     for (int r = 0; r < R; ++r) {
       const __m256 w0 = _mm256_loadu_ps(w[r] + i), w1 = _mm256_loadu_ps(w[r] + i + 8);
       for (int t = 0; t < T; ++t) {
@@ -46,17 +56,31 @@ inline void dot_tile(const float* const* w, const float* const* x, int64_t n, fl
       }
     }
   }
-  if (i + 8 <= n) {
-    for (int r = 0; r < R; ++r) {
-      const __m256 w0 = _mm256_loadu_ps(w[r] + i);
-      for (int t = 0; t < T; ++t) a0[r][t] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x[t] + i), a0[r][t]);
-    }
-    i += 8;
-  }
   for (int r = 0; r < R; ++r) {
     for (int t = 0; t < T; ++t) {
-      float sum = simd::hsum(_mm256_add_ps(a0[r][t], a1[r][t]));
-      for (int64_t j = i; j < n; ++j) sum = std::fma(w[r][j], x[t][j], sum);
+      acc[(r * T + t) * 2] = a0[r][t];
+      acc[(r * T + t) * 2 + 1] = a1[r][t];
+    }
+  }
+}
+
+// After tile_blocks over [0, n16), n16 = n rounded down to 16: one more block of 8 into the
+// first accumulator, the horizontal sum, the fused scalar tail -> out[r * T + t]. See the
+// exactness note above.
+template <int R, int T>
+inline void tile_finish(const float* const* w, const float* const* x, int64_t n, int64_t n16,
+                        const __m256* acc, float* out) {
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) {
+      __m256 a0 = acc[(r * T + t) * 2];
+      const __m256 a1 = acc[(r * T + t) * 2 + 1];
+      int64_t i = n16;
+      if (i + 8 <= n) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w[r] + i), _mm256_loadu_ps(x[t] + i), a0);
+        i += 8;
+      }
+      float sum = simd::hsum(_mm256_add_ps(a0, a1));
+      for (; i < n; ++i) sum = std::fma(w[r][i], x[t][i], sum);
       out[r * T + t] = sum;
     }
   }
@@ -99,36 +123,57 @@ const float* row_f32(const RawRows& W, int64_t r, float* buf) {
 }
 
 // Rows [r0, r1) of W against all n_tokens rows of X -> the matching columns of Y (n_tokens,
-// rows). Two rows decoded at a time (buf: 2 * cols floats), then tiles of 2 tokens.
+// rows). Two rows decoded at a time (buf: 2 * cols floats), then, column chunk by column chunk,
+// tiles of 2 tokens; acc holds 4 accumulators per token between chunks.
 void rows_kernel(const RawRows& W, const float* X, int64_t n_tokens, float* Y, int64_t r0,
-                 int64_t r1, float* buf) {
-  const int64_t n = W.cols, rows = W.rows;
+                 int64_t r1, float* buf, std::vector<__m256>& acc) {
+  const int64_t n = W.cols, rows = W.rows, n16 = n / 16 * 16;
+  acc.resize(static_cast<size_t>(4 * n_tokens));
   float out[4];
-  int64_t r = r0;
-  for (; r + 2 <= r1; r += 2) {
-    const float* const w[2] = {row_f32(W, r, buf), row_f32(W, r + 1, buf + n)};
+  for (int64_t r = r0; r < r1; r += 2) {
+    const int R = r + 2 <= r1 ? 2 : 1;
+    const float* const w[2] = {row_f32(W, r, buf), R == 2 ? row_f32(W, r + 1, buf + n) : nullptr};
+    std::fill(acc.begin(), acc.end(), _mm256_setzero_ps());
+    // (r, t) accumulators of the token pair starting at t: acc[t * 2 * R ...]
+    for (int64_t k0 = 0; k0 < n16; k0 += kColChunk) {
+      const int64_t k1 = std::min(n16, k0 + kColChunk);
+      int64_t t = 0;
+      for (; t + 2 <= n_tokens; t += 2) {
+        const float* const x[2] = {X + t * n, X + (t + 1) * n};
+        if (R == 2) tile_blocks<2, 2>(w, x, k0, k1, acc.data() + t * 4);
+        else tile_blocks<1, 2>(w, x, k0, k1, acc.data() + t * 4);
+      }
+      if (t < n_tokens) {
+        const float* const x[1] = {X + t * n};
+        if (R == 2) tile_blocks<2, 1>(w, x, k0, k1, acc.data() + t * 4);
+        else tile_blocks<1, 1>(w, x, k0, k1, acc.data() + t * 4);
+      }
+    }
     int64_t t = 0;
     for (; t + 2 <= n_tokens; t += 2) {
       const float* const x[2] = {X + t * n, X + (t + 1) * n};
-      dot_tile<2, 2>(w, x, n, out);  // out = [r t, r t+1, r+1 t, r+1 t+1]
-      Y[t * rows + r] = out[0];
-      Y[(t + 1) * rows + r] = out[1];
-      Y[t * rows + r + 1] = out[2];
-      Y[(t + 1) * rows + r + 1] = out[3];
+      if (R == 2) {
+        tile_finish<2, 2>(w, x, n, n16, acc.data() + t * 4, out);  // [r t, r t+1, r+1 t, r+1 t+1]
+        Y[t * rows + r] = out[0];
+        Y[(t + 1) * rows + r] = out[1];
+        Y[t * rows + r + 1] = out[2];
+        Y[(t + 1) * rows + r + 1] = out[3];
+      } else {
+        tile_finish<1, 2>(w, x, n, n16, acc.data() + t * 4, out);
+        Y[t * rows + r] = out[0];
+        Y[(t + 1) * rows + r] = out[1];
+      }
     }
     if (t < n_tokens) {
       const float* const x[1] = {X + t * n};
-      dot_tile<2, 1>(w, x, n, out);
-      Y[t * rows + r] = out[0];
-      Y[t * rows + r + 1] = out[1];
-    }
-  }
-  if (r < r1) {
-    const float* const w[1] = {row_f32(W, r, buf)};
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      const float* const x[1] = {X + t * n};
-      dot_tile<1, 1>(w, x, n, out);
-      Y[t * rows + r] = out[0];
+      if (R == 2) {
+        tile_finish<2, 1>(w, x, n, n16, acc.data() + t * 4, out);
+        Y[t * rows + r] = out[0];
+        Y[t * rows + r + 1] = out[1];
+      } else {
+        tile_finish<1, 1>(w, x, n, n16, acc.data() + t * 4, out);
+        Y[t * rows + r] = out[0];
+      }
     }
   }
 }
@@ -148,16 +193,18 @@ void matmul_raw(DType dtype, const void* w, int64_t rows, int64_t cols, int64_t 
   const size_t buf_floats = 2 * static_cast<size_t>(cols);
   if (rows * cols * n_tokens < kSerialWork || rows <= kRowGrain) {
     thread_local std::vector<float> buf;
+    thread_local std::vector<__m256> acc;
     if (buf.size() < buf_floats) buf.resize(buf_floats);
-    rows_kernel(W, X, n_tokens, Y, 0, rows, buf.data());
+    rows_kernel(W, X, n_tokens, Y, 0, rows, buf.data(), acc);
     return;
   }
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, rows, kRowGrain),
                     [&](const tbb::blocked_range<int64_t>& range) {
                       // One decode buffer per thread, reused across its tasks.
                       thread_local std::vector<float> buf;
+                      thread_local std::vector<__m256> acc;
                       if (buf.size() < buf_floats) buf.resize(buf_floats);
-                      rows_kernel(W, X, n_tokens, Y, range.begin(), range.end(), buf.data());
+                      rows_kernel(W, X, n_tokens, Y, range.begin(), range.end(), buf.data(), acc);
                     });
 }
 
