@@ -336,27 +336,6 @@ void Transformer::set_ffn_backend(FfnBackend* ffn) {
   ffn_->set_model_dim(cfg_.dim);
 }
 
-void Transformer::set_record_ffn_inputs(bool on) {
-  record_ffn_inputs_ = on;
-  ffn_inputs_rows_ = 0;
-  if (on) {
-    ffn_inputs_.assign(static_cast<size_t>(cfg_.n_layers),
-                       std::vector<float>(static_cast<size_t>(cfg_.dim)));
-  } else {
-    ffn_inputs_.clear();
-  }
-}
-
-const float* Transformer::ffn_input(int layer) const {
-  if (!record_ffn_inputs_) {
-    fail(source_of(model_), "ffn_input: recording is off (call set_record_ffn_inputs(true))");
-  }
-  if (layer < 0 || layer >= cfg_.n_layers) {
-    fail(source_of(model_), "ffn_input: layer " + std::to_string(layer) + " out of range");
-  }
-  return ffn_inputs_[static_cast<size_t>(layer)].data();
-}
-
 int64_t Transformer::kv_cache_bytes() const {
   return int64_t{cfg_.n_layers} * blocks_held_ * block_bytes_;
 }
@@ -590,16 +569,6 @@ void Transformer::positions_prepare(const int* tokens, int n, int pos0) {
   }
   if (pos0 < n_cached_) truncate(pos0);
   kv_ensure(pos0 + n - 1);
-}
-
-// Copies the FFN inputs (n, dim) of `layer` when recording.
-void Transformer::ffn_inputs_record(int layer, const float* x, int n) {
-  if (!record_ffn_inputs_) return;
-  std::vector<float>& dst = ffn_inputs_[static_cast<size_t>(layer)];
-  const size_t count = static_cast<size_t>(n) * static_cast<size_t>(cfg_.dim);
-  if (dst.size() < count) dst.resize(count);
-  std::memcpy(dst.data(), x, count * sizeof(float));
-  ffn_inputs_rows_ = n;
 }
 
 const float* Transformer::forward(int token, int pos) {

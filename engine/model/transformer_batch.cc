@@ -1,6 +1,7 @@
 // transformer_batch.cc - the block (prompt) forward pass: a block of tokens through every layer
 // with matrix-matrix projections (compute/matmul.h), per-token norms, RoPE and causal attention
 // over the cache, and the FFN backend's batch path. Only the last token's logits are computed.
+// Also the recording of FFN inputs (one row per token of a forward or a block).
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -12,6 +13,11 @@
 
 namespace flashchat {
 namespace {
+
+// Where errors come from: the model's file, or "transformer".
+std::string source_name(const Model& model) {
+  return model.source_path.empty() ? std::string("transformer") : model.source_path;
+}
 
 // Y (n, width) row-major: every row += b (width,) (nothing when b is empty).
 void rows_add_bias(const Tensor& b, float* Y, int n, int64_t width) {
@@ -63,6 +69,37 @@ void DenseFfn::ffn_forward_batch(int layer, const float* x, int n, float* out) {
   // last_hidden(): the block's last token
   std::copy(hidden_batch_.begin() + static_cast<int64_t>(n - 1) * c.ffn_dim,
             hidden_batch_.begin() + static_cast<int64_t>(n) * c.ffn_dim, hidden_.begin());
+}
+
+void Transformer::set_record_ffn_inputs(bool on) {
+  record_ffn_inputs_ = on;
+  ffn_inputs_rows_ = 0;
+  if (on) {
+    ffn_inputs_.assign(static_cast<size_t>(cfg_.n_layers),
+                       std::vector<float>(static_cast<size_t>(cfg_.dim)));
+  } else {
+    ffn_inputs_.clear();
+  }
+}
+
+const float* Transformer::ffn_input(int layer) const {
+  if (!record_ffn_inputs_) {
+    fail(source_name(model_), "ffn_input: recording is off (call set_record_ffn_inputs(true))");
+  }
+  if (layer < 0 || layer >= cfg_.n_layers) {
+    fail(source_name(model_), "ffn_input: layer " + std::to_string(layer) + " out of range");
+  }
+  return ffn_inputs_[static_cast<size_t>(layer)].data();
+}
+
+// Copies the FFN inputs (n, dim) of `layer` when recording.
+void Transformer::ffn_inputs_record(int layer, const float* x, int n) {
+  if (!record_ffn_inputs_) return;
+  std::vector<float>& dst = ffn_inputs_[static_cast<size_t>(layer)];
+  const size_t count = static_cast<size_t>(n) * static_cast<size_t>(cfg_.dim);
+  if (dst.size() < count) dst.resize(count);
+  std::memcpy(dst.data(), x, count * sizeof(float));
+  ffn_inputs_rows_ = n;
 }
 
 void Transformer::reserve_batch(int n) {
