@@ -8,6 +8,7 @@
 #include <tbb/parallel_for.h>
 
 #include <Eigen/Core>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -55,7 +56,7 @@ inline float dot_half(const uint16_t* w, const float* x, int64_t n) {
     i += 8;
   }
   float sum = hsum(_mm256_add_ps(a0, a1));
-  for (; i < n; ++i) sum += Scalar(w[i]) * x[i];
+  for (; i < n; ++i) sum = std::fma(Scalar(w[i]), x[i], sum);  // fused, as matmul.cc
   return sum;
 }
 
@@ -81,7 +82,7 @@ inline void dot4_half(const uint16_t* const w[4], const float* x, int64_t n, flo
   }
   for (int r = 0; r < 4; ++r) {
     float sum = hsum(_mm256_add_ps(a0[r], a1[r]));
-    for (int64_t j = i; j < n; ++j) sum += Scalar(w[r][j]) * x[j];
+    for (int64_t j = i; j < n; ++j) sum = std::fma(Scalar(w[r][j]), x[j], sum);
     out[r] = sum;
   }
 }

@@ -29,6 +29,12 @@ constexpr int64_t kPage = 4096;
 }  // namespace
 
 
+// For flash_ffn_batch.cc, which sees Layer only through these.
+LayerTelemetry& FlashFfn::layer_tel(int layer) { return layers_[static_cast<size_t>(layer)]->tel; }
+const NeuronCache* FlashFfn::layer_cache(int layer) const {
+  return layers_[static_cast<size_t>(layer)]->cache.get();
+}
+
 std::optional<FfnMode> ffn_mode_from_name(const std::string& name) {
   for (FfnMode m : {FfnMode::Dram, FfnMode::Naive, FfnMode::Mmap, FfnMode::Flash}) {
     if (name == ffn_mode_name(m)) return m;

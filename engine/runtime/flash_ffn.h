@@ -76,6 +76,12 @@ class FlashFfn : public FfnBackend {
   void ffn_forward(int layer, const float* x, float* out) override;
   bool prefetch_wanted() const override;
   void ffn_prefetch(int layer, const float* x) override;
+  // A block of prompt tokens (flash_ffn_batch.cc): flash and naive read what the block needs
+  // from this layer once and each token multiplies its own set (flash) or all rows; every mode
+  // reads each bundle from memory once per group of tokens (bundle_ffn_compute_tokens).
+  void ffn_forward_batch(int layer, const float* x, int n, float* out) override;
+  // Bytes of the block's id lists (sets per token, union, rows); grown to the largest block.
+  int64_t batch_state_bytes() const;
 
   // Between tokens. set_budget and set_window throw Error (and keep the old value) below the
   // minimum (the window's sets are part of it).
@@ -110,6 +116,8 @@ class FlashFfn : public FfnBackend {
     double demand = 0;               // flash: recent mean of the window's distinct neurons
     LayerTelemetry tel;
   };
+  LayerTelemetry& layer_tel(int layer);
+  const NeuronCache* layer_cache(int layer) const;  // nullptr in naive and mmap modes
   void apply_capacity();
   void load_all_layers();
   void select_active(int layer, const float* x, Layer& L);
@@ -181,6 +189,10 @@ class FlashFfn : public FfnBackend {
   std::vector<float> scratch_out_, hidden_, pred_scratch_;
   std::vector<ReadRun> runs_;
   std::vector<uint8_t*> dsts_;
+  // ffn_forward_batch's lists: each token's set, their union, its bundles not cached, row lists.
+  std::vector<std::vector<int32_t>> batch_sets_, batch_lists_;
+  std::vector<int32_t> batch_union_, batch_missing_;
+  void stream_block(int layer, int n, const float* x, float* out, bool all_rows);
 
   // Per-token accounting.
   double predictor_ms_ = 0, io_ms_ = 0, io_hidden_ms_ = 0, memory_ms_ = 0;
