@@ -163,6 +163,8 @@ void cli_convert_register(CLI::App& app, CliConvertArgs& args, CLI::App** sub) {
       ->delimiter(',')
       ->check(CLI::PositiveNumber);
   c->add_option("--steps", args.steps, "Adam steps per predictor")->check(CLI::PositiveNumber);
+  c->add_option("--batch", args.batch_rows, "Calibration tokens per Adam step")
+      ->check(CLI::PositiveNumber);
   c->add_option("--recall", args.recall,
                 "Target recall of each layer's threshold on held-out tokens (0: no threshold)")
       ->check(CLI::Range(0.0, 1.0));
@@ -184,6 +186,7 @@ int cli_convert_run(const CliConvertArgs& a) {
   o.predictor.n_last_layers = a.last_layers;
   o.predictor.layer_ranks = a.ranks;
   o.predictor.steps = a.steps;
+  o.predictor.batch_rows = a.batch_rows;
   o.predictor.target_recall = a.recall;
   o.predictor.positive_weight_max = a.pos_weight_max;
   ProgressBar bar;

@@ -15,7 +15,8 @@ struct CliConvertArgs {
   int rank_last = -1;   // rank of the last layers (-1: 4 x rank, 0: rank)
   int last_layers = -1;  // how many layers are "last" (-1: a quarter, rounded up)
   std::vector<int> ranks;  // per-layer ranks (overrides rank, rank_last, last_layers)
-  int steps = 600;       // Adam steps per layer
+  int steps = 1000;      // Adam steps per layer
+  int batch_rows = 64;   // rows per Adam step
   float recall = 0.9f;   // target recall of the held-out threshold (0: off)
   float pos_weight_max = 4.0f;  // cap of the positive class weight (1: plain BCE)
   int tokens = 4096;     // calibration tokens
