@@ -31,7 +31,7 @@ fi
 # 1-2 neurons fire on ~0.3% of tokens). Re-making only the predictors of the shipped model needs
 # no training: tools/default_model/flash_to_hf.py resources/models/default WORK/hf
 rm -rf "$WORK/flash"
-"$CLI" convert "$WORK/hf" -o "$WORK/flash" --rank 64 --rank-last 0 --steps 1000 --tokens 8192 \
+"$CLI" convert "$WORK/hf" -o "$WORK/flash" --rank 64 --rank-last 0 --steps 1000 --batch 256 --tokens 8192 \
   --recall 0.91 --pos-weight-max 16
 
 # Swap the new model in with renames, never leaving a half-copied resources/models/default.
