@@ -177,9 +177,10 @@ class PredictorQualityTest : public QObject {
 
  private slots:
   // Default model (ReLU): held-out positions calib_tokens.. (8192..) of calib/default.txt, 128
-  // positions (the model's whole context). Measured: unlimited budget 0.930 top-1 agreement / mean KL 0.0147
-  // nats; tight (minimum + 64 rows per layer: the window shrinks and neurons stream on every
-  // token) 0.930 / 0.0160 (predictors of issue 11; before: 0.891 / 0.0135 and 0.852 / 0.0146).
+  // positions (the model's whole context). Every token multiplies exactly its predicted neurons
+  // whatever the budget (the cache only decides what is read), so both budgets give the same
+  // quality. Measured with the predictors of issue 11: 0.930 top-1 agreement / mean KL 0.0160
+  // nats at both (the tight budget, minimum + 64 rows per layer, cuts the window and streams).
   void default_model_trained_predictors_track_dense() {
     const std::string dir = resource_path_find("models/default");
     QVERIFY2(!dir.empty(), "resources/models/default is missing");
@@ -198,11 +199,11 @@ class PredictorQualityTest : public QObject {
     const auto [unlimited, tight] = measure(*fm, dense, tokens, 64);
     report("default model, unlimited budget", unlimited, n);
     report("default model, tight budget", tight, n);
-    // Bounds: the earlier predictors' measured values (top-1 0.891 / 0.852, mean KL 0.0135 /
-    // 0.0146) with a margin of about 5 positions of 128 on top-1 and 2x on the KL.
-    QVERIFY2(unlimited.top1 >= 0.85, qPrintable(QString::number(unlimited.top1)));
+    // Bounds: the measured values (top-1 0.930, mean KL 0.0160) with a margin of about 6
+    // positions of 128 on top-1 and 2x on the KL.
+    QVERIFY2(unlimited.top1 >= 0.88, qPrintable(QString::number(unlimited.top1)));
     QVERIFY2(unlimited.mean_kl <= 0.03, qPrintable(QString::number(unlimited.mean_kl)));
-    QVERIFY2(tight.top1 >= 0.80, qPrintable(QString::number(tight.top1)));
+    QVERIFY2(tight.top1 >= 0.88, qPrintable(QString::number(tight.top1)));
     QVERIFY2(tight.mean_kl <= 0.03, qPrintable(QString::number(tight.mean_kl)));
     // The tight budget really constrained the cache; the predictor really is sparse.
     QVERIFY2(tight.shrunk > 0 || tight.streamed > 0, "the tight budget constrained nothing");
@@ -264,11 +265,11 @@ class PredictorQualityTest : public QObject {
 
   // stories260K (SwiGLU), converted here with predictors trained on the first 2048 tokens of the
   // calibration text (the converter's defaults otherwise); 256 held-out positions after them.
-  // Measured with the default target recall 0.9 (~75% of the neurons predicted): unlimited
-  // 0.922 top-1 / mean KL 0.083 nats; tight (minimum + 16 rows per layer: the window is cut to
-  // one token, so only the predicted neurons are used, and the SwiGLU neurons it misses are not
-  // zero) 0.617 / 0.673. (Balanced training without a target, ~50% predicted: 0.789 / 0.243 and
-  // 0.387 / 1.54.)
+  // Only the predicted neurons are multiplied, at any budget, and the SwiGLU neurons the
+  // predictor misses are not zero. Measured with the default target recall 0.9 (~75% of the
+  // neurons predicted): 0.609 top-1 / mean KL 0.679 nats at both budgets. (Balanced training
+  // without a target, ~50% predicted: 0.387 / 1.54.) Issue 14's exact gate mode is the remedy
+  // for SwiGLU models.
   void stories260k_trained_predictors_track_dense() {
     const QString gguf = flashchat_test::fixture_path("models/stories260K/stories260K.gguf");
     REQUIRE_FIXTURE(gguf);
@@ -289,12 +290,11 @@ class PredictorQualityTest : public QObject {
     const auto [unlimited, tight] = measure(*fm, dense, tokens, 16);
     report("stories260K, unlimited budget", unlimited, n);
     report("stories260K, tight budget", tight, n);
-    // Bounds: the balanced predictors' measured values with a margin of ~8% on top-1 and ~1.6x
-    // on the KL.
-    QVERIFY2(unlimited.top1 >= 0.72, qPrintable(QString::number(unlimited.top1)));
-    QVERIFY2(unlimited.mean_kl <= 0.4, qPrintable(QString::number(unlimited.mean_kl)));
-    QVERIFY2(tight.top1 >= 0.30, qPrintable(QString::number(tight.top1)));
-    QVERIFY2(tight.mean_kl <= 2.5, qPrintable(QString::number(tight.mean_kl)));
+    // Bounds: the measured values with a margin of ~8 points on top-1 and ~1.6x on the KL.
+    QVERIFY2(unlimited.top1 >= 0.53, qPrintable(QString::number(unlimited.top1)));
+    QVERIFY2(unlimited.mean_kl <= 1.1, qPrintable(QString::number(unlimited.mean_kl)));
+    QVERIFY2(tight.top1 >= 0.53, qPrintable(QString::number(tight.top1)));
+    QVERIFY2(tight.mean_kl <= 1.1, qPrintable(QString::number(tight.mean_kl)));
     QVERIFY2(tight.shrunk > 0 || tight.streamed > 0, "the tight budget constrained nothing");
   }
 };

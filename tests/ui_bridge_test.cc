@@ -265,7 +265,7 @@ class UiBridgeTest : public QObject {
     QVERIFY(w->setBudget(min).isEmpty());  // "Set the minimum" is accepted
     // (Generation at exactly the reported minimum currently fails in the engine: see the
     // report; the rest of this test runs at a comfortable budget.)
-    QVERIFY(w->setBudget(rec.model->model_bytes * 65 / 100).isEmpty());
+    QVERIFY(w->setBudget(min + rec.model->model_bytes / 10).isEmpty());
 
     // I/O error mid-reply: the FFN file loses its data.
     const QString ffn = QDir(copy).filePath(QStringLiteral("ffn.bin"));

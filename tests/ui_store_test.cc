@@ -82,8 +82,11 @@ TokenTelemetry random_token(qint64 index, QRandomGenerator& rng, int layers = 4)
   for (int l = 0; l < layers; ++l) {
     t.layers.push_back({static_cast<int32_t>(rng.bounded(1536)), static_cast<int32_t>(rng.bounded(300)),
                         static_cast<int32_t>(rng.bounded(300)), static_cast<int32_t>(rng.bounded(10)),
-                        static_cast<int32_t>(rng.bounded(1536)), 1536, -1, l});
+                        static_cast<int32_t>(rng.bounded(1536)), 1536, -1, l,
+                        static_cast<int32_t>(rng.bounded(50)), static_cast<int32_t>(rng.bounded(20))});
   }
+  t.io_hidden_ms = rng.bounded(2.0);
+  t.block_tokens = t.prompt ? 1 + static_cast<int32_t>(rng.bounded(32)) : 1;
   return t;
 }
 
@@ -94,7 +97,8 @@ bool same_token(const TokenTelemetry& a, const TokenTelemetry& b) {
     layers = x.neurons_predicted == y.neurons_predicted && x.neurons_added == y.neurons_added &&
              x.neurons_removed == y.neurons_removed && x.neurons_streamed == y.neurons_streamed &&
              x.cache_rows_used == y.cache_rows_used && x.cache_capacity == y.cache_capacity &&
-             x.true_active == y.true_active && x.true_positive == y.true_positive;
+             x.true_active == y.true_active && x.true_positive == y.true_positive &&
+             x.neurons_prefetched == y.neurons_prefetched && x.prefetch_used == y.prefetch_used;
   }
   return layers && a.index == b.index && a.pos == b.pos && a.prompt == b.prompt && a.mode == b.mode &&
          a.predictor_ms == b.predictor_ms && a.io_ms == b.io_ms && a.memory_ms == b.memory_ms &&
@@ -105,7 +109,8 @@ bool same_token(const TokenTelemetry& a, const TokenTelemetry& b) {
          a.dram.neuron_cache == b.dram.neuron_cache && a.dram.kv_cache == b.dram.kv_cache &&
          a.dram.other == b.dram.other && a.process_rss_bytes == b.process_rss_bytes &&
          a.process_base_rss_bytes == b.process_base_rss_bytes &&
-         a.ffn_neurons_total == b.ffn_neurons_total && a.ffn_neurons_loaded == b.ffn_neurons_loaded;
+         a.ffn_neurons_total == b.ffn_neurons_total && a.ffn_neurons_loaded == b.ffn_neurons_loaded &&
+         a.io_hidden_ms == b.io_hidden_ms && a.block_tokens == b.block_tokens;
 }
 
 Conversation sample_chat(const QString& title, const QString& user, const QString& reply) {
@@ -345,9 +350,11 @@ class UiStoreTest : public QObject {
     QVERIFY(qAbs(back.info.ms_per_token - ms / generated) < 1e-9);
     QVERIFY(qAbs(back.info.bytes_per_token - bytes / generated) < 1e-6);
     QVERIFY(qAbs(back.info.ffn_loaded_per_token - ffn / generated) < 1e-9);
-    // Compact: the per-layer arrays are 32 bytes a layer.
-    QCOMPARE(db.db().query_int("SELECT length(layers) FROM telemetry LIMIT 1"), 4 * 32);
-    QVERIFY_THROWS_EXCEPTION(Error, telemetry_layers_decode(std::vector<uint8_t>(33)));
+    // Compact: the per-layer arrays are 40 bytes a layer.
+    QCOMPARE(db.db().query_int("SELECT length(layers) FROM telemetry LIMIT 1"), 4 * 40);
+    QVERIFY_THROWS_EXCEPTION(Error, telemetry_layers_decode(std::vector<uint8_t>(41)));
+    QVERIFY_THROWS_EXCEPTION(Error, telemetry_layers_decode(std::vector<uint8_t>(40), 9));
+    QCOMPARE(telemetry_layers_decode(std::vector<uint8_t>(64), 8).size(), size_t(2));
 
     // The run list model over the database.
     RunInfo r2 = r;

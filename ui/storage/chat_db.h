@@ -111,11 +111,14 @@ class ChatDb {
   std::unique_ptr<SqliteStmt> insert_telemetry_;
 };
 
-// TokenTelemetry's per-layer arrays as a blob: 8 little-endian int32 per layer, in the order
+// TokenTelemetry's per-layer arrays as a blob: 10 little-endian int32 per layer, in the order
 // neurons_predicted, added, removed, streamed, cache_rows_used, cache_capacity, true_active,
-// true_positive. Throws Error when the blob's size is not a multiple of 32 bytes.
+// true_positive, neurons_prefetched, prefetch_used (rows written before schema version 4 have
+// the first 8: decode them with fields = 8). Throws Error when `fields` is neither or the
+// blob's size is not a multiple of fields x 4 bytes.
 std::vector<uint8_t> telemetry_layers_encode(const std::vector<LayerTelemetry>& layers);
-std::vector<LayerTelemetry> telemetry_layers_decode(const std::vector<uint8_t>& blob);
+std::vector<LayerTelemetry> telemetry_layers_decode(const std::vector<uint8_t>& blob,
+                                                    int fields = 10);
 
 // "<data dir>/flashchat.db"
 QString chat_db_path(const QString& data_dir);

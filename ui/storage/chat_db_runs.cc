@@ -12,7 +12,8 @@ namespace {
 std::string s8(const QString& s) { return s.toStdString(); }
 QString q8(const std::string& s) { return QString::fromStdString(s); }
 
-constexpr int kLayerFields = 8;
+constexpr int kLayerFields = 10;     // fields per layer row written now
+constexpr int kLayerFieldsV2 = 8;    // rows written before schema version 4
 
 constexpr const char* kRunColumns =
     "r.uid, r.conversation_id, r.message_seq, r.model_path, r.model_name, r.mode, r.window, "
@@ -34,24 +35,30 @@ std::vector<uint8_t> telemetry_layers_encode(const std::vector<LayerTelemetry>& 
   for (const LayerTelemetry& l : layers) {
     const int32_t v[kLayerFields] = {l.neurons_predicted, l.neurons_added,   l.neurons_removed,
                                      l.neurons_streamed,  l.cache_rows_used, l.cache_capacity,
-                                     l.true_active,       l.true_positive};
+                                     l.true_active,       l.true_positive,
+                                     l.neurons_prefetched, l.prefetch_used};
     std::memcpy(p, v, sizeof v);
     p += sizeof v;
   }
   return out;
 }
 
-std::vector<LayerTelemetry> telemetry_layers_decode(const std::vector<uint8_t>& blob) {
-  constexpr size_t kRow = kLayerFields * sizeof(int32_t);
-  if (blob.size() % kRow != 0) {
-    fail("telemetry", "layer blob of " + std::to_string(blob.size()) +
-                          " bytes is not a multiple of " + std::to_string(kRow));
+std::vector<LayerTelemetry> telemetry_layers_decode(const std::vector<uint8_t>& blob,
+                                                    int fields) {
+  if (fields != kLayerFields && fields != kLayerFieldsV2) {
+    fail("telemetry", "layer rows of " + std::to_string(fields) + " fields (known: " +
+                          std::to_string(kLayerFieldsV2) + ", " + std::to_string(kLayerFields) + ")");
   }
-  std::vector<LayerTelemetry> out(blob.size() / kRow);
+  const size_t row = static_cast<size_t>(fields) * sizeof(int32_t);
+  if (blob.size() % row != 0) {
+    fail("telemetry", "layer blob of " + std::to_string(blob.size()) +
+                          " bytes is not a multiple of " + std::to_string(row));
+  }
+  std::vector<LayerTelemetry> out(blob.size() / row);
   for (size_t i = 0; i < out.size(); ++i) {
-    int32_t v[kLayerFields];
-    std::memcpy(v, blob.data() + i * kRow, kRow);
-    out[i] = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+    int32_t v[kLayerFields] = {};
+    std::memcpy(v, blob.data() + i * row, row);
+    out[i] = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]};  // v2 rows: 0, 0
   }
   return out;
 }
@@ -85,7 +92,8 @@ void ChatDb::run_telemetry_append(const QString& uid, const TokenTelemetry& t) {
   if (!insert_telemetry_) {
     insert_telemetry_ = std::make_unique<SqliteStmt>(db_->prepare(
         "INSERT OR REPLACE INTO telemetry VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-        "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)"));
+        "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, "
+        "?29, ?30)"));
   }
   SqliteStmt& s = *insert_telemetry_;
   const std::vector<uint8_t> blob = telemetry_layers_encode(t.layers);
@@ -97,7 +105,8 @@ void ChatDb::run_telemetry_append(const QString& uid, const TokenTelemetry& t) {
       .bind(19, t.dram.neuron_cache).bind(20, t.dram.kv_cache).bind(21, t.dram.io_buffers)
       .bind(22, t.dram.other).bind(23, t.process_rss_bytes).bind(24, t.process_base_rss_bytes)
       .bind(25, t.ffn_neurons_total).bind(26, t.ffn_neurons_loaded)
-      .bind_blob(27, blob.data(), blob.size());
+      .bind_blob(27, blob.data(), blob.size())
+      .bind(28, t.io_hidden_ms).bind(29, t.block_tokens).bind(30, kLayerFields);
   s.run();
 }
 
@@ -185,7 +194,9 @@ RunRecord ChatDb::run_load(const QString& uid) {
     x.process_base_rss_bytes = t.col_int(23);
     x.ffn_neurons_total = t.col_int(24);
     x.ffn_neurons_loaded = t.col_int(25);
-    x.layers = telemetry_layers_decode(t.col_blob(26));
+    x.io_hidden_ms = t.col_double(27);
+    x.block_tokens = static_cast<int32_t>(t.col_int(28));
+    x.layers = telemetry_layers_decode(t.col_blob(26), static_cast<int>(t.col_int(29)));
     rec.tokens.push_back(std::move(x));
   }
   SqliteStmt c = db_->prepare(

@@ -116,7 +116,16 @@ END;
 INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
 )sql";
 
-constexpr const char* kSteps[kSchemaVersion] = {kV1, kV2, kV3};
+// Version 4: telemetry of overlapped reads (io_hidden_ms), prompt blocks (block_tokens: tokens a
+// row stands for) and layer rows of 10 fields (prefetched, prefetch_used); rows written before
+// keep 8 fields (layer_fields says which).
+constexpr const char* kV4 = R"sql(
+ALTER TABLE telemetry ADD COLUMN io_hidden_ms REAL NOT NULL DEFAULT 0;
+ALTER TABLE telemetry ADD COLUMN block_tokens INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE telemetry ADD COLUMN layer_fields INTEGER NOT NULL DEFAULT 8;
+)sql";
+
+constexpr const char* kSteps[kSchemaVersion] = {kV1, kV2, kV3, kV4};
 
 }  // namespace
 

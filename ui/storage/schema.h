@@ -8,7 +8,7 @@
 namespace flashchat::ui {
 
 // The version this build writes.
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // Brings `db` from its user_version to `target` (<= kSchemaVersion). Throws Error when the
 // database is newer than this build (user_version > kSchemaVersion) or a step fails (that step
