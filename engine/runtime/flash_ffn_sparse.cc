@@ -5,7 +5,6 @@
 #include <span>
 
 #include "runtime/bundle_ffn.h"
-#include "runtime/cache_policy.h"
 #include "runtime/flash_ffn.h"
 
 namespace flashchat {
@@ -20,94 +19,31 @@ double ms_since(Clock::time_point t0) {
 }  // namespace
 
 
-void FlashFfn::flash_admit(Layer& L) {
-  NeuronCache& cache = *L.cache;
-  const bool lazy = lazy_eviction();
-  // The window: with a budget its leavers stay cached until their rows are needed; without
-  // one they are deleted now (swap with last), as in the paper.
-  if (L.window->k() != options_.window) {
-    L.window->set_k(options_.window, &cache, extra_remove_);
-    if (!lazy) {
-      cache.remove_many(extra_remove_);
-      L.tel.neurons_removed += static_cast<int32_t>(extra_remove_.size());
-    }
-  }
-  L.window->push(active_, &cache, add_, remove_);
-  if (!lazy) {
-    cache.remove_many(remove_);
-    L.tel.neurons_removed += static_cast<int32_t>(remove_.size());
-  }
-  for (const int32_t n : active_) L.last_used[static_cast<size_t>(n)] = token_now_;
-  const double distinct = L.window->union_size();
-  L.demand = L.demand <= 0 ? distinct : 0.75 * L.demand + 0.25 * distinct;
-  int32_t in_force = std::min(options_.window, L.window->sets_held());
-
-  // Rows already holding this token's neurons (no row moves below: replace and append leave
-  // the other rows where they are).
-  const std::vector<int32_t>& row_of = cache.neuron_to_row();
-  hit_rows_.clear();
-  for (const int32_t n : active_) {
-    const int32_t r = row_of[static_cast<size_t>(n)];
-    if (r >= 0) hit_rows_.push_back(r);
-  }
-  std::sort(hit_rows_.begin(), hit_rows_.end());
-
-  // Room for the misses: free rows, then the least recently used neurons of earlier tokens.
-  std::sort(add_.begin(), add_.end());
-  const int32_t need = static_cast<int32_t>(add_.size()) - cache.free_rows();
-  victims_.clear();
-  if (need > 0 && lazy) {
-    cache_pick_victims(std::span<const int32_t>(cache.row_to_neuron().data(),
-                                                static_cast<size_t>(cache.used_rows())),
-                       L.last_used, token_now_, need, victims_, pick_scratch_);
-  }
-  for (const int32_t v : victims_) {
-    // An evicted neuron of the last `in_force` tokens cuts the window to the tokens after it.
-    in_force = std::min(in_force, token_now_ - L.last_used[static_cast<size_t>(v)]);
-  }
-  const int32_t n_victims = static_cast<int32_t>(victims_.size());
-  const int32_t fit =
-      std::min<int32_t>(static_cast<int32_t>(add_.size()), cache.free_rows() + n_victims);
-  overflow_.assign(add_.begin() + fit, add_.end());
-  add_.resize(static_cast<size_t>(fit));
-  if (!overflow_.empty()) in_force = std::min(in_force, 1);
-
-  // Misses in id order get the victims' rows in row order, then appended rows: neurons adjacent
-  // on disk land in adjacent rows whenever the rows allow it (one read for the run).
-  std::sort(victims_.begin(), victims_.end(), [&](int32_t a, int32_t b) {
-    return row_of[static_cast<size_t>(a)] < row_of[static_cast<size_t>(b)];
-  });
-  dsts_.clear();
-  new_rows_.clear();
-  for (int32_t i = 0; i < fit; ++i) {
-    const int32_t n = add_[static_cast<size_t>(i)];
-    dsts_.push_back(i < n_victims ? cache.replace(victims_[static_cast<size_t>(i)], n)
-                                  : cache.append(n));
-    new_rows_.push_back(row_of[static_cast<size_t>(n)]);
-  }
-  L.tel.neurons_removed += n_victims;
-  L.tel.neurons_added = fit;
-  window_in_force_ = std::min(window_in_force_, in_force);
-}
-
-// rows[] of L's cache (rows x [gate|up|down]), x (dim,) -> out (dim,) +=
-void FlashFfn::flash_compute_selected(int layer, Layer& L, const std::vector<int32_t>& rows,
-                                      const float* x, float* out) {
+// rows[] of the layer's cache (rows x [gate|up|down]), x (dim,) -> out (dim,) +=
+void FlashFfn::flash_compute_selected(int layer, const std::vector<int32_t>& rows, const float* x,
+                                      float* out) {
   if (rows.empty()) return;
-  bundle_ffn_compute_selected(layout_, cfg_, L.cache->data(), L.cache->used_rows(),
-                              L.cache->row_to_neuron().data(), rows.data(),
+  const NeuronCache& cache = planner_->cache(layer);
+  bundle_ffn_compute_selected(layout_, cfg_, cache.data(), cache.used_rows(),
+                              cache.row_to_neuron().data(), rows.data(),
                               static_cast<int32_t>(rows.size()), up_bias(layer), x, out);
 }
 
-void FlashFfn::flash_forward(int layer, const float* x, float* out, Layer& L) {
-  select_active(layer, x, L);
+void FlashFfn::flash_forward(int layer, const float* x, float* out) {
+  select_active(layer, x);
+  if (record_active_) recorded_[static_cast<size_t>(layer)].assign(active_.begin(), active_.end());
+  // Memory management: room is made (least recently used evicted, or the window's leavers
+  // without a budget) and rows reserved for this token's misses (cache_planner.h).
   const auto t_mem = Clock::now();
-  flash_admit(L);
+  const CacheAdmission& adm = planner_->admit(layer, active_);
+  NeuronCache& cache = planner_->cache(layer);
+  dsts_.clear();
+  for (const int32_t r : adm.new_rows) dsts_.push_back(cache.row_data(r));
   memory_ms_ += ms_since(t_mem);
 
   // The misses are read into their rows while the cached rows are multiplied (with overlap on);
   // either way the cached rows are summed first, then the new ones, so results are equal.
-  build_runs(layer, add_.data(), static_cast<int32_t>(add_.size()), dsts_);
+  build_runs(layer, adm.add.data(), static_cast<int32_t>(adm.add.size()), dsts_);
   const bool async = options_.overlap_io && !runs_.empty();
   const FlashStore::Counters before = store_.counters();
   double wait_ms = 0;
@@ -119,7 +55,7 @@ void FlashFfn::flash_forward(int layer, const float* x, float* out, Layer& L) {
         store_.read_runs(runs_);
       }
     }
-    flash_compute_selected(layer, L, hit_rows_, x, out);
+    flash_compute_selected(layer, adm.hit_rows, x, out);
     if (async) {
       const auto t_wait = Clock::now();
       store_.read_runs_wait();
@@ -134,7 +70,7 @@ void FlashFfn::flash_forward(int layer, const float* x, float* out, Layer& L) {
       } catch (...) {
       }
     }
-    L.cache->remove_many(add_);
+    planner_->admission_drop(layer);
     throw;
   }
   const FlashStore::Counters& after = store_.counters();
@@ -144,11 +80,10 @@ void FlashFfn::flash_forward(int layer, const float* x, float* out, Layer& L) {
   bytes_read_ += after.bytes_read - before.bytes_read;
   requests_ += after.requests - before.requests;
 
-  flash_compute_selected(layer, L, new_rows_, x, out);
-  if (!overflow_.empty()) {
-    const int32_t n_overflow = static_cast<int32_t>(overflow_.size());
-    stream_and_compute(layer, overflow_.data(), n_overflow, x, out);
-    L.tel.neurons_streamed = n_overflow;
+  flash_compute_selected(layer, adm.new_rows, x, out);
+  if (!adm.overflow.empty()) {
+    stream_and_compute(layer, adm.overflow.data(), static_cast<int32_t>(adm.overflow.size()), x,
+                       out);
   }
 }
 
