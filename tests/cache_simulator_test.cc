@@ -16,7 +16,10 @@
 #include <memory>
 
 #include "core/resource_paths.h"
+#include "flash/flash_model.h"
+#include "model/transformer.h"
 #include "runtime/active_trace.h"
+#include "runtime/flash_ffn.h"
 #include "runtime/cache_simulator.h"
 #include "session/session.h"
 #include "test_support.h"
@@ -179,6 +182,31 @@ class CacheSimulatorTest : public QObject {
     const Means at4 = means(rec.real);
     QVERIFY2(!close(at4.added, a.added) || !close(at4.bytes, a.bytes),
              "k = 4 unlimited and k = 8 with a budget cost the same: the test shows nothing");
+  }
+
+  void active_sets_are_recorded_only_when_asked() {
+    const std::unique_ptr<FlashModel> fm = flash_model_open(model_);
+    FlashFfnOptions fo;
+    FlashFfn ffn(*fm, fo, 0, 0);
+    Transformer t(*fm->model, 8, &ffn, KvType::F32);
+    const int tokens[] = {1, 400, 35, 90};
+    for (int p = 0; p < 4; ++p) {
+      if (p == 2) ffn.set_record_active(true);
+      ffn.begin_token();
+      t.forward(tokens[p], p);
+      TokenTelemetry tel;
+      ffn.fill_telemetry(tel);
+      if (p < 2) {
+        QVERIFY(ffn.recorded_active().empty());  // off: nothing is kept
+        continue;
+      }
+      QCOMPARE(int(ffn.recorded_active().size()), fm->ffn.n_layers);
+      for (size_t l = 0; l < tel.layers.size(); ++l) {
+        QCOMPARE(int(ffn.recorded_active()[l].size()), tel.layers[l].neurons_predicted);
+      }
+    }
+    ffn.set_record_active(false);
+    QVERIFY(ffn.recorded_active().empty());
   }
 
   void trace_file_round_trips() {

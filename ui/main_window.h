@@ -26,6 +26,7 @@
 namespace flashchat::ui {
 
 class LivePanel;
+class TeachingView;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -53,6 +54,7 @@ class MainWindow : public QMainWindow {
   QWidget* livePanel() const { return live_; }
   LivePanel* plots() const { return live_panel_; }
   QLabel* statusField(const QString& name) const;
+  TeachingView* teachingView() const { return teaching_; }
 
  public slots:
   void newChat();
@@ -63,6 +65,8 @@ class MainWindow : public QMainWindow {
   void openModelFolder();
   void showModelInfo();
   void showChatSettings();
+  // The teaching view (its own window; records the engine's active sets only while shown).
+  void showTeachingView();
   void copyChat();
 
  signals:
@@ -108,6 +112,7 @@ class MainWindow : public QMainWindow {
   EngineControls* controls_ = nullptr;
   QWidget* live_ = nullptr;
   LivePanel* live_panel_ = nullptr;  // null until the plots are merged
+  TeachingView* teaching_ = nullptr;  // created on first open
   QLabel* limit_label_ = nullptr;
   QPointer<ChatSettingsDialog> settings_dialog_;
   QMap<QString, QLabel*> status_;

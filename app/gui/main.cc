@@ -1,5 +1,5 @@
 // flashchat - the desktop app: chat on the flash engine with live memory plots and sliders.
-//   flashchat [--version] [--screenshot FILE [--size WxH] [--demo]] [--dark|--light]
+//   flashchat [--version] [--screenshot FILE [--size WxH] [--demo]] [--view teaching] [--dark|--light]
 // FLASHCHAT_DATA_DIR overrides where conversations, models.json and settings.ini live.
 #include <QApplication>
 #include <QCommandLineParser>
@@ -13,6 +13,7 @@
 
 #include "chat/conversation_store.h"
 #include "main_window.h"
+#include "teaching/teaching_view.h"
 
 namespace {
 
@@ -67,7 +68,11 @@ int main(int argc, char** argv) {
                                                "(in a scratch data folder unless FLASHCHAT_DATA_DIR is set)"));
   const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Dark palette"));
   const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Light palette"));
-  cli.addOptions({shot, size, demo, dark, light});
+  const QCommandLineOption view(QStringLiteral("view"),
+                                QStringLiteral("Open a view at start: 'teaching' (with --screenshot, "
+                                               "the picture is of that view)"),
+                                QStringLiteral("NAME"));
+  cli.addOptions({shot, size, demo, dark, light, view});
   cli.process(app);
 
   const QString theme = qEnvironmentVariable("FLASHCHAT_THEME");
@@ -86,6 +91,16 @@ int main(int argc, char** argv) {
   QDir().mkpath(data_dir);
 
   flashchat::ui::MainWindow window(data_dir);
+  if (cli.isSet(view) && cli.value(view) != QStringLiteral("teaching")) {
+    std::fprintf(stderr, "flashchat: --view knows 'teaching'\n");
+    return 2;
+  }
+  const bool teaching = cli.isSet(view);
+  QWidget* pictured = &window;
+  if (teaching) {
+    window.showTeachingView();  // before the demo, so that it records the run
+    pictured = window.teachingView();
+  }
   if (cli.isSet(shot)) {
     const QStringList wh = cli.value(size).split('x');
     const int w = wh.value(0).toInt(), h = wh.value(1).toInt();
@@ -94,6 +109,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     window.resize(w, h);
+    pictured->resize(w, h);
   }
   // The first model loads before the window paints: the engine measures the heap the model
   // open leaves (process-wide), and the GUI's first paint would be counted into it (see the
@@ -108,13 +124,22 @@ int main(int argc, char** argv) {
     if (!window.modelReady()) wait.exec();
   }
   window.show();
+  if (teaching) window.showTeachingView();
 
   if (!cli.isSet(shot)) return app.exec();
 
   const QString file = cli.value(shot);
   int rc = 0;
   const auto grab = [&] {
-    if (!window.grab().save(file)) {
+    if (teaching) {
+      // Step back to a generated token in the middle of the run and show a what-if beside it.
+      flashchat::ui::TeachingView* t = window.teachingView();
+      t->runWhatIf(8, 0);
+      int i = t->run().size() * 2 / 3;
+      while (i + 1 < t->run().size() && t->run().at(i).sets.prompt) ++i;
+      t->selectToken(i);
+    }
+    if (!pictured->grab().save(file)) {
       std::fprintf(stderr, "flashchat: cannot write %s\n", qPrintable(file));
       rc = 1;
     }

@@ -56,13 +56,8 @@ void CacheSimulator::add_reads(int layer, const std::vector<int32_t>& neurons, u
   }
 }
 
-TokenTelemetry CacheSimulator::step(int64_t fixed_bytes,
-                                    const std::vector<std::vector<int32_t>>& active) {
+void CacheSimulator::fixed_bytes_set(int64_t fixed_bytes) {
   const FlashLayout& l = h_.layout;
-  if (static_cast<int>(active.size()) != l.n_layers) {
-    fail("cache simulator", std::to_string(active.size()) + " layers given, the trace has " +
-                                std::to_string(l.n_layers));
-  }
   if (opts_.budget_bytes > 0) {
     const int64_t needed = fixed_bytes + h_.io_plan_bytes +
                            budget_map_bytes(l, FfnMode::Flash, opts_.window);
@@ -72,11 +67,23 @@ TokenTelemetry CacheSimulator::step(int64_t fixed_bytes,
     }
   }
   planner_->set_fixed_bytes(fixed_bytes);
+}
+
+TokenTelemetry CacheSimulator::step(int64_t fixed_bytes,
+                                    const std::vector<std::vector<int32_t>>& active) {
+  const FlashLayout& l = h_.layout;
+  if (static_cast<int>(active.size()) != l.n_layers) {
+    fail("cache simulator", std::to_string(active.size()) + " layers given, the trace has " +
+                                std::to_string(l.n_layers));
+  }
+  fixed_bytes_set(fixed_bytes);
   planner_->begin_token();
   TokenTelemetry t;
   t.mode = ffn_mode_name(FfnMode::Flash);
+  added_.resize(static_cast<size_t>(l.n_layers));
   for (int layer = 0; layer < l.n_layers; ++layer) {
     const CacheAdmission& adm = planner_->admit(layer, active[static_cast<size_t>(layer)]);
+    added_[static_cast<size_t>(layer)].assign(adm.add.begin(), adm.add.end());
     planner_->layer_telemetry(layer).neurons_predicted =
         static_cast<int32_t>(active[static_cast<size_t>(layer)].size());
     const uint64_t rows_base = kRowsBase + (uint64_t{1} << 32) * static_cast<uint64_t>(layer);

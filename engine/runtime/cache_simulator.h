@@ -33,8 +33,14 @@ class CacheSimulator {
   // budget, dram.neuron_cache and io_buffers, ffn_neurons_*, layers[]; times 0).
   // Throws Error when the budget no longer holds the fixed DRAM.
   TokenTelemetry step(int64_t fixed_bytes, const std::vector<std::vector<int32_t>>& active);
+  // The part of step() before the token begins: the fixed DRAM changed (the KV cache grew), the
+  // cache yields rows to it (evictions no token's telemetry counts, as in the engine).
+  // Throws Error when the budget no longer holds the fixed DRAM.
+  void fixed_bytes_set(int64_t fixed_bytes);
 
   const CachePlanner& planner() const { return *planner_; }
+  // Per layer, the neurons the last step loaded into the cache (ascending).
+  const std::vector<std::vector<int32_t>>& last_added() const { return added_; }
 
  private:
   void add_reads(int layer, const std::vector<int32_t>& neurons, uint64_t dst_base,
@@ -45,6 +51,7 @@ class CacheSimulator {
   std::unique_ptr<CachePlanner> planner_;
   std::vector<ReadRun> runs_;
   std::vector<uint8_t*> dsts_;
+  std::vector<std::vector<int32_t>> added_;
 };
 
 // Replays every token of `trace` (with its fixed bytes) at opts; one telemetry per token.
