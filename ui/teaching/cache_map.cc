@@ -114,6 +114,8 @@ void CacheMap::paintEvent(QPaintEvent*) {
   for (const CellState s : {CellState::Resident, CellState::Loaded, CellState::Evicted,
                             CellState::Streamed, CellState::Empty}) {
     p.fillRect(QRect(x, ly + 5, 12, 12), stateColor(s, palette()));
+    p.setPen(palette().color(QPalette::Mid));
+    p.drawRect(QRect(x, ly + 5, 11, 11));  // so the pale swatches show on any background
     p.setPen(palette().color(QPalette::Text));
     const QString name = stateName(s);
     p.drawText(QRect(x + 16, ly, 200, kLegendHeight), Qt::AlignLeft | Qt::AlignVCenter, name);

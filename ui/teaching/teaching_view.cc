@@ -180,10 +180,14 @@ void TeachingView::buildUi() {
     a->setBasePen(QPen(palette().color(QPalette::Text)));
     a->setTickPen(QPen(palette().color(QPalette::Text)));
   }
+  marker_ = new QCPItemStraightLine(plot_);
+  marker_->setPen(QPen(palette_marker_color(palette()), 1, Qt::DotLine));
   plot_->legend->setBrush(palette().brush(QPalette::Base));
   plot_->legend->setTextColor(palette().color(QPalette::Text));
   g->addWidget(plot_, 2, 0, 1, 3);
   g->setColumnStretch(1, 1);
+  g->setRowStretch(2, 1);  // spare height goes to the plot, not around the sentence
+  what_if_info_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
   v->addWidget(box, 2);
   connect(replay, &QPushButton::clicked, this, [this] {
     qint64 budget = 0;
@@ -339,6 +343,9 @@ void TeachingView::refreshPlot() {
   plot_->graph(1)->setData(x.mid(0, sim.size()), sim);
   plot_->graph(1)->setName(what_if_label_.isEmpty() ? QStringLiteral("what-if")
                                                     : QStringLiteral("what-if: ") + what_if_label_);
+  const double at = std::max(0, current_);
+  marker_->point1->setCoords(at, 0);
+  marker_->point2->setCoords(at, 1);
   plot_->rescaleAxes();
   plot_->xAxis->setRange(0, std::max(1, run_.size() - 1));
   plot_->yAxis->setRangeLower(0);

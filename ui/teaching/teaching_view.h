@@ -19,6 +19,7 @@
 #include "teaching/teaching_run.h"
 
 class QCustomPlot;
+class QCPItemStraightLine;
 class QLabel;
 class QPushButton;
 class QSlider;
@@ -81,6 +82,7 @@ class TeachingView : public QWidget {
   QSpinBox* k_box_ = nullptr;
   QLineEdit* budget_edit_ = nullptr;
   QCustomPlot* plot_ = nullptr;
+  QCPItemStraightLine* marker_ = nullptr;  // the selected token
   QTimer play_timer_;
   QTimer refresh_timer_;  // new tokens redraw at most every 100 ms
   QWidget* tour_ = nullptr;
