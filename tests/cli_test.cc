@@ -8,31 +8,8 @@
 
 #include "test_support.h"
 
-namespace {
-
-struct Run {
-  int exit_code = -1;
-  bool crashed = false;
-  QString out, err;
-};
-
-Run run_cli(const QStringList& args) {
-  QProcess p;
-  p.start(qEnvironmentVariable("FLASHCHAT_CLI"), args);
-  Run r;
-  if (!p.waitForFinished(300000)) {
-    p.kill();
-    r.crashed = true;
-    return r;
-  }
-  r.crashed = p.exitStatus() != QProcess::NormalExit;
-  r.exit_code = p.exitCode();
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
-
-}  // namespace
+using flashchat_test::run_cli;
+using Run = flashchat_test::CliRun;
 
 class CliTest : public QObject {
   Q_OBJECT

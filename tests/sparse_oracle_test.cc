@@ -187,6 +187,42 @@ class SparseOracleTest : public QObject {
     }
   }
 
+  // The look-ahead (prefetch) only changes what is read when: the logits equal those without it
+  // (up to summation order: cached and new rows are split differently), at a budget that evicts
+  // and without one; what it loads is counted as added, its hits are at most what it loaded.
+  void prefetch_changes_reads_not_results() {
+    for (int64_t budget : {int64_t(0), tight_budget()}) {
+      FlashFfnOptions fo = oracle(4);
+      fo.oracle = false;
+      std::vector<std::vector<float>> plain, ahead;
+      fo.prefetch = false;
+      replay(fo, budget, &plain);
+      fo.prefetch = true;
+      std::vector<TokenTelemetry> tel;
+      const Run r = replay(fo, budget, &ahead, &tel);
+      QCOMPARE(ahead.size(), plain.size());
+      double worst = 0;
+      for (size_t p = 0; p < plain.size(); ++p) {
+        worst = std::max(worst, relative_error(plain[p], ahead[p].data()));
+      }
+      int64_t prefetched = 0, used = 0;
+      for (const TokenTelemetry& t : tel) {
+        for (const LayerTelemetry& lt : t.layers) {
+          QVERIFY(lt.prefetch_used <= lt.neurons_prefetched);
+          QVERIFY(lt.neurons_prefetched <= lt.neurons_added);
+          prefetched += lt.neurons_prefetched;
+          used += lt.prefetch_used;
+        }
+      }
+      qInfo("budget %lld: prefetch on vs off, worst rel err %.3g; %lld of %lld prefetched neurons "
+            "used; %lld bytes read",
+            static_cast<long long>(budget), worst, static_cast<long long>(used),
+            static_cast<long long>(prefetched), static_cast<long long>(r.bytes));
+      QVERIFY2(worst <= kExact, qPrintable(QString::number(worst)));
+      QVERIFY(prefetched > 0);
+    }
+  }
+
   // With a budget, neurons are evicted only when the cache is full, least recently used first,
   // so the window of the last k tokens survives whenever the rows allow it; the layers' rows
   // follow their demand (sum within the budget's rows, not all equal once tokens ran).

@@ -7,9 +7,13 @@
 
 #include <QFile>
 #include <QFileInfo>
+#include <QProcess>
 #include <QString>
 #include <QtTest>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "session/generator.h"
@@ -43,6 +47,65 @@ inline std::string reference_text_from_readme(const QString& readme_path) {
   const qsizetype close = text.indexOf("\n```", open + 4);
   if (ref < 0 || open < 0 || close < 0) return {};
   return text.mid(open + 4, close - (open + 4)).toStdString();
+}
+
+// flashchat-cli (FLASHCHAT_CLI) run with `args`: exit code, whether it crashed or hung (5 min),
+// stdout and stderr.
+struct CliRun {
+  int exit_code = -1;
+  bool crashed = false;
+  QString out, err;
+};
+inline CliRun run_cli(const QStringList& args) {
+  QProcess p;
+  p.start(qEnvironmentVariable("FLASHCHAT_CLI"), args);
+  CliRun r;
+  if (!p.waitForFinished(300000)) {
+    p.kill();
+    r.crashed = true;
+    return r;
+  }
+  r.crashed = p.exitStatus() != QProcess::NormalExit;
+  r.exit_code = p.exitCode();
+  r.out = QString::fromUtf8(p.readAllStandardOutput());
+  r.err = QString::fromUtf8(p.readAllStandardError());
+  return r;
+}
+
+inline std::string read_all(const QString& path) {
+  std::ifstream in(path.toStdString(), std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Strings of a llama.cpp vocabulary test .inp file: each followed by "\n__ggml_vocab_test__\n".
+inline std::vector<std::string> vocab_test_cases(const QString& path) {
+  const std::string all = read_all(path);
+  const std::string sep = "\n__ggml_vocab_test__\n";
+  std::vector<std::string> cases;
+  size_t pos = 0;
+  while (pos < all.size()) {
+    const size_t end = all.find(sep, pos);
+    if (end == std::string::npos) break;
+    cases.push_back(all.substr(pos, end - pos));
+    pos = end + sep.size();
+  }
+  return cases;
+}
+
+// The expected ids of a .out file: one line of space-separated ids per case.
+inline std::vector<std::vector<int>> vocab_test_expected(const QString& path) {
+  std::vector<std::vector<int>> out;
+  std::istringstream in(read_all(path));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::vector<int> ids;
+    for (int id; ls >> id;) ids.push_back(id);
+    out.push_back(ids);
+  }
+  return out;
 }
 
 // Greedy decoding of up to n tokens.

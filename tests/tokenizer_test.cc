@@ -17,46 +17,12 @@
 #include "test_support.h"
 
 using namespace flashchat;
+using flashchat_test::read_all;
 
 namespace {
 
-std::string read_all(const QString& path) {
-  std::ifstream in(path.toStdString(), std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 Tokenizer load_gguf_tokenizer(const QString& path) {
   return Tokenizer(tokenizer_spec_from_gguf(GgufFile::open(path.toStdString())));
-}
-
-// Strings of a llama.cpp .inp file: each followed by "\n__ggml_vocab_test__\n".
-std::vector<std::string> read_cases(const QString& path) {
-  const std::string all = read_all(path);
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  std::vector<std::string> cases;
-  size_t pos = 0;
-  while (pos < all.size()) {
-    const size_t end = all.find(sep, pos);
-    if (end == std::string::npos) break;
-    cases.push_back(all.substr(pos, end - pos));
-    pos = end + sep.size();
-  }
-  return cases;
-}
-
-std::vector<std::vector<int>> read_expected(const QString& path) {
-  std::vector<std::vector<int>> out;
-  std::istringstream in(read_all(path));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::vector<int> ids;
-    for (int id; ls >> id;) ids.push_back(id);
-    out.push_back(ids);
-  }
-  return out;
 }
 
 QString ids_string(const std::vector<int>& ids) {
@@ -108,6 +74,18 @@ struct GgufBuilder {
     for (const auto& v : values) str(v);
     ++n_kv;
   }
+  void kv_u32(const std::string& key, uint32_t value) {
+    str(key);
+    u32(4);
+    u32(value);
+    ++n_kv;
+  }
+  void kv_bool(const std::string& key, bool value) {
+    str(key);
+    u32(7);
+    bytes += static_cast<char>(value ? 1 : 0);
+    ++n_kv;
+  }
   GgufFile build() const {
     std::string image = "GGUF";
     uint32_t version = 3;
@@ -134,8 +112,8 @@ class TokenizerTest : public QObject {
     const QString path = flashchat_test::fixture_path("tokenizers/" + vocab);
     REQUIRE_FIXTURE(path);
     const Tokenizer tok = load_gguf_tokenizer(path);
-    const auto cases = read_cases(path + ".inp");
-    const auto expected = read_expected(path + ".out");
+    const auto cases = flashchat_test::vocab_test_cases(path + ".inp");
+    const auto expected = flashchat_test::vocab_test_expected(path + ".out");
     QVERIFY(!cases.empty());
     QCOMPARE(cases.size(), expected.size());
     int encode_ok = 0, decode_ok = 0;
@@ -379,6 +357,51 @@ class TokenizerTest : public QObject {
     GgufBuilder none;
     none.kv_string("general.name", "x");
     QVERIFY_THROWS_EXCEPTION(Error, tokenizer_spec_from_gguf(none.build()));
+  }
+
+  // A byte-level vocabulary naming a pre-tokenizer no family has is refused, naming the file and
+  // the name, instead of being split by some other family's regexes.
+  void gguf_unknown_pre_tokenizer_is_error() {
+    GgufBuilder b;
+    b.kv_string("tokenizer.ggml.model", "gpt2");
+    b.kv_string("tokenizer.ggml.pre", "tekken");
+    b.kv_strings("tokenizer.ggml.tokens", {"a", "b", "ab"});
+    b.kv_strings("tokenizer.ggml.merges", {"a b"});
+    const std::string msg = flashchat_test::error_of([&] { tokenizer_spec_from_gguf(b.build()); });
+    VERIFY_CONTAINS(msg, "built.gguf");
+    VERIFY_CONTAINS(msg, "unknown pre-tokenizer tokenizer.ggml.pre = 'tekken'");
+  }
+
+  // The BOS rule: tokenizer.ggml.add_bos_token decides; without it SentencePiece and the llama3
+  // family add BOS, other byte-level families do not. encode_prompt (what generate and chat use)
+  // follows it; an empty prompt still starts from BOS.
+  void bos_rule_follows_the_model() {
+    auto spec_of = [](const std::string& model, const std::string& pre, int add_bos) {
+      GgufBuilder b;
+      b.kv_string("tokenizer.ggml.model", model);
+      b.kv_string("tokenizer.ggml.pre", pre);
+      b.kv_strings("tokenizer.ggml.tokens", {"<unk>", "<s>", "</s>", "a", "b", "ab"});
+      b.kv_strings("tokenizer.ggml.merges", {"a b"});
+      b.kv_u32("tokenizer.ggml.bos_token_id", 1);
+      if (add_bos >= 0) b.kv_bool("tokenizer.ggml.add_bos_token", add_bos == 1);
+      return tokenizer_spec_from_gguf(b.build());
+    };
+    QVERIFY(spec_of("llama", "default", -1).add_bos);
+    QVERIFY(!spec_of("llama", "default", 0).add_bos);
+    QVERIFY(spec_of("gpt2", "llama-bpe", -1).add_bos);
+    QVERIFY(!spec_of("gpt2", "llama-bpe", 0).add_bos);
+    QVERIFY(!spec_of("gpt2", "qwen2", -1).add_bos);
+    QVERIFY(!spec_of("gpt2", "falcon", -1).add_bos);
+    QVERIFY(spec_of("gpt2", "falcon", 1).add_bos);
+    TokenizerSpec no_bos = spec_of("llama", "default", 0);
+    const Tokenizer without(no_bos);
+    QCOMPARE(without.encode_prompt("ab", false), without.encode("ab", false));
+    QCOMPARE(without.encode_prompt("", false), std::vector<int>{1});
+    const Tokenizer with(spec_of("llama", "default", 1));
+    const std::vector<int> plain = with.encode("ab", false);
+    std::vector<int> prompt = {1};
+    prompt.insert(prompt.end(), plain.begin(), plain.end());
+    QCOMPARE(with.encode_prompt("ab", false), prompt);
   }
 
   void inconsistent_spec_is_error() {

@@ -1,6 +1,6 @@
-// ui_chat_model_test - conversations as data, on disk and as the list model: JSON round trip,
-// atomic store with unreadable files skipped, create/rename/delete/update persisted, presets,
-// Markdown code-block splitting.
+// ui_chat_model_test - conversations as data: JSON round trip and bad input, a refused save
+// reported by the list model, presets, Markdown code-block splitting. (The list model over the
+// database: ui_store_test.)
 #include <QDir>
 #include <QFile>
 #include <QSignalSpy>
@@ -9,7 +9,6 @@
 
 #include "chat/conversation.h"
 #include "chat/conversation_list_model.h"
-#include "chat/conversation_store.h"
 #include "chat/markdown_segments.h"
 #include "core/error.h"
 
@@ -52,82 +51,17 @@ class UiChatModelTest : public QObject {
     QVERIFY_THROWS_EXCEPTION(flashchat::Error, conversation_from_json(o));
   }
 
-  void store_saves_loads_and_skips_broken_files() {
-    QTemporaryDir dir;
-    ConversationStore store(dir.path());
-    Conversation a = sample(), b = sample();
-    b.id = QStringLiteral("second");
-    b.updated_ms = a.updated_ms + 10;
-    store.save(a);
-    store.save(b);
-    QFile junk(QDir(store.directory()).filePath(QStringLiteral("junk.json")));
-    QVERIFY(junk.open(QIODevice::WriteOnly));
-    junk.write("{ not json");
-    junk.close();
-    QStringList problems;
-    const QList<Conversation> all = store.load_all(&problems);
-    QCOMPARE(all.size(), 2);
-    QCOMPARE(all[0].id, QStringLiteral("second"));  // newest first
-    QVERIFY(all[1].messages == a.messages);
-    QCOMPARE(problems.size(), 1);
-    QVERIFY(problems[0].startsWith(QStringLiteral("junk.json")));
-    // No temporary files left behind by the atomic writes.
-    QCOMPARE(QDir(store.directory()).entryList(QDir::Files).size(), 3);
-    store.remove(a.id);
-    QCOMPARE(store.load_all().size(), 1);
-  }
-
-  void store_reports_unwritable_dir() {
-    QTemporaryDir dir;
-    ConversationStore store(dir.path());
-    QVERIFY(QDir(store.directory()).removeRecursively());
-    QFile blocker(store.directory());  // a file where the directory should be
-    QVERIFY(blocker.open(QIODevice::WriteOnly));
-    blocker.close();
-    QVERIFY_THROWS_EXCEPTION(flashchat::Error, store.save(sample()));
-  }
-
-  void list_model_create_rename_delete_persist() {
-    QTemporaryDir dir;
-    ConversationStore store(dir.path());
-    ConversationListModel model(&store);
-    model.load();
-    QCOMPARE(model.rowCount(), 0);
-    const QString a = model.create();
-    const QString b = model.create();
-    QCOMPARE(model.rowCount(), 2);
-    QCOMPARE(model.row_of(b), 0);  // new chats on top
-    QVERIFY(model.setData(model.index(1), QStringLiteral("  Renamed  "), Qt::EditRole));
-    QCOMPARE(model.find(a)->title, QStringLiteral("Renamed"));
-    QVERIFY(!model.setData(model.index(1), QStringLiteral("   "), Qt::EditRole));  // no empty titles
-    Conversation c = *model.find(b);
-    c.messages.append({QStringLiteral("user"), QStringLiteral("hi"), {}});
-    QVERIFY(model.update(c));
-    model.remove(a);
-    QCOMPARE(model.rowCount(), 1);
-    model.flush();  // writes run on a background thread
-
-    ConversationListModel reloaded(&store);
-    reloaded.load();
-    QCOMPARE(reloaded.rowCount(), 1);
-    QCOMPARE(reloaded.at(0).id, b);
-    QCOMPARE(reloaded.at(0).messages.size(), 1);
-    QCOMPARE(reloaded.data(reloaded.index(0), Qt::DisplayRole).toString(), QStringLiteral("New chat"));
-  }
-
   void list_model_save_failure_is_signalled() {
     QTemporaryDir dir;
-    ConversationStore store(dir.path());
-    ConversationListModel model(&store);
+    ChatDb reader(chat_db_path(dir.path()), false);
+    StoreWriter writer(nullptr);  // a database opened read-only: every write is refused
+    ConversationListModel model(&reader, &writer);
     QSignalSpy failed(&model, &ConversationListModel::saveFailed);
-    QVERIFY(QDir(store.directory()).removeRecursively());
-    QFile blocker(store.directory());
-    QVERIFY(blocker.open(QIODevice::WriteOnly));
-    blocker.close();
     model.create();
     QVERIFY(failed.wait(5000));  // reported back on this thread
     QCOMPARE(failed.size(), 1);
-    QVERIFY(failed[0][0].toString().contains(QStringLiteral("Could not save")));
+    QVERIFY(failed[0][0].toString().contains(QStringLiteral("read-only")));
+    QCOMPARE(model.rowCount(), 1);  // the chat stays usable in the window
   }
 
   void presets() {

@@ -1,5 +1,5 @@
 // ui_main_window_test - the main window under the offscreen platform on the default model: the
-// --demo script runs and the window grabs; keyboard send/stop, edit-and-resend and regenerate;
+// --demo script runs, leaves its chat, runs and telemetry in the database, and the window grabs; keyboard send/stop, edit-and-resend and regenerate;
 // an engine error becomes an inline card whose button fixes it; and the GUI event loop never
 // stalls 50 ms or more while a reply streams and the sliders move.
 #include <QClipboard>
@@ -13,6 +13,7 @@
 
 #include "main_window.h"
 #include "plots/live_panel.h"
+#include "storage/chat_db.h"
 
 using namespace flashchat;
 using namespace flashchat::ui;
@@ -85,10 +86,26 @@ class UiMainWindowTest : public QObject {
     QCOMPARE(c->messages.size(), 4);
     QCOMPARE(c->messages[1].role, QStringLiteral("assistant"));
     QVERIFY(!c->messages[3].content.isEmpty());
+    // ... and in the database: the conversation, both runs with their telemetry, and the two
+    // setting changes of the second reply.
     w.conversations()->flush();
-    QFile f(QDir(dir.path()).filePath(QStringLiteral("conversations/%1.json").arg(c->id)));
-    QVERIFY(f.open(QIODevice::ReadOnly));
-    QCOMPARE(QJsonDocument::fromJson(f.readAll()).object()["messages"].toArray().size(), 4);
+    ChatDb db(chat_db_path(dir.path()), true);
+    const QList<Conversation> saved = db.conversations_load();
+    const auto it = std::find_if(saved.begin(), saved.end(), [&](const Conversation& x) { return x.id == c->id; });
+    QVERIFY(it != saved.end());
+    QVERIFY(it->messages == c->messages);
+    const QList<RunInfo> runs = db.runs_list(c->id);
+    QCOMPARE(runs.size(), 2);
+    QCOMPARE(runs[1].uid, c->messages[1].run_uid);  // oldest last
+    QCOMPARE(runs[0].uid, c->messages[3].run_uid);
+    for (const RunInfo& r : runs) {
+      QVERIFY(r.finished_ms >= r.started_ms);
+      QCOMPARE(db.run_load(r.uid).tokens.size(), size_t(r.tokens + r.prompt_tokens));
+      QVERIFY(r.tokens > 0);
+    }
+    QCOMPARE(db.run_load(runs[0].uid).changes.size(), 2);
+    // The first token is sampled from the last prompt pass: one generating pass fewer.
+    QCOMPARE(c->messages[3].tokens, runs[0].tokens + 1);
     QCOMPARE(w.chatView()->messageCount(), 4);
     // The budget and window changes in the middle of the second reply are marked on every plot.
     QVERIFY(w.plots());

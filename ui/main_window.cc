@@ -18,6 +18,7 @@
 #include <QStatusBar>
 #include <QVBoxLayout>
 
+#include "history/run_history_view.h"
 #include "models/convert_dialog.h"
 #include "models/model_info_dialog.h"
 #if __has_include("plots/live_panel.h")
@@ -33,20 +34,22 @@ class LivePanel : public QWidget {};  // placeholder until ui/plots is merged
 #endif
 
 MainWindow::MainWindow(const QString& data_dir, QWidget* parent)
+    : MainWindow(data_dir, chat_db_open(data_dir, database_recovery_ask), parent) {}
+
+MainWindow::MainWindow(const QString& data_dir, DbOpenResult db, QWidget* parent)
     : QMainWindow(parent),
       data_dir_(data_dir),
       settings_(QDir(data_dir).filePath(QStringLiteral("settings.ini")), QSettings::IniFormat),
-      store_(std::make_unique<ConversationStore>(data_dir)),
-      conversations_(new ConversationListModel(store_.get(), this)),
       models_(std::make_unique<ModelList>(data_dir)),
       engine_(new EngineHost(this)) {
   setWindowTitle(QStringLiteral("FlashChat"));
+  openDatabase(std::move(db));
   conversations_->load();
   buildUi();
   buildMenus();
   connectEngine();
   applyStyle();
-  save_timer_.setInterval(1000);
+  save_timer_.setInterval(500);
   connect(&save_timer_, &QTimer::timeout, this, [this] { saveCurrent(true); });
   connect(conversations_, &ConversationListModel::saveFailed, this, [this](const QString& msg) {
     chat_->addNotice(NoticeCard::Kind::Error, QStringLiteral("Not saved"), msg, {}, {});
@@ -56,6 +59,16 @@ MainWindow::MainWindow(const QString& data_dir, QWidget* parent)
   right_split_->restoreState(settings_.value("window/right_splitter").toByteArray());
   if (conversations_->rowCount() == 0) conversations_->create();
   selectConversation(conversations_->at(0).id);
+  if (!db_info_.message.isEmpty()) {
+    const QString how = writer_->read_only()
+                            ? QStringLiteral("It is open read-only: new messages are not saved.")
+                        : db_info_.kept_as.isEmpty()
+                            ? QStringLiteral("A temporary database is used for this session.")
+                            : QStringLiteral("The old file was kept as %1; this is a fresh database.")
+                                  .arg(db_info_.kept_as);
+    chat_->addNotice(NoticeCard::Kind::Error, QStringLiteral("Chat database"),
+                     db_info_.message + QStringLiteral("\n\n") + how, {}, {});
+  }
 }
 
 QString MainWindow::probeCacheFile() const {
@@ -65,10 +78,13 @@ QString MainWindow::probeCacheFile() const {
 MainWindow::~MainWindow() {
   if (generating_) worker()->requestStop();
   list_->setModel(nullptr);
-  delete conversations_;  // flushes its queued writes while store_ still exists
+  delete conversations_;
+  delete writer_;  // commits what is queued
 }
 
 void MainWindow::buildUi() {
+  history_ = new RunHistoryView(reader_.get(), this);
+  connect(history_, &RunHistoryView::backRequested, this, &MainWindow::showChat);
   splitter_ = new QSplitter(Qt::Horizontal, this);
   splitter_->setObjectName(QStringLiteral("mainSplitter"));
   splitter_->setChildrenCollapsible(false);
@@ -78,40 +94,7 @@ void MainWindow::buildUi() {
   left->setObjectName(QStringLiteral("leftPane"));
   auto* lv = new QVBoxLayout(left);
   lv->setContentsMargins(8, 8, 4, 8);
-  auto* newBtn = new QPushButton(QStringLiteral("+ New chat"), left);
-  newBtn->setToolTip(QStringLiteral("Start a new conversation (Ctrl+N)"));
-  connect(newBtn, &QPushButton::clicked, this, &MainWindow::newChat);
-  lv->addWidget(newBtn);
-  list_ = new QListView(left);
-  list_->setModel(conversations_);
-  list_->setEditTriggers(QAbstractItemView::EditKeyPressed | QAbstractItemView::DoubleClicked);
-  list_->setContextMenuPolicy(Qt::CustomContextMenu);
-  list_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-  list_->setTextElideMode(Qt::ElideRight);
-  list_->setUniformItemSizes(true);
-  list_->setAccessibleName(QStringLiteral("Conversations"));
-  lv->addWidget(list_, 1);
-  connect(list_->selectionModel(), &QItemSelectionModel::currentChanged, this,
-          [this](const QModelIndex& idx) {
-            if (idx.isValid()) selectConversation(idx.data(ConversationListModel::IdRole).toString());
-          });
-  connect(list_, &QListView::customContextMenuRequested, this, [this](const QPoint& p) {
-    const QModelIndex idx = list_->indexAt(p);
-    if (!idx.isValid()) return;
-    QMenu menu(this);
-    menu.addAction(QStringLiteral("Rename"), this, [this, idx] { list_->edit(idx); });
-    QAction* del = menu.addAction(QStringLiteral("Delete"));
-    const QString id = idx.data(ConversationListModel::IdRole).toString();
-    del->setEnabled(!(generating_ && id == current_id_));
-    connect(del, &QAction::triggered, this, [this, id] {
-      conversations_->remove(id);
-      if (conversations_->rowCount() == 0) conversations_->create();
-      if (id == current_id_ || conversations_->row_of(current_id_) < 0) {
-        selectConversation(conversations_->at(0).id);
-      }
-    });
-    menu.exec(list_->viewport()->mapToGlobal(p));
-  });
+  buildLeftPane(left);
 
   // Centre: model bar, chat, composer.
   auto* centre = new QWidget(splitter_);
@@ -241,7 +224,10 @@ void MainWindow::buildUi() {
   splitter_->setStretchFactor(1, 3);
   splitter_->setStretchFactor(2, 2);
   splitter_->setSizes({190, 590, 500});
-  setCentralWidget(splitter_);
+  pages_ = new QStackedWidget(this);
+  pages_->addWidget(splitter_);
+  pages_->addWidget(history_);
+  setCentralWidget(pages_);
 
   connect(controls_, &EngineControls::windowChanged, this, [this](int k) {
     worker()->setWindow(k);
@@ -279,6 +265,13 @@ void MainWindow::buildMenus() {
   file->addAction(QStringLiteral("Open &GGUF file…"), this, &MainWindow::openModelFile);
   file->addAction(QStringLiteral("Open model &folder…"), this, &MainWindow::openModelFolder);
   file->addSeparator();
+  file->addAction(QStringLiteral("&Import chat (JSON)…"), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Import a chat"),
+                                                      QDir::homePath(),
+                                                      QStringLiteral("FlashChat chats (*.json)"));
+    if (!path.isEmpty()) importConversation(path);
+  });
+  file->addSeparator();
   QAction* q = file->addAction(QStringLiteral("&Quit"), this, &QWidget::close);
   q->setShortcut(QKeySequence::Quit);
   QMenu* chat = menuBar()->addMenu(QStringLiteral("&Chat"));
@@ -288,6 +281,8 @@ void MainWindow::buildMenus() {
   QMenu* model = menuBar()->addMenu(QStringLiteral("&Model"));
   model->addAction(QStringLiteral("Model &info…"), this, &MainWindow::showModelInfo);
   QMenu* view = menuBar()->addMenu(QStringLiteral("&View"));
+  QAction* runs = view->addAction(QStringLiteral("&Run history"), this, [this] { showRunHistory(); });
+  runs->setShortcut(QKeySequence(QStringLiteral("Ctrl+H")));
   QAction* panel = view->addAction(QStringLiteral("&Live panel"));
   panel->setCheckable(true);
   panel->setChecked(true);
@@ -344,6 +339,7 @@ void MainWindow::connectEngine() {
 #ifdef FLASHCHAT_HAVE_LIVE_PANEL
   connect(w, &EngineWorker::settingApplied, this, [this](qint64 index, const QString& label) {
     live_panel_->addMarker(index, label);
+    if (generating_ && !run_uid_.isEmpty()) writer_->addChange(run_uid_, {index, label});
   });
   connect(w, &EngineWorker::readLimitMeasured, this, [this](double mb_per_s, bool now) {
     live_panel_->setDeviceReadLimit(mb_per_s);
@@ -403,6 +399,7 @@ void MainWindow::onModelLoaded(const ModelSummary& m) {
     if (worker()->setBudget(budget).isEmpty()) budget_bytes_ = budget;
   }
   controls_->setModel(m, budget, m.window, m.mode);
+  recordModel(m);
   have_telemetry_ = false;
   gen_ms_sum_ = 0;
   gen_count_ = 0;

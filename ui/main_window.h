@@ -10,7 +10,9 @@
 #include <QMainWindow>
 #include <QPointer>
 #include <QSettings>
+#include <QLineEdit>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QTimer>
 #include <memory>
 
@@ -20,19 +22,28 @@
 #include "chat/chat_view.h"
 #include "chat/composer.h"
 #include "chat/conversation_list_model.h"
-#include "chat/conversation_store.h"
 #include "models/model_list.h"
+#include "storage/db_open.h"
+#include "storage/store_writer.h"
 
 namespace flashchat::ui {
 
 class LivePanel;
 class TeachingView;
+class RunHistoryView;
+
+// Asks the user what to do about a database that cannot be used as it is (a message box).
+DbRecovery database_recovery_ask(DbProblem problem, const QString& message);
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  // `data_dir`: conversations, models.json and settings.ini live there.
+  // `data_dir`: the database (flashchat.db), models.json and settings.ini live there. Opens
+  // the database itself (asking the user when it is damaged, newer or unwritable). Throws Error
+  // when the user chose to quit.
   explicit MainWindow(const QString& data_dir, QWidget* parent = nullptr);
+  // With a database already opened by chat_db_open() (`db.reader` not null).
+  MainWindow(const QString& data_dir, DbOpenResult db, QWidget* parent = nullptr);
   ~MainWindow() override;
 
   // Loads the model chosen last time (or the default model). Call once after construction.
@@ -47,6 +58,13 @@ class MainWindow : public QMainWindow {
   ChatView* chatView() const { return chat_; }
   Composer* composer() const { return composer_; }
   ConversationListModel* conversations() const { return conversations_; }
+  StoreWriter* store() const { return writer_; }
+  ChatDb* database() const { return reader_.get(); }
+  RunHistoryView* runHistory() const { return history_; }
+  QLineEdit* searchBox() const { return search_; }
+  QListView* conversationList() const { return list_; }
+  bool historyShown() const;
+  QString currentRunUid() const { return run_uid_; }
   QString currentConversationId() const { return current_id_; }
   bool generating() const { return generating_; }
   bool modelReady() const { return model_ready_; }
@@ -68,6 +86,16 @@ class MainWindow : public QMainWindow {
   // The teaching view (its own window; records the engine's active sets only while shown).
   void showTeachingView();
   void copyChat();
+  // The run history page (replaces the chat and plots until "Back to chat"); with
+  // `compare_latest`, the two newest runs side by side.
+  void showRunHistory(bool compare_latest = false);
+  void showChat();
+  // Conversation list actions.
+  void deleteConversation(const QString& id);
+  void undoDelete();
+  void exportConversation(const QString& id, const QString& path);  // .md or .json by suffix
+  void importConversation(const QString& path);
+  void applySearch(const QString& query);
 
  signals:
   void replyFinished();
@@ -96,13 +124,27 @@ class MainWindow : public QMainWindow {
   Conversation* current();
   void saveCurrent(bool persist);
 
+  void buildLeftPane(QWidget* left);
+  void openDatabase(DbOpenResult db);
+  void recordModel(const ModelSummary& m);
+
   QString data_dir_;
   QSettings settings_;
-  std::unique_ptr<ConversationStore> store_;
-  ConversationListModel* conversations_;
+  std::unique_ptr<ChatDb> reader_;  // GUI thread: lists, search, run history
+  StoreWriter* writer_ = nullptr;   // every write, on its own thread
+  DbOpenResult db_info_;            // what opening the database found (notices)
+  ConversationListModel* conversations_ = nullptr;
   std::unique_ptr<ModelList> models_;
   EngineHost* engine_;
 
+  QStackedWidget* pages_ = nullptr;
+  RunHistoryView* history_ = nullptr;
+  QLineEdit* search_ = nullptr;
+  QLabel* search_info_ = nullptr;
+  QWidget* undo_bar_ = nullptr;
+  QLabel* undo_label_ = nullptr;
+  QTimer search_timer_;
+  QString run_uid_;  // the run being recorded
   QSplitter* splitter_ = nullptr;
   QSplitter* right_split_ = nullptr;
   QListView* list_ = nullptr;
@@ -124,7 +166,7 @@ class MainWindow : public QMainWindow {
   QString loading_path_;
   ModelSummary model_;
   qint64 budget_bytes_ = 0;
-  QTimer save_timer_;  // saves the streaming conversation at least once a second
+  QTimer save_timer_;  // saves the streaming conversation twice a second
 
   // Status figures.
   TokenTelemetry last_;

@@ -1,6 +1,9 @@
 // MainWindow: conversations, sending and replies, model opening.
 #include <QApplication>
 #include <QClipboard>
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QUuid>
 #include <QCloseEvent>
 #include <QDir>
 #include <QFileDialog>
@@ -10,6 +13,7 @@
 #include "main_window.h"
 #include "models/convert_dialog.h"
 #include "models/model_info_dialog.h"
+#include "plots/live_panel.h"
 
 namespace flashchat::ui {
 
@@ -88,6 +92,29 @@ void MainWindow::runReply() {
                                                     : QRandomGenerator::global()->generate64() | 1);
   working_ = c;
   working_.messages.append({QStringLiteral("assistant"), {}, {}});
+  // The run: its settings now, its telemetry and setting changes as they come.
+  RunInfo run;
+  run.uid = QUuid::createUuid().toString(QUuid::WithoutBraces);
+  run.conversation_id = c.id;
+  run.message_seq = static_cast<int>(working_.messages.size()) - 1;
+  run.model_path = model_.path;
+  run.model_name = model_.name;
+  run.mode = QString::fromLatin1(ffn_mode_name(model_.flash ? controls_->mode() : FfnMode::Dram));
+  run.window = controls_->window();
+  run.budget_bytes = model_.flash ? controls_->budget() : 0;
+  run.model_bytes = model_.model_bytes;
+  run.threads = controls_->threads();
+  run.sampling_json = QString::fromUtf8(
+      QJsonDocument(chat_sampling_to_json(c.sampling)).toJson(QJsonDocument::Compact));
+  run.read_limit_mb_per_s = live_panel_ ? live_panel_->deviceReadLimit() : 0;
+  run.started_ms = QDateTime::currentMSecsSinceEpoch();
+  run_uid_ = run.uid;
+  ChatMessageEntry& reply = working_.messages.last();
+  reply.run_uid = run.uid;
+  reply.model = model_.name;
+  reply.sampling_json = run.sampling_json;
+  conversations_->update(working_);  // the reply's row exists from the start
+  writer_->beginRun(run);
   generating_ = true;
   chat_->beginAssistant();
   chat_->setBusy(true);
@@ -109,6 +136,19 @@ void MainWindow::finishReply(const GenerationSummary& s) {
   const bool interrupted = s.generated_tokens < 0;
   last.content = s.text;
   last.stop_reason = interrupted ? QStringLiteral("interrupted") : stop_reason_text(s.reason);
+  if (!interrupted) {
+    last.prompt_tokens = s.prompt_tokens;
+    last.tokens = s.generated_tokens;
+    last.prompt_ms = s.prompt_ms;
+    last.generate_ms = s.generate_ms;
+    last.ttft_ms = s.ttft_ms;
+  }
+  if (!run_uid_.isEmpty()) {
+    // The disk limit as the plot shows it now (the first measurement may land mid-run).
+    writer_->finishRun(run_uid_, QDateTime::currentMSecsSinceEpoch(), last.stop_reason,
+                       live_panel_ ? live_panel_->deviceReadLimit() : 0);
+    run_uid_.clear();
+  }
   chat_->finishAssistant(last.content, last.stop_reason);
   if (last.content.isEmpty() && interrupted) working_.messages.removeLast();
   conversations_->update(working_);

@@ -16,6 +16,7 @@ QLabel* MainWindow::statusField(const QString& name) const { return status_.valu
 void MainWindow::onTelemetry(const TokenTelemetry& t) {
   last_ = t;
   have_telemetry_ = true;
+  if (generating_ && !run_uid_.isEmpty()) writer_->appendTelemetry(run_uid_, t);
   context_used_ = t.pos + 1;
   if (!t.prompt) {
     gen_ms_sum_ += t.total_ms;

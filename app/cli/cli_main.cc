@@ -48,6 +48,7 @@ struct GenerateArgs {
   int window = 4;
   bool no_bundling = false;
   bool no_overlap = false;
+  bool prefetch = false;
   bool oracle = false;
   bool eval_predictor = false;
   bool buffered_io = false;
@@ -74,6 +75,7 @@ int run_generate(const GenerateArgs& a) {
   so.budget_bytes = a.budget.empty() ? 0 : size_parse_bytes(a.budget);
   so.bundling = !a.no_bundling;
   so.overlap_io = !a.no_overlap;
+  so.prefetch = a.prefetch;
   so.oracle = a.oracle;
   so.evaluate_predictor = a.eval_predictor;
   so.direct_io = !a.buffered_io;
@@ -161,7 +163,8 @@ int run_generate(const GenerateArgs& a) {
 
 int run_tokenize(const std::string& model_path, const std::string& text, const std::string& file,
                  bool decode, bool bos, bool special) {
-  OpenedModel m = model_open(model_path.empty() ? default_model_path() : model_path, false);
+  // Only the vocabulary is read: any GGUF whose tokenizer is supported works, runnable or not.
+  const Tokenizer tok = tokenizer_open(model_path.empty() ? default_model_path() : model_path);
   const std::string input = file.empty() ? text : file_read_text(file);
   if (decode) {
     std::vector<int> ids;
@@ -175,16 +178,16 @@ int run_tokenize(const std::string& model_path, const std::string& text, const s
       } catch (const std::exception&) {
         used = 0;
       }
-      if (used != word.size() || id < 0 || id >= m.tokenizer->vocab_size()) {
+      if (used != word.size() || id < 0 || id >= tok.vocab_size()) {
         fail("tokenize --decode", "'" + word + "' is not a token id of this vocabulary (0.." +
-                                      std::to_string(m.tokenizer->vocab_size() - 1) + ")");
+                                      std::to_string(tok.vocab_size() - 1) + ")");
       }
       ids.push_back(id);
     }
-    std::cout << m.tokenizer->decode(ids);
+    std::cout << tok.decode(ids);
     return 0;
   }
-  std::vector<int> ids = m.tokenizer->encode(input, bos, special);
+  std::vector<int> ids = bos ? tok.encode_prompt(input, special) : tok.encode(input, false, special);
   for (size_t i = 0; i < ids.size(); ++i) std::cout << (i ? " " : "") << ids[i];
   std::cout << "\n";
   return 0;
@@ -225,7 +228,7 @@ int main(int argc, char** argv) {
   gen->add_option("--ctx", g.context, "Context length (0 = the model's, at most 4096)")->check(CLI::NonNegativeNumber);
   gen->add_flag("--chat", g.chat, "Format the prompt as a user turn with the model's chat template");
   gen->add_option("--system", g.system, "System prompt (with --chat)");
-  gen->add_option("--template", g.chat_format, "Chat format override: plain, llama2, chatml, zephyr, mistral (default: detected from the model)")->type_name("NAME");
+  gen->add_option("--template", g.chat_format, "Chat format override: plain, llama2, chatml, zephyr, mistral, mistral-v3, llama3, phi3, falcon (default: detected from the model)")->type_name("NAME");
   gen->add_option("--mode", g.mode, "How a flash model's FFN runs: flash (predictor, window, neuron cache), dram (all in memory), naive (whole FFN read every token), mmap (page cache decides)")
       ->check(CLI::IsMember({"dram", "naive", "mmap", "flash"}));
   gen->add_option("--budget", g.budget, "DRAM budget, e.g. 512M or 2G (default: unlimited); 'info' prints each mode's minimum")->type_name("SIZE");
@@ -233,6 +236,8 @@ int main(int argc, char** argv) {
   gen->add_flag("--no-bundling", g.no_bundling, "Read gate/up rows and down columns as separate requests");
   gen->add_flag("--no-overlap", g.no_overlap,
                 "Read a layer's missing bundles before multiplying its cached rows (no overlap)");
+  gen->add_flag("--prefetch", g.prefetch,
+                "Predict each layer's neurons before its attention and read them meanwhile");
   gen->add_flag("--oracle", g.oracle, "Use the true active neurons instead of the predictor (test mode)");
   gen->add_flag("--eval-predictor", g.eval_predictor, "Also compute true activations and report recall");
   gen->add_flag("--buffered-io", g.buffered_io, "Do not use O_DIRECT (reads then go through the page cache)");
@@ -249,7 +254,7 @@ int main(int argc, char** argv) {
   auto* file_opt = tk->add_option("--file", tk_file, "File whose contents to tokenize")->type_name("FILE");
   text_opt->excludes(file_opt);
   tk->add_flag("--decode", tk_decode, "The input is space-separated ids: print their text");
-  tk->add_flag("--bos", tk_bos, "Prepend the BOS token");
+  tk->add_flag("--bos", tk_bos, "Tokenize as a prompt: BOS first when the model's rule says so (tokenizer.ggml.add_bos_token / tokenizer.json)");
   tk->add_flag("--special", tk_special, "Recognise special token texts such as <|im_start|>");
 
   std::string info_model;

@@ -44,6 +44,10 @@ int cli_replay_run(const CliReplayArgs& a) {
               trace.header.layout.n_layers, trace.header.layout.neurons,
               trace.header.oracle ? "oracle sets" : "predicted sets",
               trace.header.fresh ? "" : " | recorded mid-session (the cache was not empty)");
+  if (trace.header.prefetch) {
+    std::printf("note: recorded with --prefetch; the replay models the cache without the "
+                "look-ahead's reads\n");
+  }
   std::printf("simulated: window %d | budget %s\n", opts.window,
               opts.budget_bytes ? size_format_bytes(opts.budget_bytes).c_str() : "unlimited");
   if (!a.quiet) {

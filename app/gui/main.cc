@@ -1,6 +1,8 @@
 // flashchat - the desktop app: chat on the flash engine with live memory plots and sliders.
-//   flashchat [--version] [--screenshot FILE [--size WxH] [--demo]] [--view teaching] [--dark|--light]
-// FLASHCHAT_DATA_DIR overrides where conversations, models.json and settings.ini live.
+//   flashchat [--version] [--screenshot FILE [--size WxH] [--demo] [--view chat|history|teaching]]
+//             [--dark|--light]
+// FLASHCHAT_DATA_DIR overrides where the database (flashchat.db), models.json and settings.ini
+// live.
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
@@ -11,7 +13,8 @@
 #include <QTimer>
 #include <cstdio>
 
-#include "chat/conversation_store.h"
+#include "core/error.h"
+#include "storage/db_open.h"
 #include "main_window.h"
 #include "teaching/teaching_view.h"
 
@@ -69,10 +72,11 @@ int main(int argc, char** argv) {
   const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Dark palette"));
   const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Light palette"));
   const QCommandLineOption view(QStringLiteral("view"),
-                                QStringLiteral("Open a view at start: 'teaching' (with --screenshot, "
-                                               "the picture is of that view)"),
-                                QStringLiteral("NAME"));
-  cli.addOptions({shot, size, demo, dark, light, view});
+                                QStringLiteral("Page for --screenshot: chat, history (after --demo: "
+                                               "its two runs compared) or teaching (the teaching "
+                                               "view, opened before the demo runs)"),
+                                QStringLiteral("PAGE"), QStringLiteral("chat"));
+  cli.addOptions({shot, size, demo, view, dark, light});
   cli.process(app);
 
   const QString theme = qEnvironmentVariable("FLASHCHAT_THEME");
@@ -90,12 +94,16 @@ int main(int argc, char** argv) {
   if (cli.isSet(demo) && qEnvironmentVariableIsEmpty("FLASHCHAT_DATA_DIR")) data_dir = scratch.path();
   QDir().mkpath(data_dir);
 
-  flashchat::ui::MainWindow window(data_dir);
-  if (cli.isSet(view) && cli.value(view) != QStringLiteral("teaching")) {
-    std::fprintf(stderr, "flashchat: --view knows 'teaching'\n");
-    return 2;
+  flashchat::ui::DbOpenResult db;
+  try {
+    db = flashchat::ui::chat_db_open(data_dir, flashchat::ui::database_recovery_ask);
+  } catch (const flashchat::Error& e) {
+    std::fprintf(stderr, "flashchat: %s\n", e.what());
+    return 1;
   }
-  const bool teaching = cli.isSet(view);
+  if (!db.reader) return 1;  // the user chose to quit
+  flashchat::ui::MainWindow window(data_dir, std::move(db));
+  const bool teaching = cli.value(view) == QLatin1String("teaching");
   QWidget* pictured = &window;
   if (teaching) {
     window.showTeachingView();  // before the demo, so that it records the run
@@ -130,9 +138,16 @@ int main(int argc, char** argv) {
 
   const QString file = cli.value(shot);
   int rc = 0;
+  const bool history = cli.value(view) == QLatin1String("history");
   const auto grab = [&] {
+    if (history) {
+      window.showRunHistory(true);
+      QEventLoop settle;  // the replayed plots redraw on their timer
+      QTimer::singleShot(300, &settle, &QEventLoop::quit);
+      settle.exec();
+    }
     if (teaching) {
-      // Step back to a generated token in the middle of the run and show a what-if beside it.
+      // Step back to a generated token two thirds into the run, a what-if at k = 8 beside it.
       flashchat::ui::TeachingView* t = window.teachingView();
       t->runWhatIf(8, 0);
       int i = t->run().size() * 2 / 3;

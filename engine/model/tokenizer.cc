@@ -5,8 +5,6 @@
 // O(n log n) per pre-tokenised word.
 #include "model/tokenizer.h"
 
-#include <unicode/uchar.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -14,6 +12,7 @@
 #include <queue>
 
 #include "core/error.h"
+#include "model/pretokenizer.h"
 
 namespace flashchat {
 
@@ -119,96 +118,6 @@ int parse_byte_token(std::string_view text) {
   return v;
 }
 
-bool cp_is_letter(uint32_t cp) {
-  switch (u_charType(static_cast<UChar32>(cp))) {
-    case U_UPPERCASE_LETTER:
-    case U_LOWERCASE_LETTER:
-    case U_TITLECASE_LETTER:
-    case U_MODIFIER_LETTER:
-    case U_OTHER_LETTER:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool cp_is_number(uint32_t cp) {
-  switch (u_charType(static_cast<UChar32>(cp))) {
-    case U_DECIMAL_DIGIT_NUMBER:
-    case U_LETTER_NUMBER:
-    case U_OTHER_NUMBER:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool cp_is_space(uint32_t cp) {
-  return u_isUWhiteSpace(static_cast<UChar32>(cp));
-}
-
-// Splits `text` with the GPT-2 pattern
-//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-// evaluated by hand over code points. Returns byte ranges of `text`.
-std::vector<std::string_view> gpt2_pretokenize(std::string_view text) {
-  std::vector<uint32_t> cps;
-  std::vector<size_t> offs;  // byte offset of each code point, plus the end
-  for (size_t pos = 0; pos < text.size();) {
-    offs.push_back(pos);
-    cps.push_back(utf8_next(text, pos));
-  }
-  offs.push_back(text.size());
-  const size_t n = cps.size();
-  enum Class { kNone, kLetter, kNumber, kSpace, kOther };
-  std::vector<uint8_t> cls(n);
-  for (size_t i = 0; i < n; ++i) {
-    cls[i] = cp_is_letter(cps[i])   ? kLetter
-             : cp_is_number(cps[i]) ? kNumber
-             : cp_is_space(cps[i])  ? kSpace
-                                    : kOther;
-  }
-  auto class_at = [&](size_t i) -> uint8_t { return i < n ? cls[i] : uint8_t{kNone}; };
-  std::vector<std::string_view> words;
-  size_t start = 0;
-  auto emit = [&](size_t end) {
-    words.push_back(text.substr(offs[start], offs[end] - offs[start]));
-    start = end;
-  };
-  while (start < n) {
-    size_t pos = start;
-    const uint32_t c = cps[pos];
-    if (c == '\'' && pos + 1 < n) {
-      const uint32_t c1 = cps[pos + 1];
-      if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {
-        emit(pos + 2);
-        continue;
-      }
-      if (pos + 2 < n) {
-        const uint32_t c2 = cps[pos + 2];
-        if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
-          emit(pos + 3);
-          continue;
-        }
-      }
-    }
-    const uint8_t k = c == ' ' ? class_at(pos + 1) : cls[pos];
-    if (k == kLetter || k == kNumber || k == kOther) {
-      pos += (c == ' ');
-      while (class_at(pos) == k) ++pos;
-      emit(pos);
-      continue;
-    }
-    size_t n_space = 0;
-    while (class_at(pos + n_space) == kSpace) ++n_space;
-    if (n_space > 1 && pos + n_space < n) {
-      emit(pos + n_space - 1);  // \s+(?!\S): leave the last space for the next word
-      continue;
-    }
-    emit(n_space > 0 ? pos + n_space : pos + 1);
-  }
-  return words;
-}
-
 // One symbol of the merge loop: a byte range of the word being tokenised.
 struct Symbol {
   int prev = -1;
@@ -242,6 +151,7 @@ struct Tokenizer::Impl {
   // Ids of the tokens parse_special matches, bucketed by first byte, longest text first.
   std::array<std::vector<int>, 256> specials;
   bool has_specials = false;
+  std::optional<Pretokenizer> pretokenizer;  // ByteBpe: the word splitter
   std::string source = kSource;
 
   TokenType type(int id) const {
@@ -340,9 +250,17 @@ struct Tokenizer::Impl {
 
   void encode_bpe(std::string_view fragment, std::vector<int>& out) const {
     std::string mapped;
-    for (std::string_view word : gpt2_pretokenize(fragment)) {
+    const bool ignore_merges = pretokenizer->family().ignore_merges;
+    for (std::string_view word : pretokenizer->split(fragment)) {
       mapped.clear();
       for (char c : word) mapped += byte_to_str[static_cast<unsigned char>(c)];
+      if (ignore_merges) {  // a word that is a token is that token (Llama 3)
+        const int whole = find(mapped);
+        if (whole >= 0) {
+          out.push_back(whole);
+          continue;
+        }
+      }
       auto priority = [&](std::string_view a, std::string_view b) -> std::optional<double> {
         const int ia = find(a), ib = find(b);
         if (ia < 0 || ib < 0) return std::nullopt;
@@ -419,6 +337,7 @@ Tokenizer::Tokenizer(TokenizerSpec spec) : impl_(std::make_unique<Impl>()) {
     im.cp_to_byte[table[b]] = static_cast<uint8_t>(b);
   }
   if (spec.kind == TokenizerKind::ByteBpe) {
+    im.pretokenizer.emplace(spec.pre_tokenizer, kSource);
     im.merge_rank.reserve(spec.merges.size());
     for (size_t r = 0; r < spec.merges.size(); ++r) {
       const std::string& m = spec.merges[r];
@@ -479,6 +398,10 @@ std::vector<int> Tokenizer::encode(std::string_view text, bool add_bos, bool par
   }
   encode_raw(text.substr(raw_start));
   return out;
+}
+
+std::vector<int> Tokenizer::encode_prompt(std::string_view text, bool parse_special) const {
+  return encode(text, impl_->spec.add_bos || text.empty(), parse_special);
 }
 
 std::string Tokenizer::token_bytes(int prev, int id) const {

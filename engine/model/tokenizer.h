@@ -2,8 +2,9 @@
 //
 // Spm: SentencePiece-style BPE as llama.cpp does it: optional "▁" prefix, spaces become "▁",
 // symbols are merged greedily by the highest vocabulary score, pieces with no token fall back
-// to <0xXX> byte tokens. ByteBpe: GPT-2 pre-tokenisation regex, bytes mapped to GPT-2's
-// printable alphabet, merges applied by rank. Both decode back to the original bytes.
+// to <0xXX> byte tokens. ByteBpe: words split by the pre-tokenizer family's regexes
+// (pretokenizer.h), bytes mapped to GPT-2's printable alphabet, merges applied by rank. Both
+// decode back to the original bytes.
 #pragma once
 
 #include <memory>
@@ -29,6 +30,13 @@ class Tokenizer {
   // parse_special, occurrences of control/user-defined token texts (e.g. "<|im_start|>") in the
   // text become those tokens; otherwise they are tokenised as plain text.
   std::vector<int> encode(std::string_view text, bool add_bos, bool parse_special = false) const;
+
+  // Token ids of a prompt, by the model's own BOS rule: BOS first when spec().add_bos says so
+  // (GGUF tokenizer.ggml.add_bos_token, the tokenizer.json post-processor or tokenizer_config's
+  // add_bos_token, else the vocabulary family's default), and also for an empty text when the
+  // vocabulary has a BOS (generation needs a first token). Every prompt the engine builds goes
+  // through here.
+  std::vector<int> encode_prompt(std::string_view text, bool parse_special) const;
 
   // Text of a sequence of ids. Control tokens (BOS/EOS/...) produce no text. For Spm the "▁"
   // prefix added at encode time is removed from the first piece of the sequence.

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "model/pretokenizer.h"
 
 namespace flashchat {
 
@@ -95,10 +96,22 @@ TokenizerSpec tokenizer_spec_from_gguf(const GgufFile& f) {
   spec.eos_id = read_id(f, "tokenizer.ggml.eos_token_id", spm && n > 2 ? 2 : -1, n);
   spec.unk_id = read_id(f, "tokenizer.ggml.unknown_token_id", spm ? 0 : -1, n);
   spec.pad_id = read_id(f, "tokenizer.ggml.padding_token_id", -1, n);
-  spec.add_bos = f.get_bool_or("tokenizer.ggml.add_bos_token", spm);
+  // Byte-level BPE splits words by the named regex family; an unknown name is an error, not a
+  // silent fallback to another family's regexes (that would give other token ids).
+  spec.pre_tokenizer = f.get_string_or("tokenizer.ggml.pre", "default");
+  const PretokenizerFamily* family = nullptr;
+  if (!spm) {
+    family = pretokenizer_family_find(spec.pre_tokenizer);
+    if (family == nullptr) {
+      fail(f.path(), "unknown pre-tokenizer tokenizer.ggml.pre = '" + spec.pre_tokenizer +
+                         "' (known: " + pretokenizer_known_names() + ")");
+    }
+  }
+  // The BOS rule: tokenizer.ggml.add_bos_token when present, else llama.cpp's default for the
+  // vocabulary (SentencePiece and the Llama 3 family: yes; other byte-level BPE: no).
+  spec.add_bos = f.get_bool_or("tokenizer.ggml.add_bos_token", spm || (family && family->add_bos));
   spec.add_eos = f.get_bool_or("tokenizer.ggml.add_eos_token", false);
   spec.add_space_prefix = f.get_bool_or("tokenizer.ggml.add_space_prefix", spm);
-  spec.pre_tokenizer = f.get_string_or("tokenizer.ggml.pre", "default");
   if (spec.bos_id < 0) spec.add_bos = false;
   return spec;
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/read_file.h"
+#include "model/pretokenizer.h"
 
 namespace flashchat {
 
@@ -72,6 +74,72 @@ bool is_byte_token(const std::string& t) {
          std::isxdigit(static_cast<unsigned char>(t[4]));
 }
 
+// Appends the regexes byte-level pre-tokenizer `node` splits by, in order (see pretokenizer.h).
+// Throws Error naming `path` for a component that is not a regex split.
+void append_pre_regexes(const json& node, const std::string& path, std::vector<std::string>& out) {
+  if (!node.is_object()) return;
+  const std::string type = node.value("type", std::string());
+  auto lower = [](std::string v) {
+    std::transform(v.begin(), v.end(), v.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return v;
+  };
+  if (type == "Sequence") {
+    auto it = node.find("pretokenizers");
+    if (it == node.end() || !it->is_array()) fail(path, "pre-tokenizer Sequence without a list");
+    for (const json& child : *it) append_pre_regexes(child, path, out);
+  } else if (type == "ByteLevel") {
+    if (node.value("use_regex", true)) {
+      out.push_back(pretokenizer_family_find("gpt-2")->regexes.front());
+    }
+  } else if (type == "Split") {
+    const std::string behavior = lower(node.value("behavior", std::string()));
+    if (behavior != "isolated" || node.value("invert", false)) {
+      fail(path, "pre-tokenizer Split with behavior '" + behavior +
+                     "' is not supported (only Isolated, not inverted)");
+    }
+    const json& pattern = node.at("pattern");
+    if (pattern.contains("Regex")) {
+      out.push_back(pattern.at("Regex").get<std::string>());
+    } else {
+      std::string escaped;  // a literal string as a regex
+      for (char c : pattern.at("String").get<std::string>()) {
+        if (std::strchr("\\^$.|?*+()[]{}", c) != nullptr && c != '\0') escaped += '\\';
+        escaped += c;
+      }
+      out.push_back(escaped);
+    }
+  } else if (type == "Digits") {
+    out.push_back(node.value("individual_digits", false) ? "\\p{N}" : "\\p{N}+");
+  } else if (type == "Punctuation") {
+    const std::string behavior = lower(node.value("behavior", std::string("isolated")));
+    if (behavior != "isolated" && behavior != "contiguous") {
+      fail(path, "pre-tokenizer Punctuation with behavior '" + behavior + "' is not supported");
+    }
+    out.push_back(behavior == "contiguous" ? "[\\p{P}\\$\\+<=>\\^~\\|`]+"
+                                           : "[\\p{P}\\$\\+<=>\\^~\\|`]");
+  } else {
+    fail(path, "unsupported pre-tokenizer component '" + type + "' for byte-level BPE");
+  }
+}
+
+// True when post-processor `node` (TemplateProcessing, possibly inside a Sequence) starts a
+// single sequence with the special token `bos`.
+bool post_processor_adds(const json& node, const std::string& bos) {
+  if (!node.is_object() || bos.empty()) return false;
+  if (auto it = node.find("processors"); it != node.end() && it->is_array()) {
+    for (const json& child : *it) {
+      if (post_processor_adds(child, bos)) return true;
+    }
+  }
+  if (node.value("type", std::string()) != "TemplateProcessing") return false;
+  auto single = node.find("single");
+  if (single == node.end() || !single->is_array() || single->empty()) return false;
+  const json& first = single->front();
+  return first.is_object() && first.contains("SpecialToken") &&
+         first["SpecialToken"].value("id", std::string()) == bos;
+}
+
 TokenizerSpec spec_from_hf_json(const std::string& path);
 
 }  // namespace
@@ -127,11 +195,21 @@ TokenizerSpec spec_from_hf_json(const std::string& path) {
   });
   const bool byte_fallback = model.value("byte_fallback", false) == true;
   TokenizerSpec spec;
+  const PretokenizerFamily* family = nullptr;
   if (byte_level) {
     spec.kind = TokenizerKind::ByteBpe;
     spec.add_space_prefix = false;
-    // Only GPT-2's regex is implemented; a custom Split pattern is recorded as such.
-    spec.pre_tokenizer = has_component(pre, "Split") ? "hf-split" : "gpt2";
+    // The pre-tokenizer's regexes name one of the known families, or the file is refused.
+    std::vector<std::string> regexes;
+    append_pre_regexes(pre, path, regexes);
+    family = pretokenizer_family_of_regexes(regexes);
+    if (family == nullptr) {
+      std::string list;
+      for (const std::string& r : regexes) list += (list.empty() ? "'" : ", '") + r + "'";
+      fail(path, "unknown pre-tokenizer: its regexes [" + list +
+                     "] are none of the known families (" + pretokenizer_known_names() + ")");
+    }
+    spec.pre_tokenizer = family->name;
   } else if (prepend_space || replace_space || metaspace || byte_fallback ||
              has_component(decoder, "Metaspace")) {
     spec.kind = TokenizerKind::Spm;
@@ -266,7 +344,15 @@ TokenizerSpec spec_from_hf_json(const std::string& path) {
     auto it = config.is_object() ? config.find(key) : config.end();
     return it != config.end() && it->is_boolean() ? it->get<bool>() : fallback;
   };
-  spec.add_bos = config_bool("add_bos_token", spec.kind == TokenizerKind::Spm) && spec.bos_id >= 0;
+  // The BOS rule: tokenizer_config's add_bos_token, else whether the post-processor starts a
+  // sequence with BOS, else SentencePiece (and the llama3 family) yes, other byte-level BPE no.
+  const json null_post;
+  const json& post = j.contains("post_processor") ? j["post_processor"] : null_post;
+  bool bos_default = spec.kind == TokenizerKind::Spm || (family && family->add_bos);
+  if (post.is_object()) {
+    bos_default = post_processor_adds(post, spec.bos_id >= 0 ? spec.tokens[spec.bos_id] : "");
+  }
+  spec.add_bos = config_bool("add_bos_token", bos_default) && spec.bos_id >= 0;
   spec.add_eos = config_bool("add_eos_token", false) && spec.eos_id >= 0;
   return spec;
 }

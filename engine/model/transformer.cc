@@ -534,8 +534,14 @@ const float* Transformer::forward(int token, int pos) {
   const float* rs =
       rope_sin_.empty() ? nullptr : rope_sin_.data() + static_cast<size_t>(pos) * half;
 
+  const bool prefetch = ffn_->prefetch_wanted();
   for (int l = 0; l < cfg_.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
+    if (prefetch) {
+      // The FFN's input estimated from the residual before attention (xb2 is free until wo).
+      norm(L.ffn_norm, L.ffn_norm_bias, x, xb2_.data());
+      ffn_->ffn_prefetch(l, xb2_.data());
+    }
     norm(L.attn_norm, L.attn_norm_bias, x, xb_.data());
 
     float* kc = k_.data();

@@ -23,6 +23,12 @@ class FfnBackend {
   // x: the FFN input (dim,), already normalised (ffn_norm applied). out: (dim,), overwritten
   // with the FFN output (including OPT's fc2 bias); the caller adds it to the residual.
   virtual void ffn_forward(int layer, const float* x, float* out) = 0;
+  // Look-ahead: when prefetch_wanted(), the transformer calls ffn_prefetch(layer, x) before the
+  // layer's attention with x = ffn_norm(residual before the attention) (dim,), an estimate of
+  // the FFN input the layer will get, so that a backend can start loading weights while the
+  // attention runs. ffn_forward must give the same result whether or not this was called.
+  virtual bool prefetch_wanted() const { return false; }
+  virtual void ffn_prefetch(int /*layer*/, const float* /*x*/) {}
 };
 
 // All FFN weights resident: out = down(act(gate x) * (up x)) (or OPT's fc2(relu(fc1 x + b1)) + b2).

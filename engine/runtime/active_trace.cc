@@ -52,7 +52,8 @@ nlohmann::json header_to_json(const ActiveTraceHeader& h) {
           {"io_buffer_rows", h.io_buffer_rows},
           {"io_plan_bytes", h.io_plan_bytes},
           {"open_fixed_bytes", h.open_fixed_bytes},
-          {"fresh", h.fresh}};
+          {"fresh", h.fresh},
+          {"prefetch", h.prefetch}};
 }
 
 ActiveTraceHeader header_from_json(const nlohmann::json& j, const std::string& path) {
@@ -80,6 +81,7 @@ ActiveTraceHeader header_from_json(const nlohmann::json& j, const std::string& p
   h.io_plan_bytes = j.at("io_plan_bytes").get<int64_t>();
   h.open_fixed_bytes = j.at("open_fixed_bytes").get<int64_t>();
   h.fresh = j.at("fresh").get<bool>();
+  h.prefetch = j.value("prefetch", false);
   if (l.neurons <= 0 || l.n_layers <= 0 || l.bundle_bytes <= 0 || h.request_bytes <= 0 ||
       h.io_buffer_rows <= 0 || static_cast<int>(l.layer_offsets.size()) != l.n_layers) {
     fail(path, "trace header: inconsistent layout");

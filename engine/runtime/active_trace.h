@@ -26,6 +26,7 @@ struct ActiveTraceHeader {
   int64_t io_plan_bytes = 0;      // IoBufferPlan::total() of the run
   int64_t open_fixed_bytes = 0;   // DRAM outside the FFN when the FFN was built
   bool fresh = true;              // the FFN had run no token before the first one recorded
+  bool prefetch = false;          // the run used the look-ahead (the replay models no look-ahead)
 };
 
 struct ActiveTraceToken {

@@ -193,11 +193,27 @@ const CacheAdmission& CachePlanner::admit(int layer, std::span<const int32_t> ac
   }
   std::sort(adm_.hit_rows.begin(), adm_.hit_rows.end());
 
-  // Room for the misses: free rows, then the least recently used neurons of earlier tokens.
   std::sort(add.begin(), add.end());
+  const int32_t fit = admit_rows(layer, add, in_force);
+  adm_.overflow.assign(add.begin() + fit, add.end());
+  add.resize(static_cast<size_t>(fit));
+  if (!adm_.overflow.empty()) in_force = std::min(in_force, 1);
+  L.tel.neurons_added += fit;
+  L.tel.neurons_streamed = static_cast<int32_t>(adm_.overflow.size());
+  L.tel.cache_rows_used = cache.used_rows();
+  L.tel.cache_capacity = cache.capacity();
+  window_in_force_ = std::min(window_in_force_, in_force);
+  return adm_;
+}
+
+int32_t CachePlanner::admit_rows(int layer, std::span<const int32_t> add, int32_t& in_force) {
+  Layer& L = *layers_[static_cast<size_t>(layer)];
+  NeuronCache& cache = *L.cache;
+  const std::vector<int32_t>& row_of = cache.neuron_to_row();
+  // Room: free rows, then the least recently used neurons of earlier tokens.
   const int32_t need = static_cast<int32_t>(add.size()) - cache.free_rows();
   victims_.clear();
-  if (need > 0 && lazy) {
+  if (need > 0 && lazy_eviction()) {
     cache_pick_victims(std::span<const int32_t>(cache.row_to_neuron().data(),
                                                 static_cast<size_t>(cache.used_rows())),
                        L.last_used, token_now_, need, victims_, pick_scratch_);
@@ -209,10 +225,6 @@ const CacheAdmission& CachePlanner::admit(int layer, std::span<const int32_t> ac
   const int32_t n_victims = static_cast<int32_t>(victims_.size());
   const int32_t fit =
       std::min<int32_t>(static_cast<int32_t>(add.size()), cache.free_rows() + n_victims);
-  adm_.overflow.assign(add.begin() + fit, add.end());
-  add.resize(static_cast<size_t>(fit));
-  if (!adm_.overflow.empty()) in_force = std::min(in_force, 1);
-
   // Misses in id order get the victims' rows in row order, then appended rows: neurons adjacent
   // on disk land in adjacent rows whenever the rows allow it (one read for the run).
   std::sort(victims_.begin(), victims_.end(), [&](int32_t a, int32_t b) {
@@ -229,12 +241,7 @@ const CacheAdmission& CachePlanner::admit(int layer, std::span<const int32_t> ac
     adm_.new_rows.push_back(row_of[static_cast<size_t>(n)]);
   }
   L.tel.neurons_removed += n_victims;
-  L.tel.neurons_added = fit;
-  L.tel.neurons_streamed = static_cast<int32_t>(adm_.overflow.size());
-  L.tel.cache_rows_used = cache.used_rows();
-  L.tel.cache_capacity = cache.capacity();
-  window_in_force_ = std::min(window_in_force_, in_force);
-  return adm_;
+  return fit;
 }
 
 void CachePlanner::admission_drop(int layer) {

@@ -14,6 +14,7 @@
 // streaming. hold_rows = false keeps only the maps (no row memory: the simulator).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -95,6 +96,18 @@ class CachePlanner {
   // the caller fills cache(layer).row_data(new_rows[i]) with add[i]'s bundle.
   const CacheAdmission& admit(int layer, std::span<const int32_t> active);
   const CacheAdmission& admission() const { return adm_; }
+  // Makes room for `add` (ascending ids, none cached): free rows, then (with a budget) the least
+  // recently used neurons of earlier tokens, whose rows go to the newcomers in id order. Fills
+  // admission().new_rows for the first `returned` ids of add (the rest did not fit), counts the
+  // evictions, lowers in_force when a neuron of the window was evicted. (The look-ahead's use.)
+  int32_t admit_rows(int layer, std::span<const int32_t> add, int32_t& in_force);
+  // Stamps `neuron` of `layer` as last used by `token` (the look-ahead's bookkeeping).
+  void stamp_set(int layer, int32_t neuron, int32_t token) {
+    layers_[static_cast<size_t>(layer)]->last_used[static_cast<size_t>(neuron)] = token;
+  }
+  void window_in_force_lower(int32_t in_force) {
+    window_in_force_ = std::min(window_in_force_, in_force);
+  }
   // After a failed read: drops the rows admit() handed out (never filled).
   void admission_drop(int layer);
 

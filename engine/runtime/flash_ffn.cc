@@ -52,6 +52,9 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
   runs_.reserve(2 * n);
   dsts_.reserve(n);
   active_.reserve(n);
+  for (auto* v : {&prefetch_ids_, &prefetch_loaded_, &prefetch_old_stamp_, &prefetch_drop_}) {
+    v->reserve(n);
+  }
   identity_ids_.resize(n);
   for (int32_t i = 0; i < layout_.neurons; ++i) identity_ids_[static_cast<size_t>(i)] = i;
   scratch_out_.resize(static_cast<size_t>(layout_.dim));
@@ -85,7 +88,16 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
   if (options_.mode == FfnMode::Dram) load_all_layers();
 }
 
-FlashFfn::~FlashFfn() = default;
+FlashFfn::~FlashFfn() {
+  // A look-ahead read still in flight writes into cache rows: let it land before they go.
+  if (prefetch_layer_ >= 0) {
+    try {
+      store_.read_runs_wait();
+    } catch (...) {
+      // Nothing is left to report to.
+    }
+  }
+}
 
 void FlashFfn::FreeDeleter::operator()(uint8_t* p) const { std::free(p); }
 
@@ -100,7 +112,10 @@ int64_t FlashFfn::minimum_budget_bytes() const {
 
 int64_t FlashFfn::state_bytes() const {
   int64_t bytes = static_cast<int64_t>((identity_ids_.capacity() + active_.capacity() +
-                                        released_rows_.capacity()) * sizeof(int32_t) +
+                                        released_rows_.capacity() + prefetch_ids_.capacity() +
+                                        prefetch_loaded_.capacity() +
+                                        prefetch_old_stamp_.capacity() +
+                                        prefetch_drop_.capacity()) * sizeof(int32_t) +
                                        (scratch_out_.capacity() + hidden_.capacity() +
                                         pred_scratch_.capacity()) * sizeof(float) +
                                        runs_.capacity() * sizeof(ReadRun) +
@@ -198,6 +213,7 @@ void FlashFfn::load_all_layers() {
 }
 
 void FlashFfn::begin_token() {
+  prefetch_collect();  // a look-ahead of an interrupted token (its rows are complete after this)
   predictor_ms_ = io_ms_ = io_hidden_ms_ = memory_ms_ = 0;
   bytes_read_ = requests_ = 0;
   for (auto& t : tel_) t = LayerTelemetry();

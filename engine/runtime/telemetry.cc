@@ -30,7 +30,8 @@ std::string telemetry_to_json_line(const TokenTelemetry& t) {
   for (const LayerTelemetry& l : t.layers) {
     nlohmann::json lj = {{"predicted", l.neurons_predicted}, {"added", l.neurons_added},
                          {"removed", l.neurons_removed},     {"streamed", l.neurons_streamed},
-                         {"rows_used", l.cache_rows_used},   {"capacity", l.cache_capacity}};
+                         {"rows_used", l.cache_rows_used},   {"capacity", l.cache_capacity},
+                         {"prefetched", l.neurons_prefetched}, {"prefetch_used", l.prefetch_used}};
     if (l.true_active >= 0) {
       lj["true_active"] = l.true_active;
       lj["true_positive"] = l.true_positive;

@@ -15,6 +15,9 @@ struct LayerTelemetry {
   int32_t neurons_added = 0;      // loaded from flash into the cache
   int32_t neurons_removed = 0;    // dropped from the cache (left the window / evicted)
   int32_t neurons_streamed = 0;   // needed but did not fit: read, used, not cached
+  int32_t neurons_prefetched = 0; // loaded before the attention from the look-ahead prediction
+                                  // (part of neurons_added)
+  int32_t prefetch_used = 0;      // of those, in the set the layer then predicted
   int32_t cache_rows_used = 0;    // rows in use after this token
   int32_t cache_capacity = 0;     // rows preallocated
   // Filled only when predictor evaluation is on (needs the true activations).

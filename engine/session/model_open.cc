@@ -4,9 +4,13 @@
 #include <chrono>
 #include <cstdarg>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 #include "core/units.h"
+#include "formats/gguf.h"
+#include "model/tokenizer_gguf.h"
+#include "model/tokenizer_json.h"
 #include "session/session.h"
 #include "model/chat_template.h"
 
@@ -39,6 +43,18 @@ OpenedModel model_open(const std::string& path, bool verify_checksums) {
   m.load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                   .count();
   return m;
+}
+
+Tokenizer tokenizer_open(const std::string& path) {
+  std::error_code ec;
+  if (flash_model_is_dir(path)) {
+    OpenedModel m = model_open(path, false);
+    return std::move(*m.tokenizer);
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    return Tokenizer(tokenizer_spec_from_hf_json(path + "/tokenizer.json"));
+  }
+  return Tokenizer(tokenizer_spec_from_gguf(GgufFile::open(path)));
 }
 
 ModelInfo model_info_of(const OpenedModel& m) {

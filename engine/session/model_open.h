@@ -35,6 +35,12 @@ struct OpenedModel {
 // the problem.
 OpenedModel model_open(const std::string& path, bool verify_checksums = true);
 
+// The tokenizer of the model at `path` without loading its weights: a GGUF file's
+// tokenizer.ggml.* metadata (whatever its architecture; also a vocabulary-only file with no
+// tensors), a Hugging Face folder's tokenizer.json, or a flash model directory's. Throws Error
+// naming the file and the problem.
+Tokenizer tokenizer_open(const std::string& path);
+
 // One layer's predictor, as the converter measured it on held-out calibration rows.
 struct PredictorInfo {
   int rank = 0;

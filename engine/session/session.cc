@@ -110,11 +110,11 @@ Session::Session(const SessionOptions& options) : options_(options) {
   resident_bytes_ = model().bytes().total();
   predictor_bytes_ = predictor_bytes(opened_);
   if (!opened_.is_flash()) options_.mode = FfnMode::Dram;
-  chat_format_ = chat_format_detect(model().chat_template);
+  chat_template_ = chat_template_detect(model().chat_template);
   if (!options_.chat_format.empty()) {
     auto f = chat_format_from_name(options_.chat_format);
     if (!f) fail("chat format", "unknown chat format '" + options_.chat_format + "'");
-    chat_format_ = *f;
+    if (*f != chat_template_.format) chat_template_ = ChatTemplate{*f, {}, {}};
   }
   settings_ = {options_.mode, options_.window, options_.budget_bytes};
 
@@ -194,6 +194,7 @@ std::unique_ptr<FlashFfn> Session::make_ffn(const SessionSettings& s) const {
   o.window = s.window;
   o.bundling = options_.bundling;
   o.overlap_io = options_.overlap_io;
+  o.prefetch = options_.prefetch;
   o.oracle = options_.oracle;
   o.evaluate_predictor = options_.evaluate_predictor;
   o.direct_io = options_.direct_io;
@@ -360,6 +361,7 @@ ActiveTraceHeader Session::trace_header() const {
   h.io_plan_bytes = ffn_->io_plan().total();
   h.open_fixed_bytes = ffn_->open_fixed_bytes();
   h.fresh = ffn_->planner() != nullptr && ffn_->planner()->token_now() < 0;
+  h.prefetch = ffn_->prefetch_wanted();
   return h;
 }
 
@@ -494,12 +496,11 @@ GenerateResult Session::run(const std::vector<int>& tokens, const GenerateOption
 }
 
 std::vector<int> Session::text_tokens(const std::string& text) const {
-  return tokenizer().encode(text, tokenizer().bos_id() >= 0, false);
+  return tokenizer().encode_prompt(text, false);
 }
 
 std::vector<int> Session::chat_tokens(const std::vector<ChatMessage>& messages) const {
-  return tokenizer().encode(chat_format_apply(chat_format_, messages), model().tokenizer.add_bos,
-                            true);
+  return tokenizer().encode_prompt(chat_template_apply(chat_template_, messages), true);
 }
 
 GenerateResult Session::chat(const std::vector<ChatMessage>& messages,
@@ -508,7 +509,7 @@ GenerateResult Session::chat(const std::vector<ChatMessage>& messages,
     fail("chat", "the conversation must end with a user message");
   }
   GenerateOptions o = options;
-  for (const std::string& s : chat_format_stop_strings(chat_format_)) {
+  for (const std::string& s : chat_format_stop_strings(chat_template_.format)) {
     if (std::find(o.stop_strings.begin(), o.stop_strings.end(), s) == o.stop_strings.end()) {
       o.stop_strings.push_back(s);
     }

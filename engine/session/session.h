@@ -44,6 +44,7 @@ struct SessionOptions {
   int64_t budget_bytes = 0;   // 0 = unlimited
   bool bundling = true;
   bool overlap_io = true;     // flash: read misses while cached rows are multiplied
+  bool prefetch = false;      // flash: predict and read each layer's set during its attention
   bool oracle = false;
   bool evaluate_predictor = false;
   bool direct_io = true;
@@ -97,11 +98,11 @@ class Session {
   const SessionOptions& options() const { return options_; }  // as opened (settings: below)
   ModelInfo info() const { return info_; }
   bool has_chat_template() const { return !model().chat_template.empty(); }
-  ChatFormat chat_format() const { return chat_format_; }
+  ChatFormat chat_format() const { return chat_template_.format; }
   double load_ms() const { return opened_.load_ms; }
 
   // --- Prompts ---------------------------------------------------------------------------
-  // Plain text: BOS (when the vocabulary has one) + the text.
+  // Plain text, BOS first when the model says so (Tokenizer::encode_prompt, the one BOS rule).
   std::vector<int> text_tokens(const std::string& text) const;
   // A conversation in the model's chat format (plain "User:/Assistant:" turns without one),
   // ending with the assistant's opening.
@@ -163,7 +164,7 @@ class Session {
   SessionOptions options_;
   OpenedModel opened_;
   ModelInfo info_;
-  ChatFormat chat_format_ = ChatFormat::Plain;
+  ChatTemplate chat_template_;  // detected from the model's template (or the override)
   int64_t base_rss_bytes_ = 0;    // process RSS before the model was opened
   int64_t resident_bytes_ = 0;    // model().bytes().total()
   int64_t predictor_bytes_ = 0;   // all layers' predictors

@@ -90,16 +90,41 @@ QString Conversation::to_text() const {
   return out.trimmed();
 }
 
+QJsonObject chat_sampling_to_json(const ChatSampling& s) {
+  return QJsonObject{{"temperature", s.temperature}, {"top_k", s.top_k},
+                     {"top_p", s.top_p},             {"min_p", s.min_p},
+                     {"repeat_penalty", s.repeat_penalty},
+                     {"max_tokens", s.max_tokens},
+                     {"seed", QString::number(s.seed)}};
+}
+
+ChatSampling chat_sampling_from_json(const QJsonObject& s) {
+  ChatSampling c;
+  const ChatSampling d;
+  c.temperature = s.value("temperature").toDouble(d.temperature);
+  c.top_k = s.value("top_k").toInt(d.top_k);
+  c.top_p = s.value("top_p").toDouble(d.top_p);
+  c.min_p = s.value("min_p").toDouble(d.min_p);
+  c.repeat_penalty = s.value("repeat_penalty").toDouble(d.repeat_penalty);
+  c.max_tokens = s.value("max_tokens").toInt(d.max_tokens);
+  c.seed = s.value("seed").toString().toULongLong();
+  return c;
+}
+
 QJsonObject conversation_to_json(const Conversation& c) {
-  QJsonObject s{{"temperature", c.sampling.temperature}, {"top_k", c.sampling.top_k},
-                {"top_p", c.sampling.top_p},             {"min_p", c.sampling.min_p},
-                {"repeat_penalty", c.sampling.repeat_penalty},
-                {"max_tokens", c.sampling.max_tokens},
-                {"seed", QString::number(c.sampling.seed)}};
+  const QJsonObject s = chat_sampling_to_json(c.sampling);
   QJsonArray messages;
   for (const ChatMessageEntry& m : c.messages) {
     QJsonObject o{{"role", m.role}, {"content", m.content}};
     if (!m.stop_reason.isEmpty()) o["stop_reason"] = m.stop_reason;
+    if (!m.model.isEmpty()) o["model"] = m.model;
+    if (!m.sampling_json.isEmpty()) o["sampling"] = m.sampling_json;
+    if (!m.run_uid.isEmpty()) o["run"] = m.run_uid;
+    if (m.tokens > 0 || m.prompt_tokens > 0) {
+      o["timing"] = QJsonObject{{"prompt_tokens", m.prompt_tokens}, {"tokens", m.tokens},
+                                {"prompt_ms", m.prompt_ms},         {"generate_ms", m.generate_ms},
+                                {"ttft_ms", m.ttft_ms}};
+    }
     messages.append(o);
   }
   return QJsonObject{{"version", 1},
@@ -121,15 +146,7 @@ Conversation conversation_from_json(const QJsonObject& o) {
   c.id = o.value("id").toString();
   c.title = o.value("title").toString(QStringLiteral("Untitled"));
   c.system_prompt = o.value("system_prompt").toString();
-  const QJsonObject s = o.value("sampling").toObject();
-  const ChatSampling d;
-  c.sampling.temperature = s.value("temperature").toDouble(d.temperature);
-  c.sampling.top_k = s.value("top_k").toInt(d.top_k);
-  c.sampling.top_p = s.value("top_p").toDouble(d.top_p);
-  c.sampling.min_p = s.value("min_p").toDouble(d.min_p);
-  c.sampling.repeat_penalty = s.value("repeat_penalty").toDouble(d.repeat_penalty);
-  c.sampling.max_tokens = s.value("max_tokens").toInt(d.max_tokens);
-  c.sampling.seed = s.value("seed").toString().toULongLong();
+  c.sampling = chat_sampling_from_json(o.value("sampling").toObject());
   for (const QJsonValue& v : o.value("messages").toArray()) {
     const QJsonObject m = v.toObject();
     const QString role = m.value("role").toString();
@@ -137,7 +154,17 @@ Conversation conversation_from_json(const QJsonObject& o) {
       fail("conversation " + c.id.toStdString(), "message with unknown role '" +
                                                      role.toStdString() + "'");
     }
-    c.messages.append({role, m.value("content").toString(), m.value("stop_reason").toString()});
+    ChatMessageEntry e{role, m.value("content").toString(), m.value("stop_reason").toString()};
+    e.model = m.value("model").toString();
+    e.sampling_json = m.value("sampling").toString();
+    e.run_uid = m.value("run").toString();
+    const QJsonObject t = m.value("timing").toObject();
+    e.prompt_tokens = t.value("prompt_tokens").toInt();
+    e.tokens = t.value("tokens").toInt();
+    e.prompt_ms = t.value("prompt_ms").toDouble();
+    e.generate_ms = t.value("generate_ms").toDouble();
+    e.ttft_ms = t.value("ttft_ms").toDouble();
+    c.messages.append(e);
   }
   c.created_ms = o.value("created_ms").toString().toLongLong();
   c.updated_ms = o.value("updated_ms").toString().toLongLong();

@@ -1,5 +1,5 @@
 // conversation.h - one chat as plain data: messages, system prompt, sampling settings, presets,
-// and its JSON form (what ConversationStore writes).
+// and its JSON form (export/import, and the JSON files of FlashChat before the database).
 #pragma once
 
 #include <QJsonObject>
@@ -34,9 +34,18 @@ ChatSampling chat_preset_apply(const QString& name, const ChatSampling& base);
 QString chat_preset_match(const ChatSampling& s);
 
 struct ChatMessageEntry {
+  ChatMessageEntry() = default;
+  ChatMessageEntry(QString role_, QString content_, QString stop_reason_ = {})
+      : role(std::move(role_)), content(std::move(content_)), stop_reason(std::move(stop_reason_)) {}
   QString role;      // "user", "assistant" (system prompt lives in Conversation)
   QString content;
   QString stop_reason;  // assistant only: "", "stopped", "max tokens", "end of text", ...
+  // Assistant replies: what produced them (empty / 0 for user messages and old chats).
+  QString model;          // model name
+  QString sampling_json;  // the sampling settings in force (compact JSON)
+  QString run_uid;        // the run (telemetry) in the database
+  int prompt_tokens = 0, tokens = 0;
+  double prompt_ms = 0, generate_ms = 0, ttft_ms = 0;
   bool operator==(const ChatMessageEntry&) const = default;
 };
 
@@ -54,6 +63,9 @@ struct Conversation {
   // The whole chat as Markdown-ish text (for "Copy chat").
   QString to_text() const;
 };
+
+QJsonObject chat_sampling_to_json(const ChatSampling& s);
+ChatSampling chat_sampling_from_json(const QJsonObject& o);  // missing fields: defaults
 
 QJsonObject conversation_to_json(const Conversation& c);
 // Throws flashchat::Error when required fields are missing or of the wrong type.

@@ -6,30 +6,16 @@
 
 namespace flashchat::ui {
 
-ConversationListModel::ConversationListModel(ConversationStore* store, QObject* parent)
-    : QAbstractListModel(parent),
-      store_(store),
-      writer_thread_(new QThread(this)),
-      writer_(new QObject) {
-  writer_thread_->setObjectName(QStringLiteral("conversation writer"));
-  writer_->moveToThread(writer_thread_);
-  connect(writer_thread_, &QThread::finished, writer_, &QObject::deleteLater);
-  writer_thread_->start();
+ConversationListModel::ConversationListModel(ChatDb* reader, StoreWriter* writer, QObject* parent)
+    : QAbstractListModel(parent), reader_(reader), writer_(writer) {
+  connect(writer_, &StoreWriter::writeFailed, this, &ConversationListModel::saveFailed);
 }
 
-ConversationListModel::~ConversationListModel() {
-  flush();
-  writer_thread_->quit();
-  writer_thread_->wait();
-}
-
-void ConversationListModel::flush() {
-  QMetaObject::invokeMethod(writer_, [] {}, Qt::BlockingQueuedConnection);  // FIFO: all before
-}
+void ConversationListModel::flush() { writer_->flush(); }
 
 void ConversationListModel::load() {
   beginResetModel();
-  items_ = store_->load_all();
+  items_ = reader_->conversations_load();
   endResetModel();
 }
 
@@ -84,11 +70,19 @@ const Conversation* ConversationListModel::find(const QString& id) const {
 
 QString ConversationListModel::create() {
   Conversation c = Conversation::make_new();
+  insert(c);
+  return c.id;
+}
+
+void ConversationListModel::insert(const Conversation& c) {
+  if (const int row = row_of(c.id); row >= 0) {
+    update(c);
+    return;
+  }
   beginInsertRows({}, 0, 0);
   items_.prepend(c);
   endInsertRows();
-  save(c);
-  return c.id;
+  writer_->saveConversation(c);
 }
 
 void ConversationListModel::rename(const QString& id, const QString& title) {
@@ -97,17 +91,28 @@ void ConversationListModel::rename(const QString& id, const QString& title) {
   items_[row].title = title.trimmed();
   items_[row].updated_ms = QDateTime::currentMSecsSinceEpoch();
   emit dataChanged(index(row), index(row));
-  save(items_[row]);
+  writer_->saveConversation(items_[row]);
 }
 
 void ConversationListModel::remove(const QString& id) {
   const int row = row_of(id);
   if (row < 0) return;
   beginRemoveRows({}, row, row);
-  items_.removeAt(row);
+  removed_.append(items_.takeAt(row));
   endRemoveRows();
-  ConversationStore* store = store_;
-  QMetaObject::invokeMethod(writer_, [store, id] { store->remove(id); }, Qt::QueuedConnection);
+  writer_->setDeleted(id, true);
+}
+
+QString ConversationListModel::undoRemove() {
+  if (removed_.isEmpty()) return {};
+  const Conversation c = removed_.takeLast();
+  int row = 0;  // back where its last change puts it (newest first)
+  while (row < items_.size() && items_[row].updated_ms > c.updated_ms) ++row;
+  beginInsertRows({}, row, row);
+  items_.insert(row, c);
+  endInsertRows();
+  writer_->setDeleted(c.id, false);
+  return c.id;
 }
 
 bool ConversationListModel::update(const Conversation& c, bool persist_now) {
@@ -116,29 +121,22 @@ bool ConversationListModel::update(const Conversation& c, bool persist_now) {
   items_[row] = c;
   items_[row].updated_ms = QDateTime::currentMSecsSinceEpoch();
   emit dataChanged(index(row), index(row));
-  if (persist_now) save(items_[row]);
+  if (persist_now) writer_->saveConversation(items_[row]);
   return true;
 }
 
 void ConversationListModel::persist(const QString& id) {
   const int row = row_of(id);
-  if (row >= 0) save(items_[row]);
+  if (row >= 0) writer_->saveConversation(items_[row]);
 }
 
-void ConversationListModel::save(const Conversation& c) {
-  ConversationStore* store = store_;
-  QMetaObject::invokeMethod(
-      writer_,
-      [this, store, c] {
-        try {
-          store->save(c);
-        } catch (const Error& e) {
-          const QString msg = QStringLiteral("Could not save the conversation: %1")
-                                  .arg(QString::fromStdString(e.what()));
-          QMetaObject::invokeMethod(this, [this, msg] { emit saveFailed(msg); }, Qt::QueuedConnection);
-        }
-      },
-      Qt::QueuedConnection);
+QStringList ConversationListModel::search(const QString& query) {
+  if (query.trimmed().isEmpty()) {
+    QStringList all;
+    for (const Conversation& c : items_) all << c.id;
+    return all;
+  }
+  return reader_->search(query);
 }
 
 }  // namespace flashchat::ui
