@@ -3,7 +3,8 @@
 // Dense decoding reads every weight matrix once per token, so its physical floor is
 // (weight bytes per token) / (memory read bandwidth). This tool measures both in one run and
 // reports the ratio. --fill P feeds P prompt tokens first, so the generated tokens attend over a
-// long context (--kv chooses the KV cache's element type). Usage:
+// long context (--kv chooses the KV cache's element type), and then also reports the prompt's
+// forward time per token (fed in blocks through forward_batch) beside the generated tokens'. Usage:
 //   decode_bench --model PATH [-n 128] [--fill P] [--kv f16|f32] [--threads N] [--json FILE]
 
 #include <CLI/CLI.hpp>
@@ -143,15 +144,22 @@ int main(int argc, char** argv) {
   int generated = 0;
   int64_t kv_bytes = 0, scratch_bytes = 0;
   double best_cpu_ms_per_token = 1e30;
+  // Forward time and CPU time per prompt token (fed in blocks), --fill > 0.
+  double best_prompt_ms_per_token = 1e30, best_cpu_prompt_ms_per_token = 1e30;
   for (int r = 0; r < repeats; ++r) {
     Generator generator(*model, tokenizer, context, kv_type);
     // CPU time of the generated tokens' forward passes (prompt tokens excluded).
-    double cpu_at_forward = 0, cpu_generated_ms = 0;
-    int cpu_tokens = 0;
+    double cpu_at_forward = 0, cpu_generated_ms = 0, prompt_ms = 0, cpu_prompt_ms = 0;
+    int cpu_tokens = 0, prompt_n = 0;
     GeneratorHooks hooks;
-    hooks.before_forward = [&] { cpu_at_forward = process_cpu_ms(); };
-    hooks.after_forward = [&](int, int, bool is_prompt, double, double) {
-      if (is_prompt) return;
+    hooks.before_forward = [&](int) { cpu_at_forward = process_cpu_ms(); };
+    hooks.after_forward = [&](int, int, bool is_prompt, double forward_ms, double, int n) {
+      if (is_prompt) {
+        prompt_ms += forward_ms;
+        cpu_prompt_ms += process_cpu_ms() - cpu_at_forward;
+        prompt_n += n;
+        return;
+      }
       cpu_generated_ms += process_cpu_ms() - cpu_at_forward;
       ++cpu_tokens;
     };
@@ -159,6 +167,10 @@ int main(int argc, char** argv) {
     GenerateResult res = generator.generate(prompt, options);
     generated = static_cast<int>(res.tokens.size());
     if (generated > 0) best_ms_per_token = std::min(best_ms_per_token, res.generate_ms / generated);
+    if (prompt_n > 1) {
+      best_prompt_ms_per_token = std::min(best_prompt_ms_per_token, prompt_ms / prompt_n);
+      best_cpu_prompt_ms_per_token = std::min(best_cpu_prompt_ms_per_token, cpu_prompt_ms / prompt_n);
+    }
     if (cpu_tokens > 0) {
       best_cpu_ms_per_token = std::min(best_cpu_ms_per_token, cpu_generated_ms / cpu_tokens);
     }
@@ -183,6 +195,15 @@ int main(int argc, char** argv) {
               kv_type_name(kv_type), size_format_bytes(kv_bytes).c_str(),
               static_cast<int>(prompt.size()), generated, context,
               size_format_bytes(scratch_bytes).c_str(), best_cpu_ms_per_token);
+  if (fill > 0) {
+    std::printf("prompt: %.3f ms per token in blocks of %d (%d tokens) vs %.3f ms per generated "
+                "token: generation/prompt %.2fx; CPU time per forward (all threads) %.3f vs "
+                "%.3f ms: %.2fx\n",
+                best_prompt_ms_per_token, kPromptBlockTokens, static_cast<int>(prompt.size()),
+                best_ms_per_token, best_ms_per_token / best_prompt_ms_per_token,
+                best_cpu_prompt_ms_per_token, best_cpu_ms_per_token,
+                best_cpu_ms_per_token / best_cpu_prompt_ms_per_token);
+  }
   if (!json_path.empty()) {
     std::ofstream out(json_path);
     out << "{\"model\": \"" << model_path << "\", \"weight_bytes_per_token\": " << per_token

@@ -491,7 +491,7 @@ class FlashModelTest : public QObject {
     QTest::newRow("bad bundle") << "bundle"
                                 << "field 'ffn.bundle_bytes'";
     QTest::newRow("bad dtype") << "dtype"
-                               << "field 'ffn.dtype' = 'Q4_0'";
+                               << "field 'ffn.dtype' = 'Q4_K'";
     QTest::newRow("bad checksum") << "crc"
                                   << "field 'checksums.ffn.bin' = 'md5:";
     QTest::newRow("escaping name") << "file"
@@ -518,7 +518,7 @@ class FlashModelTest : public QObject {
     if (e_ == "offset")
       m["ffn"]["layer_offsets"][1] = m["ffn"]["layer_offsets"][1].get<uint64_t>() + 8;
     if (e_ == "bundle") m["ffn"]["bundle_bytes"] = m["ffn"]["bundle_bytes"].get<int64_t>() + 2;
-    if (e_ == "dtype") m["ffn"]["dtype"] = "Q4_0";
+    if (e_ == "dtype") m["ffn"]["dtype"] = "Q4_K";
     if (e_ == "crc") m["checksums"]["ffn.bin"] = "md5:1234";
     if (e_ == "file") m["ffn"]["file"] = "../ffn.bin";
     if (e_ == "ffn_dim") m["ffn"]["dim"] = 16;

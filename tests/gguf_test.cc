@@ -137,11 +137,11 @@ void expect_error(const std::vector<uint8_t>& image, const std::string& needle) 
   QFAIL(("no error; expected: " + needle).c_str());
 }
 
-// A small valid file with one tensor of each supported type plus an unsupported Q4_K one.
+// A small valid file with one tensor of each supported type plus an unsupported IQ2_XXS one.
 struct SmallModel {
   std::vector<float> f32{1.5f, -2.0f, 0.0f, 3.25f, 1e-3f, -7.0f};
   std::vector<uint16_t> f16, bf16;
-  std::vector<uint8_t> q8, q4, q4k;
+  std::vector<uint8_t> q8, q4, iq2;
   GgufWriter w;
 
   SmallModel() {
@@ -157,7 +157,7 @@ struct SmallModel {
     const uint16_t quarter = flashchat::fp32_to_fp16(0.25f);
     std::memcpy(q4.data(), &quarter, 2);
     for (int i = 0; i < 16; ++i) q4[2 + i] = static_cast<uint8_t>(i | (15 - i) << 4);
-    q4k.assign(144, 0x11);
+    iq2.assign(66, 0x11);
 
     w.kv_string("general.architecture", "llama");
     w.kv<uint32_t>("llama.embedding_length", GgufType::U32, 3);
@@ -166,7 +166,7 @@ struct SmallModel {
     w.tensor("bf16", {2, 3}, 30, bytes_of(bf16));
     w.tensor("q8", {32}, 8, q8);
     w.tensor("q4", {32, 1}, 2, q4);
-    w.tensor("blk.0.ffn_up.weight", {256}, 12, q4k);
+    w.tensor("blk.0.ffn_up.weight", {256}, 16, iq2);
   }
 };
 
@@ -408,15 +408,15 @@ class GgufTest : public QObject {
     // Known but unsupported: parsed and sized, refused on use with a precise message.
     t = f.find_tensor("blk.0.ffn_up.weight");
     QVERIFY(!t->supported);
-    QCOMPARE(t->ggml_type, 12u);
-    QCOMPARE(t->size_bytes, uint64_t{144});
-    QCOMPARE(flashchat::ggml_type_name(12), std::string("Q4_K"));
+    QCOMPARE(t->ggml_type, 16u);
+    QCOMPARE(t->size_bytes, uint64_t{66});
+    QCOMPARE(flashchat::ggml_type_name(16), std::string("IQ2_XXS"));
     try {
       f.tensor_data(*t);
-      QFAIL("tensor_data accepted Q4_K");
+      QFAIL("tensor_data accepted IQ2_XXS");
     } catch (const Error& e) {
       QCOMPARE(std::string(e.what()),
-               std::string("mem.gguf: unsupported tensor type Q4_K in tensor blk.0.ffn_up.weight"));
+               std::string("mem.gguf: unsupported tensor type IQ2_XXS in tensor blk.0.ffn_up.weight"));
     }
   }
 

@@ -197,14 +197,15 @@ class MatvecTest : public QObject {
     }
   }
 
-  void unsupported_dtype_throws() {
-    std::vector<uint8_t> block(34, 0);
+  // Quantised rows are computed on (quant_test); a row that is not whole blocks is refused.
+  void partial_block_throws() {
+    std::vector<uint8_t> block(68, 0);
     Tensor t;
     t.dtype = DType::Q8_0;
     t.rows = 1;
-    t.cols = 32;
+    t.cols = 48;
     t.data = block.data();
-    std::vector<float> x(32, 1.0f), out(1);
+    std::vector<float> x(64, 1.0f), out(64);
     QVERIFY_THROWS_EXCEPTION(flashchat::Error, flashchat::matvec(t, x.data(), out.data()));
     QVERIFY_THROWS_EXCEPTION(flashchat::Error, flashchat::dot_row(t, 0, x.data()));
     QVERIFY_THROWS_EXCEPTION(flashchat::Error, flashchat::axpy_row(t, 0, 1.0f, out.data()));

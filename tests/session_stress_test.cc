@@ -175,16 +175,20 @@ class SessionStressTest : public QObject {
     }
   }
 
-  // A stop during the prompt leaves the context as it was before the call.
+  // A stop during the prompt (after its first block of kPromptBlockTokens) leaves the context as
+  // it was before the call.
   void stop_inside_the_prompt_restores_the_context() {
     Session s(options(FfnMode::Flash, false));
     s.complete("Once upon a time", greedy(3));
     const int before = s.context_used();
     GenerateCallbacks cb;
     cb.on_prompt_progress = [&](int done, int) {
-      if (done == 3) s.request_stop();
+      if (done == kPromptBlockTokens) s.request_stop();
     };
-    const std::vector<int> more = s.text_tokens(" there was a long and winding road to the sea");
+    const std::vector<int> more = s.text_tokens(
+        " there was a long and winding road to the sea, and along it walked a man who had seen "
+        "the king of the land and his sons and the priests of the temple");
+    QVERIFY(int(more.size()) > kPromptBlockTokens);
     const GenerateResult r = s.generate(more, greedy(5), cb);
     QCOMPARE(r.reason, StopReason::Cancelled);
     QCOMPARE(s.context_used(), before);

@@ -108,6 +108,18 @@ inline std::vector<std::vector<int>> vocab_test_expected(const QString& path) {
   return out;
 }
 
+// Runs tools/make_quant_gguf.py (the independent block reference: pure Python) writing `out`,
+// with `args` (e.g. --seed N, --model). Returns "" on success, else what went wrong.
+inline QString quant_gguf_make(const QString& out, const QStringList& args = {}) {
+  const QString tool = test_data_dir() + "/../../tools/make_quant_gguf.py";
+  QProcess p;
+  p.start("python3", QStringList{tool, out} + args);
+  if (!p.waitForFinished(120000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
+    return "make_quant_gguf.py failed: " + QString::fromUtf8(p.readAllStandardError());
+  }
+  return {};
+}
+
 // Greedy decoding of up to n tokens.
 inline flashchat::GenerateOptions greedy(int n) {
   flashchat::GenerateOptions o;

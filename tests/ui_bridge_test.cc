@@ -104,10 +104,14 @@ class UiBridgeTest : public QObject {
     // <= 30 updates per second: at most one batch per 33 ms of generation, plus the final flush.
     QVERIFY2(rec.texts.size() <= elapsed_ms / 33 + 2,
              qPrintable(QStringLiteral("%1 batches in %2 ms").arg(rec.texts.size()).arg(elapsed_ms)));
-    // Telemetry: one per forward pass (every prompt token and every fed generated token).
+    // Telemetry: one per forward pass (every prompt block and every fed generated token).
     int prompt = 0, generated = 0;
     for (size_t i = 0; i < rec.telemetry.size(); ++i) {
-      (rec.telemetry[i].prompt ? prompt : generated)++;
+      if (rec.telemetry[i].prompt) {
+        prompt += rec.telemetry[i].block_tokens;
+      } else {
+        ++generated;
+      }
       if (i > 0) QCOMPARE(rec.telemetry[i].index, rec.telemetry[i - 1].index + 1);
     }
     QCOMPARE(prompt, s.prompt_tokens);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -153,6 +154,10 @@ void cli_convert_register(CLI::App& app, CliConvertArgs& args, CLI::App** sub) {
       ->check(CLI::NonNegativeNumber);
   c->add_option("--tokens", args.tokens, "Calibration tokens")->check(CLI::PositiveNumber);
   c->add_flag("--no-predictors", args.no_predictors, "Do not train predictors");
+  c->add_option("--weights", args.weights,
+                "Type of the FFN bundles and resident matrices: f32, f16, bf16, q8_0, q4_0 "
+                "(default: the FFN's own type when plain, else f16)")
+      ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"}));
   *sub = c;
 }
 
@@ -163,6 +168,13 @@ int cli_convert_run(const CliConvertArgs& a) {
   o.calib_path = a.calib;  // empty: the shipped default (flash_default_calib_path)
   o.predictor.rank = a.rank;
   o.predictor.rank_last_layers = a.rank_last;
+  if (!a.weights.empty()) {
+    std::string upper = a.weights;
+    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    DType t;
+    if (!dtype_from_name(upper, &t)) fail("--weights", "unknown type '" + a.weights + "'");
+    o.weights = t;
+  }
   ProgressBar bar;
   o.progress = [&bar](double fraction, const std::string& stage) {
     if (g_cancel.load()) return false;

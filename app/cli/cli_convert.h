@@ -14,6 +14,7 @@ struct CliConvertArgs {
   int rank_last = 0;   // rank of the last layers (0 = rank)
   int tokens = 4096;   // calibration tokens
   bool no_predictors = false;
+  std::string weights;  // f32, f16, bf16, q8_0, q4_0; empty = as the input stores them
 };
 
 // Adds the "convert" subcommand to `app`, binding its options to `args`; *sub receives it.

@@ -1,4 +1,5 @@
-// flashchat-cli - the command-line front end: generate, tokenize, info, convert, replay.
+// flashchat-cli - the command-line front end: generate, tokenize, info, convert, dump, perplexity,
+// replay.
 //
 // Generated text (only) goes to stdout; statistics and errors go to stderr, so the output can
 // be piped. Every engine error is reported as "error: <file>: <problem>" with exit code 1.
@@ -17,6 +18,7 @@
 
 #include "cli/cli_convert.h"
 #include "cli/cli_replay.h"
+#include "cli/cli_tools.h"
 #include "core/error.h"
 #include "core/process_stats.h"
 #include "core/read_file.h"
@@ -269,6 +271,12 @@ int main(int argc, char** argv) {
   CliReplayArgs rargs;
   CLI::App* replay_sub = nullptr;
   cli_replay_register(app, rargs, &replay_sub);
+  CliDumpArgs dargs;
+  CLI::App* dump_sub = nullptr;
+  cli_dump_register(app, dargs, &dump_sub);
+  CliPerplexityArgs pargs;
+  CLI::App* ppl_sub = nullptr;
+  cli_perplexity_register(app, pargs, &ppl_sub);
 
   const std::string environment =
       "Environment: FLASHCHAT_MODEL names the model used without -m; FLASHCHAT_RESOURCES names a\n"
@@ -292,6 +300,8 @@ int main(int argc, char** argv) {
     if (info->parsed()) return run_info(info_model, info_context);
     if (convert_sub->parsed()) return cli_convert_run(cargs);
     if (replay_sub->parsed()) return cli_replay_run(rargs);
+    if (dump_sub->parsed()) return cli_dump_run(dargs);
+    if (ppl_sub->parsed()) return cli_perplexity_run(pargs);
   } catch (const Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -1,4 +1,6 @@
-// bundle_kernels.cc - raw-pointer dot/axpy for F32/F16/BF16 rows (AVX2 + FMA + F16C).
+// bundle_kernels.cc - raw-pointer dot/axpy for F32/F16/BF16 rows (AVX2 + FMA + F16C) and for
+// block-quantised rows: Q8_0 and Q4_0 (the bundle formats) with dedicated AVX2 loops, the
+// other GGUF types one dequantised block at a time (dtype_block_to_fp32) into a stack buffer.
 #include "compute/bundle_kernels.h"
 #include "compute/simd_avx2.h"
 
@@ -87,6 +89,110 @@ void axpy(const typename D::T* w, float a, float* out, int64_t n) {
   for (; i < n; ++i) out[i] += a * D::one(w[i]);
 }
 
+// ---- block-quantised rows. Block dots are summed in fp32 and scaled once per block.
+
+// 8 int8 -> 8 floats.
+inline __m256 i8x8_to_ps(__m128i v) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v));
+}
+
+// The 32 quants of a Q4_0 block as signed bytes (nibble - 8): elements 0..15, 16..31.
+inline void q4_0_unpack(const uint8_t* qs, __m128i* lo, __m128i* hi) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m128i mask = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+  *lo = _mm_sub_epi8(_mm_and_si128(bytes, mask), eight);
+  *hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), eight);
+}
+
+// The 32 quants of a Q8_0 / Q4_0 block as four vectors of 8 floats.
+inline void block_quants(DType t, const uint8_t* blk, __m256 v[4]) {
+  if (t == DType::Q8_0) {
+    for (int k = 0; k < 4; ++k) {
+      v[k] = i8x8_to_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk + 2 + 8 * k)));
+    }
+    return;
+  }
+  __m128i lo, hi;
+  q4_0_unpack(blk + 2, &lo, &hi);
+  v[0] = i8x8_to_ps(lo);
+  v[1] = i8x8_to_ps(_mm_srli_si128(lo, 8));
+  v[2] = i8x8_to_ps(hi);
+  v[3] = i8x8_to_ps(_mm_srli_si128(hi, 8));
+}
+
+inline float block_scale(const uint8_t* blk) {
+  uint16_t h;
+  std::memcpy(&h, blk, 2);
+  return _cvtsh_ss(h);
+}
+
+// Q8_0 / Q4_0 row (n,) . x (n,)
+float dot_q_simple(DType t, const uint8_t* w, const float* x, int64_t n) {
+  const int64_t bb = dtype_block_bytes(t);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / 32; ++b, x += 32) {
+    const uint8_t* blk = w + b * bb;
+    __m256 v[4];
+    block_quants(t, blk, v);
+    __m256 s = _mm256_mul_ps(v[0], _mm256_loadu_ps(x));
+    s = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(x + 8), s);
+    s = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x + 16), s);
+    s = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x + 24), s);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(block_scale(blk)), s, acc);
+  }
+  return hsum(acc);
+}
+
+// out (n,) += a * Q8_0 / Q4_0 row (n,)
+void axpy_q_simple(DType t, const uint8_t* w, float a, float* out, int64_t n) {
+  const int64_t bb = dtype_block_bytes(t);
+  for (int64_t b = 0; b < n / 32; ++b, out += 32) {
+    const uint8_t* blk = w + b * bb;
+    __m256 v[4];
+    block_quants(t, blk, v);
+    const __m256 va = _mm256_set1_ps(a * block_scale(blk));
+    for (int k = 0; k < 4; ++k) {
+      _mm256_storeu_ps(out + 8 * k, _mm256_fmadd_ps(va, v[k], _mm256_loadu_ps(out + 8 * k)));
+    }
+  }
+}
+
+// Any other quantised row (n,) . x (n,): one dequantised block at a time.
+float dot_q_blocks(DType t, const uint8_t* w, const float* x, int64_t n) {
+  const int64_t be = dtype_block_elems(t), bb = dtype_block_bytes(t);
+  alignas(32) float tmp[256];
+  float sum = 0.0f;
+  for (int64_t b = 0; b < n / be; ++b) {
+    dtype_block_to_fp32(t, w + b * bb, tmp);
+    sum += dot<F32>(tmp, x + b * be, be);
+  }
+  return sum;
+}
+
+// out (n,) += a * any other quantised row (n,)
+void axpy_q_blocks(DType t, const uint8_t* w, float a, float* out, int64_t n) {
+  const int64_t be = dtype_block_elems(t), bb = dtype_block_bytes(t);
+  alignas(32) float tmp[256];
+  for (int64_t b = 0; b < n / be; ++b) {
+    dtype_block_to_fp32(t, w + b * bb, tmp);
+    axpy<F32>(tmp, a, out + b * be, be);
+  }
+}
+
+float dot_quant(DType t, const void* w, const float* x, int64_t n) {
+  const auto* p = static_cast<const uint8_t*>(w);
+  return t == DType::Q8_0 || t == DType::Q4_0 ? dot_q_simple(t, p, x, n) : dot_q_blocks(t, p, x, n);
+}
+
+void axpy_quant(DType t, const void* w, float a, float* out, int64_t n) {
+  const auto* p = static_cast<const uint8_t*>(w);
+  if (t == DType::Q8_0 || t == DType::Q4_0) {
+    axpy_q_simple(t, p, a, out, n);
+  } else {
+    axpy_q_blocks(t, p, a, out, n);
+  }
+}
+
 template <class D>
 const typename D::T* as(const void* p) {
   return static_cast<const typename D::T*>(p);
@@ -95,7 +201,8 @@ const typename D::T* as(const void* p) {
 }  // namespace
 
 bool bundle_dtype_supported(DType t) {
-  return t == DType::F32 || t == DType::F16 || t == DType::BF16;
+  return t == DType::F32 || t == DType::F16 || t == DType::BF16 || t == DType::Q8_0 ||
+         t == DType::Q4_0;
 }
 
 // w (n,) . x (n,) -> scalar
@@ -104,7 +211,7 @@ float dot_raw(DType t, const void* w, const float* x, int64_t n) {
     case DType::F32: return dot<F32>(as<F32>(w), x, n);
     case DType::F16: return dot<F16>(as<F16>(w), x, n);
     case DType::BF16: return dot<BF16>(as<BF16>(w), x, n);
-    default: return 0.0f;
+    default: return dot_quant(t, w, x, n);
   }
 }
 
@@ -115,7 +222,9 @@ void dot2_raw(DType t, const void* w0, const void* w1, const float* x, int64_t n
     case DType::F32: return dot2<F32>(as<F32>(w0), as<F32>(w1), x, n, d0, d1);
     case DType::F16: return dot2<F16>(as<F16>(w0), as<F16>(w1), x, n, d0, d1);
     case DType::BF16: return dot2<BF16>(as<BF16>(w0), as<BF16>(w1), x, n, d0, d1);
-    default: *d0 = *d1 = 0.0f;
+    default:
+      *d0 = dot_quant(t, w0, x, n);
+      *d1 = dot_quant(t, w1, x, n);
   }
 }
 
@@ -125,7 +234,7 @@ void axpy_raw(DType t, const void* w, float a, float* out, int64_t n) {
     case DType::F32: return axpy<F32>(as<F32>(w), a, out, n);
     case DType::F16: return axpy<F16>(as<F16>(w), a, out, n);
     case DType::BF16: return axpy<BF16>(as<BF16>(w), a, out, n);
-    default: return;
+    default: return axpy_quant(t, w, a, out, n);
   }
 }
 

@@ -1,5 +1,7 @@
-// bundle_kernels.h - dot / axpy over raw rows of a stored dtype (F32, F16, BF16), for weights that
-// are not Tensors: neuron bundles in a cache row or an I/O buffer. AVX2 + F16C like matvec.cc.
+// bundle_kernels.h - dot / axpy over raw rows of a stored dtype, for weights that are not Tensors
+// (neuron bundles in a cache row or an I/O buffer) and for matvec's quantised rows. AVX2 + F16C
+// like matvec.cc. Every dtype is computed on directly; a quantised row (n a multiple of the
+// block size) is never converted as a whole.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +10,8 @@
 
 namespace flashchat {
 
-// True for the dtypes these kernels take (F32, F16, BF16).
+// True for the dtypes flash bundles are stored in (F32, F16, BF16, Q8_0, Q4_0; the kernels
+// below take every dtype).
 bool bundle_dtype_supported(DType t);
 
 // w (n,) in dtype t . x (n,) -> scalar. t must be supported (unchecked: callers check once).

@@ -1,5 +1,6 @@
 // matvec.cc - matrix-vector kernels: F32 through Eigen, F16/BF16 with AVX2 + F16C (8 elements
-// converted at a time inside the dot product), parallel over output rows with TBB.
+// converted at a time inside the dot product), block-quantised rows through bundle_kernels'
+// raw-row dots (a block at a time, never a whole matrix), parallel over output rows with TBB.
 #include "compute/matvec.h"
 
 #include <immintrin.h>
@@ -7,9 +8,11 @@
 #include <tbb/parallel_for.h>
 
 #include <Eigen/Core>
+#include <cmath>
 #include <cstring>
 #include <string>
 
+#include "compute/bundle_kernels.h"
 #include "compute/simd_avx2.h"
 #include "core/error.h"
 
@@ -29,11 +32,6 @@ using VecMap = Eigen::Map<Eigen::VectorXf>;
 // (task overhead would exceed the work).
 constexpr int64_t kRowGrain = 32;
 constexpr int64_t kSerialElems = 1 << 15;
-
-[[noreturn]] void fail_dtype(const Tensor& W, const char* what) {
-  fail("matvec", std::string(what) + ": unsupported weight dtype " + dtype_name(W.dtype) +
-                     " (only F32, F16, BF16; quantised types are dequantised at load)");
-}
 
 inline float scalar_f16(uint16_t h) {
   return _cvtsh_ss(h);
@@ -58,7 +56,7 @@ inline float dot_half(const uint16_t* w, const float* x, int64_t n) {
     i += 8;
   }
   float sum = hsum(_mm256_add_ps(a0, a1));
-  for (; i < n; ++i) sum += Scalar(w[i]) * x[i];
+  for (; i < n; ++i) sum = std::fma(Scalar(w[i]), x[i], sum);  // fused, as matmul.cc
   return sum;
 }
 
@@ -84,7 +82,7 @@ inline void dot4_half(const uint16_t* const w[4], const float* x, int64_t n, flo
   }
   for (int r = 0; r < 4; ++r) {
     float sum = hsum(_mm256_add_ps(a0[r], a1[r]));
-    for (int64_t j = i; j < n; ++j) sum += Scalar(w[r][j]) * x[j];
+    for (int64_t j = i; j < n; ++j) sum = std::fma(Scalar(w[r][j]), x[j], sum);
     out[r] = sum;
   }
 }
@@ -132,14 +130,16 @@ void rows_kernel(const Tensor& W, const float* x, float* out, int64_t r0, int64_
     case DType::BF16:
       half_rows<load8_bf16, scalar_bf16>(W, x, out, r0, r1);
       return;
-    default:
-      fail_dtype(W, "matvec_rows");
+    default:  // block-quantised
+      for (int64_t r = r0; r < r1; ++r) out[r - r0] = dot_raw(W.dtype, W.row(r), x, n);
+      return;
   }
 }
 
-void check_plain(const Tensor& W, const char* what) {
-  if (W.dtype != DType::F32 && W.dtype != DType::F16 && W.dtype != DType::BF16) {
-    fail_dtype(W, what);
+void check_tensor(const Tensor& W, const char* what) {
+  if (W.cols % dtype_block_elems(W.dtype) != 0) {
+    fail("matvec", std::string(what) + ": " + dtype_name(W.dtype) + " rows of " +
+                       std::to_string(W.cols) + " elements are not whole blocks");
   }
   if (W.data == nullptr && W.n_elements() > 0) fail("matvec", std::string(what) + ": empty tensor");
 }
@@ -148,7 +148,7 @@ void check_plain(const Tensor& W, const char* what) {
 
 // W (rows, cols) @ x (cols,) -> out (rows,)
 void matvec(const Tensor& W, const float* x, float* out) {
-  check_plain(W, "matvec");
+  check_tensor(W, "matvec");
   const int64_t rows = W.rows;
   if (rows <= 0) return;
   if (rows * W.cols < kSerialElems || rows <= kRowGrain) {
@@ -163,7 +163,7 @@ void matvec(const Tensor& W, const float* x, float* out) {
 
 // W rows [row_begin, row_end) @ x (cols,) -> out (row_end - row_begin,)
 void matvec_rows(const Tensor& W, const float* x, float* out, int64_t row_begin, int64_t row_end) {
-  check_plain(W, "matvec_rows");
+  check_tensor(W, "matvec_rows");
   if (row_begin < 0 || row_end > W.rows || row_begin > row_end) {
     fail("matvec", "matvec_rows: row range [" + std::to_string(row_begin) + ", " +
                        std::to_string(row_end) + ") outside " + std::to_string(W.rows) + " rows");
@@ -174,7 +174,7 @@ void matvec_rows(const Tensor& W, const float* x, float* out, int64_t row_begin,
 
 // W[row,:] (cols,) . x (cols,) -> scalar
 float dot_row(const Tensor& W, int64_t row, const float* x) {
-  check_plain(W, "dot_row");
+  check_tensor(W, "dot_row");
   if (row < 0 || row >= W.rows) {
     fail("matvec", "dot_row: row " + std::to_string(row) + " outside " + std::to_string(W.rows));
   }
@@ -187,13 +187,13 @@ float dot_row(const Tensor& W, int64_t row, const float* x) {
     case DType::BF16:
       return dot_half<load8_bf16, scalar_bf16>(half_row(W, row), x, n);
     default:
-      fail_dtype(W, "dot_row");
+      return dot_raw(W.dtype, W.row(row), x, n);
   }
 }
 
 // out (cols,) += a * W[row,:] (cols,)
 void axpy_row(const Tensor& W, int64_t row, float a, float* out) {
-  check_plain(W, "axpy_row");
+  check_tensor(W, "axpy_row");
   if (row < 0 || row >= W.rows) {
     fail("matvec", "axpy_row: row " + std::to_string(row) + " outside " + std::to_string(W.rows));
   }
@@ -209,7 +209,8 @@ void axpy_row(const Tensor& W, int64_t row, float a, float* out) {
       axpy_half<load8_bf16, scalar_bf16>(half_row(W, row), a, out, n);
       return;
     default:
-      fail_dtype(W, "axpy_row");
+      axpy_raw(W.dtype, W.row(row), a, out, n);
+      return;
   }
 }
 

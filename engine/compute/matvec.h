@@ -1,6 +1,7 @@
 // matvec.h - the matrix-vector kernels every forward pass spends its time in.
 //
-// Weights stay in their stored dtype (F32, F16, BF16); activations are fp32. F32 goes through
+// Weights stay in their stored dtype (F32, F16, BF16 or block-quantised: Q8_0, Q4_K, ...);
+// activations are fp32. F32 goes through
 // Eigen; F16/BF16 are converted a few rows at a time inside the kernel (AVX2 + F16C), never
 // as a whole matrix. Work is split over output rows with TBB.
 #pragma once

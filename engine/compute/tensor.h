@@ -1,5 +1,6 @@
 // tensor.h - a weight as the compute kernels see it: a row-major (rows, cols) matrix or a
-// vector (rows == 1) of a plain dtype (F32, F16, BF16), pointing at memory someone else owns
+// vector (rows == 1) of any dtype (plain or block-quantised; a row is whole blocks), pointing at
+// memory someone else owns
 // (a file map or a buffer held by the Model).
 #pragma once
 

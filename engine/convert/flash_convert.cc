@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "compute/bundle_kernels.h"
 #include "core/checksum.h"
 #include "core/error.h"
 #include "core/read_file.h"
@@ -55,8 +56,8 @@ struct TempDir {
   }
 };
 
-// Copies n elements from src (type `from`) to dst (type `to`), converting through fp32 when the
-// types differ. Only F32/F16/BF16.
+// Copies n elements from src (type `from`, any) to dst (type `to`: F32, F16, BF16, Q8_0, Q4_0),
+// converting through fp32 when the types differ.
 void elems_convert(DType from, const void* src, DType to, void* dst, int64_t n,
                    std::vector<float>& scratch) {
   if (from == to) {
@@ -67,6 +68,10 @@ void elems_convert(DType from, const void* src, DType to, void* dst, int64_t n,
   dtype_to_fp32(from, src, scratch.data(), n);
   if (to == DType::F32) {
     std::memcpy(dst, scratch.data(), static_cast<size_t>(n) * 4);
+    return;
+  }
+  if (dtype_is_quantized(to)) {
+    dtype_quantize_from_fp32(to, scratch.data(), dst, n);
     return;
   }
   auto* out = static_cast<uint16_t*>(dst);
@@ -104,10 +109,83 @@ void columns_gather(const Tensor& w, int64_t j0, int64_t nb, std::vector<uint8_t
   }
 }
 
-// The one dtype of ffn.bin: the FFN matrices' dtype when they all share one, else F16.
-DType ffn_dtype_choose(const Model& m) {
+// A (rows, cols) matrix of any dtype as F32: `w` itself when F32, else dequantised into `buffer`.
+Tensor tensor_as_f32(const Tensor& w, std::vector<float>& buffer) {
+  if (w.dtype == DType::F32) return w;
+  buffer.resize(static_cast<size_t>(w.n_elements()));
+  dtype_to_fp32(w.dtype, w.data, buffer.data(), w.n_elements());
+  return Tensor{DType::F32, w.rows, w.cols, buffer.data()};
+}
+
+// A flash model directory as a dense model: its resident part, with the FFN matrices rebuilt as
+// F32 from the bundles of ffn.bin (for re-converting it, e.g. to quantised bundles). Sets
+// *bundle_dtype to the bundles' type.
+std::unique_ptr<Model> model_from_flash_dir(const std::string& dir, DType* bundle_dtype) {
+  std::unique_ptr<FlashModel> fm = flash_model_open(dir);
+  std::unique_ptr<Model> m = std::move(fm->model);
+  const FlashLayout& L = fm->ffn;
+  *bundle_dtype = L.dtype;
+  const int64_t d = L.dim, n = L.neurons;
+  std::ifstream in(fm->ffn_path, std::ios::binary);
+  if (!in) fail(fm->ffn_path, "cannot open");
+  std::vector<uint8_t> bundles(static_cast<size_t>(n * L.bundle_bytes));
+  std::vector<float> part(static_cast<size_t>(d));
+  for (int layer = 0; layer < L.n_layers; ++layer) {
+    in.seekg(static_cast<std::streamoff>(L.layer_offsets[static_cast<size_t>(layer)]));
+    in.read(reinterpret_cast<char*>(bundles.data()), static_cast<std::streamsize>(bundles.size()));
+    if (!in) fail(fm->ffn_path, "short read in layer " + std::to_string(layer));
+    auto gate = std::make_shared<std::vector<float>>(L.gated ? static_cast<size_t>(n * d) : 0);
+    auto up = std::make_shared<std::vector<float>>(static_cast<size_t>(n * d));
+    auto down = std::make_shared<std::vector<float>>(static_cast<size_t>(n * d));
+    for (int64_t j = 0; j < n; ++j) {
+      const uint8_t* b = bundles.data() + j * L.bundle_bytes;
+      if (L.gated) dtype_to_fp32(L.dtype, b + L.gate_offset(), gate->data() + j * d, d);
+      dtype_to_fp32(L.dtype, b + L.up_offset(), up->data() + j * d, d);
+      dtype_to_fp32(L.dtype, b + L.down_offset(), part.data(), d);
+      for (int64_t i = 0; i < d; ++i) (*down)[static_cast<size_t>(i * n + j)] = part[static_cast<size_t>(i)];
+    }
+    LayerWeights& l = m->weights.layers[static_cast<size_t>(layer)];
+    if (L.gated) l.ffn_gate = Tensor{DType::F32, n, d, gate->data()};
+    l.ffn_up = Tensor{DType::F32, n, d, up->data()};
+    l.ffn_down = Tensor{DType::F32, d, n, down->data()};
+    m->storage.push_back(gate);
+    m->storage.push_back(up);
+    m->storage.push_back(down);
+  }
+  return m;
+}
+
+// Reuses the predictors of the flash model directory `dir` (they read the layer input, which the
+// bundles' type does not change): copies its predictors file to `path`, returns its manifest's
+// "predictors" block and fills the report from it. False when `dir` has no predictors.
+bool predictors_copy(const std::string& dir, const std::string& path, json* block,
+                     uint64_t* size_bytes, std::string* checksum, ConvertReport& report) {
+  const json m = file_read_json(dir + "/manifest.json");
+  if (!m.contains("predictors") || !m["predictors"].is_object()) return false;
+  const json& p = m["predictors"];
+  const std::string name = p.at("file").get<std::string>();
+  fs::copy_file(dir + "/" + name, path);
+  *block = p;
+  *size_bytes = m.at("files").at(name).get<uint64_t>();
+  *checksum = m.at("checksums").at(name).get<std::string>();
+  report.ranks = p.at("ranks").get<std::vector<int>>();
+  report.thresholds = p.at("thresholds").get<std::vector<float>>();
+  for (const json& e : p.at("metrics")) {
+    report.metrics.push_back({e.at("recall").get<double>(), e.at("precision").get<double>(),
+                              e.at("predicted_active").get<double>(), e.at("true_active").get<double>()});
+  }
+  report.calib_tokens = p.at("calib_tokens").get<int>();
+  report.predictor_bytes = *size_bytes;
+  return true;
+}
+
+// The one dtype of ffn.bin: options.weights when set, else the FFN matrices' dtype when they all
+// share a plain one, else F16.
+DType ffn_dtype_choose(const Model& m, const ConvertOptions& options) {
+  if (options.weights) return *options.weights;
   const LayerWeights& first = m.weights.layers.at(0);
   const DType t = m.config.ffn_gated ? first.ffn_gate.dtype : first.ffn_up.dtype;
+  if (dtype_is_quantized(t)) return DType::F16;
   for (const LayerWeights& l : m.weights.layers) {
     if ((m.config.ffn_gated && l.ffn_gate.dtype != t) || l.ffn_up.dtype != t ||
         l.ffn_down.dtype != t) {
@@ -129,10 +207,6 @@ void ffn_check(const Model& m, const std::string& input) {
         fail(input, "layer " + std::to_string(i) + " " + name + " is missing or not (" +
                         std::to_string(rows) + ", " + std::to_string(cols) + ")");
       }
-      if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
-        fail(input,
-             "layer " + std::to_string(i) + " " + name + " has dtype " + dtype_name(t.dtype));
-      }
     };
     if (c.ffn_gated) check(l.ffn_gate, "ffn_gate", c.ffn_dim, c.dim);
     check(l.ffn_up, "ffn_up", c.ffn_dim, c.dim);
@@ -141,11 +215,11 @@ void ffn_check(const Model& m, const std::string& input) {
 }
 
 // Writes ffn.bin: per layer a 4096-aligned region of bundles [gate row | up row | down column].
-FlashLayout ffn_write(const Model& m, FileWriter& w, const Progress& progress, double p0,
-                      double p1) {
+FlashLayout ffn_write(const Model& m, const ConvertOptions& options, FileWriter& w,
+                      const Progress& progress, double p0, double p1) {
   const ModelConfig& c = m.config;
   FlashLayout L;
-  L.dtype = ffn_dtype_choose(m);
+  L.dtype = ffn_dtype_choose(m, options);
   L.dim = c.dim;
   L.neurons = c.ffn_dim;
   L.n_layers = c.n_layers;
@@ -155,17 +229,20 @@ FlashLayout ffn_write(const Model& m, FileWriter& w, const Progress& progress, d
   // About 8 MiB of bundles per write.
   const int64_t block = std::max<int64_t>(1, (int64_t{8} << 20) / L.bundle_bytes);
   std::vector<uint8_t> bundles, down_cols;
-  std::vector<float> scratch;
+  std::vector<float> scratch, down_f32;
   uint64_t done = 0;
   for (int layer = 0; layer < c.n_layers; ++layer) {
     const LayerWeights& l = m.weights.layers[static_cast<size_t>(layer)];
+    // Down columns cut across quantisation blocks: a quantised down matrix is gathered as F32.
+    const Tensor down = dtype_is_quantized(l.ffn_down.dtype) ? tensor_as_f32(l.ffn_down, down_f32)
+                                                             : l.ffn_down;
     w.pad_to_multiple(kFlashAlignBytes);
     L.layer_offsets.push_back(w.size_bytes());
     for (int64_t j0 = 0; j0 < c.ffn_dim; j0 += block) {
       const int64_t nb = std::min<int64_t>(block, c.ffn_dim - j0);
       bundles.resize(static_cast<size_t>(nb * L.bundle_bytes));
-      columns_gather(l.ffn_down, j0, nb, down_cols);
-      const int64_t col_bytes = dtype_bytes_for(l.ffn_down.dtype, l.ffn_down.rows);
+      columns_gather(down, j0, nb, down_cols);
+      const int64_t col_bytes = dtype_bytes_for(down.dtype, down.rows);
       for (int64_t j = 0; j < nb; ++j) {
         uint8_t* b = bundles.data() + j * L.bundle_bytes;
         if (L.gated) {
@@ -174,7 +251,7 @@ FlashLayout ffn_write(const Model& m, FileWriter& w, const Progress& progress, d
         }
         elems_convert(l.ffn_up.dtype, l.ffn_up.row(j0 + j), L.dtype, b + L.up_offset(), c.dim,
                       scratch);
-        elems_convert(l.ffn_down.dtype, down_cols.data() + j * col_bytes, L.dtype,
+        elems_convert(down.dtype, down_cols.data() + j * col_bytes, L.dtype,
                       b + L.down_offset(), c.dim, scratch);
       }
       w.write(bundles.data(), bundles.size());
@@ -187,8 +264,13 @@ FlashLayout ffn_write(const Model& m, FileWriter& w, const Progress& progress, d
   return L;
 }
 
-SafetensorsWriteResult resident_write(Model& m, const std::string& input, const std::string& path) {
+// dram.safetensors: the resident tensors, matrices converted to options.weights when set.
+SafetensorsWriteResult resident_write(Model& m, const ConvertOptions& options,
+                                      const std::string& input, const std::string& path) {
   std::vector<SafetensorsWriteTensor> tensors;
+  std::vector<std::vector<uint8_t>> converted;
+  converted.reserve(flash_resident_entries(m).size());
+  std::vector<float> scratch;
   for (const FlashResidentEntry& e : flash_resident_entries(m)) {
     const Tensor& t = *e.tensor;
     if (t.empty()) {
@@ -207,6 +289,13 @@ SafetensorsWriteResult resident_write(Model& m, const std::string& input, const 
     st.dtype = t.dtype;
     st.shape = is_vector ? std::vector<int64_t>{e.cols} : std::vector<int64_t>{e.rows, e.cols};
     st.data = t.data;
+    if (options.weights && !is_vector && t.dtype != *options.weights) {
+      std::vector<uint8_t>& buf = converted.emplace_back(
+          static_cast<size_t>(dtype_bytes_for(*options.weights, t.n_elements())));
+      elems_convert(t.dtype, t.data, *options.weights, buf.data(), t.n_elements(), scratch);
+      st.dtype = *options.weights;
+      st.data = buf.data();
+    }
     tensors.push_back(std::move(st));
   }
   return safetensors_write(path, tensors, {{"format", "flashchat-dram"}});
@@ -337,8 +426,28 @@ ConvertReport flash_convert(const std::string& input, const std::string& out_dir
   ::umask(mask);
   ::chmod(tmp.path.c_str(), 0777 & ~mask);
 
-  std::unique_ptr<Model> model = model_load(input);
+  // A flash model directory is re-converted: by default to bundles of its own type.
+  ConvertOptions opts = options;
+  std::unique_ptr<Model> model;
+  if (flash_model_is_dir(input)) {
+    DType bundle_dtype;
+    model = model_from_flash_dir(input, &bundle_dtype);
+    if (!opts.weights) opts.weights = bundle_dtype;
+  } else {
+    model = model_load(input);
+  }
   ffn_check(*model, input);
+  if (opts.weights) {
+    const DType t = *opts.weights;
+    if (!bundle_dtype_supported(t)) {
+      fail(input, std::string("cannot store weights as ") + dtype_name(t) + " (F32, F16, BF16, Q8_0, Q4_0)");
+    }
+    if (model->config.dim % dtype_block_elems(t) != 0) {
+      fail(input, std::string(dtype_name(t)) + " weights need dim a multiple of " +
+                      std::to_string(dtype_block_elems(t)) + " (dim " +
+                      std::to_string(model->config.dim) + ")");
+    }
+  }
   progress(p_load, "load");
 
   const std::string ffn_name = "ffn.bin", dram_name = "dram.safetensors",
@@ -346,12 +455,13 @@ ConvertReport flash_convert(const std::string& input, const std::string& out_dir
   json files = json::object(), checksums = json::object();
 
   FileWriter ffn_writer(tmp.path + "/" + ffn_name);
-  report.ffn = ffn_write(*model, ffn_writer, progress, p_load, p_ffn);
+  report.ffn = ffn_write(*model, opts, ffn_writer, progress, p_load, p_ffn);
   ffn_writer.commit();
   files[ffn_name] = ffn_writer.size_bytes();
   checksums[ffn_name] = crc32_format(ffn_writer.crc32());
 
-  const SafetensorsWriteResult dram = resident_write(*model, input, tmp.path + "/" + dram_name);
+  const SafetensorsWriteResult dram =
+      resident_write(*model, opts, input, tmp.path + "/" + dram_name);
   files[dram_name] = dram.size_bytes;
   checksums[dram_name] = crc32_format(dram.crc32);
   report.dram_bytes = dram.size_bytes;
@@ -373,7 +483,16 @@ ConvertReport flash_convert(const std::string& input, const std::string& out_dir
                      {"layer_offsets", L.layer_offsets},
                      {"size_bytes", L.size_bytes}};
 
-  if (train) {
+  json copied;
+  uint64_t copied_bytes = 0;
+  std::string copied_crc;
+  if (train && flash_model_is_dir(input) &&
+      predictors_copy(input, tmp.path + "/" + pred_name, &copied, &copied_bytes, &copied_crc, report)) {
+    copied["file"] = pred_name;
+    manifest["predictors"] = copied;
+    files[pred_name] = copied_bytes;
+    checksums[pred_name] = copied_crc;
+  } else if (train) {
     const SafetensorsWriteResult pred = predictors_write(*model, options, progress, p_dram, p_pred,
                                                          tmp.path + "/" + pred_name, report);
     files[pred_name] = pred.size_bytes;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ struct ConvertOptions {
   std::string calib_path;           // calibration text; empty = flash_default_calib_path()
   int calib_tokens = 4096;          // the text is cut to this many tokens
   bool train_predictors = true;     // false: no predictors.safetensors (oracle/dense modes only)
+  // The type of the FFN bundles and the resident matrices: F32, F16, BF16, Q8_0 or Q4_0 (the
+  // quantised ones need dim a multiple of 32). Unset: the FFN matrices' own type when they share
+  // a plain one, else F16; resident matrices as stored.
+  std::optional<DType> weights;
   // Called with the overall fraction done (0..1) and the stage ("load", "ffn", "resident",
   // "predictors: ...", "manifest", "done"); return false to cancel.
   std::function<bool(double fraction, const std::string& stage)> progress;
@@ -38,6 +43,9 @@ struct ConvertReport {
 // calib/default.txt (see resource_path_find: installed share dir, then the source tree).
 std::string flash_default_calib_path();
 
+// `input` may also be a flash model directory: its FFN is rebuilt from the bundles (e.g. to
+// store them quantised) and its predictors, when it has any and train_predictors is set, are
+// reused as they are (they read the layer input, which the bundles' type does not change).
 // Converts `input` into the flash model directory `out_dir`. Everything is written into a
 // sibling temporary directory "<out_dir>.tmp-XXXXXX" that is renamed to out_dir at the end, so
 // out_dir either does not exist or holds a complete model. Refuses (Error) when out_dir exists

@@ -44,6 +44,7 @@ namespace {
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 constexpr int kMaxChunkTokens = 256;  // context length of one calibration sequence
+constexpr int kCalibBlockTokens = 32;  // tokens per forward_batch while collecting activations
 constexpr int kBatchRows = 256;       // minibatch size
 constexpr float kLearningRate = 1e-2f;
 constexpr float kFinalLrFactor = 0.05f;     // cosine decay to this fraction of kLearningRate
@@ -121,20 +122,32 @@ class CaptureFfn : public FfnBackend {
   // x (dim,) -> out (dim,) through DenseFfn; records x and hidden (ffn_dim,) at row_.
   void ffn_forward(int layer, const float* x, float* out) override {
     dense_.ffn_forward(layer, x, out);
+    if (row_ >= 0) record(layer, row_, x, dense_.last_hidden().data());
+  }
+
+  // A block: x (n, dim) -> out (n, dim) through DenseFfn's matmuls; records rows row_.. row_+n-1.
+  void ffn_forward_batch(int layer, const float* x, int n, float* out) override {
+    dense_.ffn_forward_batch(layer, x, n, out);
     if (row_ < 0) return;
-    LayerData& d = data_[static_cast<size_t>(layer)];
-    std::memcpy(d.x.data() + row_ * dim_, x, sizeof(float) * static_cast<size_t>(dim_));
-    const float* h = dense_.last_hidden().data();
-    if (nonzero_labels_) {
-      uint8_t* lab = d.labels.data() + row_ * neurons_;
-      for (int64_t i = 0; i < neurons_; ++i) lab[i] = h[i] != 0.0f ? 1 : 0;
-    } else {
-      uint16_t* mag = d.mag_f16.data() + row_ * neurons_;
-      for (int64_t i = 0; i < neurons_; ++i) mag[i] = to_f16_bits(std::fabs(h[i]));
+    for (int i = 0; i < n; ++i) {
+      record(layer, row_ + i, x + i * dim_, dense_.batch_hidden() + i * neurons_);
     }
   }
 
  private:
+  // x (dim,) and hidden h (ffn_dim,) of one token -> row `row` of the layer's data.
+  void record(int layer, int64_t row, const float* x, const float* h) {
+    LayerData& d = data_[static_cast<size_t>(layer)];
+    std::memcpy(d.x.data() + row * dim_, x, sizeof(float) * static_cast<size_t>(dim_));
+    if (nonzero_labels_) {
+      uint8_t* lab = d.labels.data() + row * neurons_;
+      for (int64_t i = 0; i < neurons_; ++i) lab[i] = h[i] != 0.0f ? 1 : 0;
+    } else {
+      uint16_t* mag = d.mag_f16.data() + row * neurons_;
+      for (int64_t i = 0; i < neurons_; ++i) mag[i] = to_f16_bits(std::fabs(h[i]));
+    }
+  }
+
   DenseFfn dense_;
   std::vector<LayerData>& data_;
   int64_t dim_, neurons_;
@@ -209,10 +222,14 @@ void collect(const Model& model, const std::vector<int>& tokens, std::vector<Lay
             capture.set_row(-1);
             transformer.forward(bos, pos++);
           }
-          for (int64_t t = first; t < last; ++t) {
+          // Blocks of kCalibBlockTokens through forward_batch (each weight row read once per
+          // block); the capture records every token of the block.
+          for (int64_t t = first; t < last; t += kCalibBlockTokens) {
+            const int n = static_cast<int>(std::min<int64_t>(kCalibBlockTokens, last - t));
             capture.set_row(t);
-            transformer.forward(tokens[static_cast<size_t>(t)], pos++);
-            const int64_t n_done = ++done;
+            transformer.forward_batch(tokens.data() + t, n, pos);
+            pos += n;
+            const int64_t n_done = done += n;
             if (!progress.report(0.5 * static_cast<double>(n_done) / static_cast<double>(n_tokens),
                                  "collecting activations")) {
               return;

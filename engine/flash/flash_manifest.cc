@@ -215,7 +215,7 @@ float float_from_json(const ManifestFields& f, const std::string& where, const j
 }  // namespace
 
 bool flash_dtype_from_name(const std::string& name, DType* out) {
-  for (DType t : {DType::F32, DType::F16, DType::BF16}) {
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0}) {
     if (name == dtype_name(t)) {
       *out = t;
       return true;

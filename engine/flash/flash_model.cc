@@ -80,7 +80,7 @@ FlashModelFile file_check(const std::string& dir, const std::string& name,
 FlashLayout layout_parse(const ManifestFields& f, const ModelConfig& c, uint64_t file_size) {
   FlashLayout L;
   const std::string dtype = f.string("dtype");
-  if (!flash_dtype_from_name(dtype, &L.dtype)) f.bad("dtype", "= '" + dtype + "' (F32, F16, BF16)");
+  if (!flash_dtype_from_name(dtype, &L.dtype)) f.bad("dtype", "= '" + dtype + "' (F32, F16, BF16, Q8_0, Q4_0)");
   L.dim = static_cast<int>(f.integer("dim", 1, int64_t{1} << 30));
   L.neurons = static_cast<int>(f.integer("neurons", 1, int64_t{1} << 30));
   L.gated = f.boolean("gated");

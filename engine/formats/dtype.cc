@@ -12,12 +12,40 @@ const char* dtype_name(DType t) {
     case DType::BF16: return "BF16";
     case DType::Q8_0: return "Q8_0";
     case DType::Q4_0: return "Q4_0";
+    case DType::Q4_1: return "Q4_1";
+    case DType::Q5_0: return "Q5_0";
+    case DType::Q5_1: return "Q5_1";
+    case DType::Q2_K: return "Q2_K";
+    case DType::Q3_K: return "Q3_K";
+    case DType::Q4_K: return "Q4_K";
+    case DType::Q5_K: return "Q5_K";
+    case DType::Q6_K: return "Q6_K";
   }
   return "?";
 }
 
+bool dtype_from_name(const std::string& name, DType* out) {
+  for (DType t : kAllDTypes) {
+    if (name == dtype_name(t)) {
+      *out = t;
+      return true;
+    }
+  }
+  return false;
+}
+
 int64_t dtype_block_elems(DType t) {
-  return (t == DType::Q8_0 || t == DType::Q4_0) ? 32 : 1;
+  switch (t) {
+    case DType::F32:
+    case DType::F16:
+    case DType::BF16: return 1;
+    case DType::Q8_0:
+    case DType::Q4_0:
+    case DType::Q4_1:
+    case DType::Q5_0:
+    case DType::Q5_1: return 32;
+    default: return 256;  // K-quants
+  }
 }
 
 int64_t dtype_block_bytes(DType t) {
@@ -25,8 +53,16 @@ int64_t dtype_block_bytes(DType t) {
     case DType::F32: return 4;
     case DType::F16: return 2;
     case DType::BF16: return 2;
-    case DType::Q8_0: return 2 + 32;  // fp16 scale + 32 int8
-    case DType::Q4_0: return 2 + 16;  // fp16 scale + 32 nibbles
+    case DType::Q8_0: return 2 + 32;            // d, 32 int8
+    case DType::Q4_0: return 2 + 16;            // d, 32 nibbles
+    case DType::Q4_1: return 2 + 2 + 16;        // d, m, 32 nibbles
+    case DType::Q5_0: return 2 + 4 + 16;        // d, 32 high bits, 32 nibbles
+    case DType::Q5_1: return 2 + 2 + 4 + 16;    // d, m, 32 high bits, 32 nibbles
+    case DType::Q2_K: return 16 + 64 + 2 + 2;   // scales, 2-bit quants, d, dmin
+    case DType::Q3_K: return 32 + 64 + 12 + 2;  // high bits, 2-bit low quants, scales, d
+    case DType::Q4_K: return 2 + 2 + 12 + 128;  // d, dmin, scales/mins, nibbles
+    case DType::Q5_K: return 2 + 2 + 12 + 32 + 128;  // d, dmin, scales/mins, high bits, nibbles
+    case DType::Q6_K: return 128 + 64 + 16 + 2;  // low nibbles, high 2 bits, int8 scales, d
   }
   return 0;
 }
@@ -95,28 +131,16 @@ uint16_t fp32_to_bf16(float f) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// block dequantisation. Q8_0: x[i] = d * q[i]. Q4_0: x[i] = d * (nibble[i] - 8), where the low
-// nibbles of the 16 bytes are elements 0..15 and the high nibbles 16..31.
+// element conversion
 
+// Quantised blocks through dtype_block_to_fp32, one block at a time.
 template <typename Store>
 static void dequantize_blocks(DType t, const uint8_t* src, int64_t n_elems, Store store) {
-  const int64_t n_blocks = n_elems / 32;
-  for (int64_t b = 0; b < n_blocks; ++b) {
-    const uint8_t* blk = src + b * dtype_block_bytes(t);
-    uint16_t d16;
-    std::memcpy(&d16, blk, 2);
-    const float d = fp16_to_fp32(d16);
-    const int64_t base = b * 32;
-    if (t == DType::Q8_0) {
-      const int8_t* q = reinterpret_cast<const int8_t*>(blk + 2);
-      for (int i = 0; i < 32; ++i) store(base + i, d * static_cast<float>(q[i]));
-    } else {
-      const uint8_t* q = blk + 2;
-      for (int i = 0; i < 16; ++i) {
-        store(base + i, d * static_cast<float>((q[i] & 0x0f) - 8));
-        store(base + i + 16, d * static_cast<float>((q[i] >> 4) - 8));
-      }
-    }
+  const int64_t be = dtype_block_elems(t), bb = dtype_block_bytes(t);
+  float tmp[256];
+  for (int64_t b = 0; b < n_elems / be; ++b) {
+    dtype_block_to_fp32(t, src + b * bb, tmp);
+    for (int64_t i = 0; i < be; ++i) store(b * be + i, tmp[i]);
   }
 }
 
@@ -140,10 +164,11 @@ void dtype_to_fp32(DType t, const void* src, float* dst, int64_t n) {
         dst[i] = bf16_to_fp32(h);
       }
       return;
-    case DType::Q8_0:
-    case DType::Q4_0:
-      dequantize_blocks(t, s, n, [dst](int64_t i, float v) { dst[i] = v; });
+    default: {
+      const int64_t be = dtype_block_elems(t), bb = dtype_block_bytes(t);
+      for (int64_t b = 0; b < n / be; ++b) dtype_block_to_fp32(t, s + b * bb, dst + b * be);
       return;
+    }
   }
 }
 

@@ -1,8 +1,8 @@
 // dtype.h - element types of stored tensors and their conversions.
 //
-// The engine computes in fp32 but keeps weights in their stored type (F32, F16, BF16) so a
-// half-precision model occupies half the memory. Block-quantised GGUF types (Q8_0, Q4_0) are
-// dequantised to F16 at load time (see dtype_dequantize_to_f16).
+// The engine computes in fp32 but keeps weights in their stored type (F32, F16, BF16 and the
+// block-quantised GGUF types Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K) so a model occupies in
+// memory what it occupies on disk. The block layouts are ggml's (dtype_quant.cc).
 #pragma once
 
 #include <cstddef>
@@ -11,12 +11,26 @@
 
 namespace flashchat {
 
-enum class DType : uint8_t { F32, F16, BF16, Q8_0, Q4_0 };
+enum class DType : uint8_t { F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K };
 
-// "F32", "F16", "BF16", "Q8_0", "Q4_0".
+// Every dtype, in enum order (for name lookups and tests).
+inline constexpr DType kAllDTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0,
+                                       DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
+                                       DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+// "F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", ... as ggml names them.
 const char* dtype_name(DType t);
 
-// Elements per block (1 for plain types, 32 for Q8_0/Q4_0) and bytes per block.
+// The dtype named `name` (dtype_name's spelling), or false.
+bool dtype_from_name(const std::string& name, DType* out);
+
+// True for the block-quantised types (everything but F32, F16, BF16).
+inline bool dtype_is_quantized(DType t) {
+  return t != DType::F32 && t != DType::F16 && t != DType::BF16;
+}
+
+// Elements per block (1 for plain types, 32 for Q*_0/Q*_1, 256 for the K-quants) and bytes per
+// block.
 int64_t dtype_block_elems(DType t);
 int64_t dtype_block_bytes(DType t);
 
@@ -41,5 +55,15 @@ void dtype_to_fp32(DType t, const void* src, float* dst, int64_t n_elems);
 
 // Converts n elements of quantised type `t` at src to IEEE half at dst.
 void dtype_dequantize_to_f16(DType t, const void* src, uint16_t* dst, int64_t n_elems);
+
+// One block of quantised type `t` at src -> dtype_block_elems(t) floats at dst. Each value is
+// computed as ggml's reference dequantisation does (same operations, same order, no fused
+// multiply-add), so results are bit-exact to the format's definition.
+void dtype_block_to_fp32(DType t, const uint8_t* src, float* dst);
+
+// Quantises n fp32 values (n a multiple of 32) into Q8_0 or Q4_0 blocks at dst, as ggml's
+// reference quantisers do (Q8_0: d = max|x| / 127, q = round(x / d); Q4_0: d = x_maxabs / -8,
+// q = min(15, trunc(x / d + 8.5))). Throws Error for any other target type.
+void dtype_quantize_from_fp32(DType t, const float* src, void* dst, int64_t n_elems);
 
 }  // namespace flashchat

@@ -45,25 +45,8 @@ const GgmlTypeTraits* ggml_type_traits(uint32_t id) {
 
 // The engine's dtype for a ggml type it can read, or false.
 bool ggml_type_to_dtype(uint32_t id, DType* out) {
-  switch (id) {
-    case 0:
-      *out = DType::F32;
-      return true;
-    case 1:
-      *out = DType::F16;
-      return true;
-    case 2:
-      *out = DType::Q4_0;
-      return true;
-    case 8:
-      *out = DType::Q8_0;
-      return true;
-    case 30:
-      *out = DType::BF16;
-      return true;
-    default:
-      return false;
-  }
+  const GgmlTypeTraits* t = ggml_type_traits(id);
+  return t != nullptr && dtype_from_name(t->name, out);
 }
 
 const char* gguf_type_name(GgufType t) {

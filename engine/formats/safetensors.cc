@@ -19,19 +19,6 @@ constexpr uint64_t kMaxHeaderBytes = 100ull << 20;  // 100 MB
 constexpr int kMaxJsonDepth = 16;
 constexpr size_t kMaxDims = 8;
 
-bool dtype_from_name(const std::string& name, DType* out) {
-  if (name == "F32") {
-    *out = DType::F32;
-  } else if (name == "F16") {
-    *out = DType::F16;
-  } else if (name == "BF16") {
-    *out = DType::BF16;
-  } else {
-    return false;
-  }
-  return true;
-}
-
 // Parses JSON text, rejecting nesting deeper than kMaxJsonDepth and (when `unique_top_keys`)
 // duplicate keys of the top-level object, which nlohmann::json would otherwise merge silently.
 json json_parse_strict(const char* begin, const char* end, const std::string& source,
@@ -98,8 +85,14 @@ void parse_tensor_entry(const std::string& source, const std::string& name, cons
     }
     t.shape.push_back(static_cast<int64_t>(dim));
   }
+  // Block-quantised tensors (flashchat's own dram.safetensors) hold whole blocks per row.
+  const int64_t block = dtype_block_elems(t.dtype);
+  if (block > 1 && (t.shape.empty() || t.shape.back() % block != 0)) {
+    fail(source, where + ": a " + dtype + " tensor's innermost dimension must be a multiple of " +
+                     std::to_string(block));
+  }
   int64_t n_bytes = 0;
-  if (__builtin_mul_overflow(n_elems, dtype_block_bytes(t.dtype), &n_bytes)) {
+  if (__builtin_mul_overflow(n_elems / block, dtype_block_bytes(t.dtype), &n_bytes)) {
     fail(source, where + ": byte size overflows");
   }
 

@@ -23,12 +23,18 @@ uint64_t tensor_bytes(const std::string& path, const SafetensorsWriteTensor& t) 
   return static_cast<uint64_t>(dtype_bytes_for(t.dtype, n));
 }
 
-// Write order: decreasing element size, stable.
+// Alignment a tensor's data wants: its element size for plain types, 2 for quantised blocks
+// (every block is an even number of bytes).
+int64_t data_alignment(DType t) {
+  return dtype_block_elems(t) == 1 ? dtype_block_bytes(t) : 2;
+}
+
+// Write order: decreasing alignment, stable.
 std::vector<size_t> write_order(const std::vector<SafetensorsWriteTensor>& tensors) {
   std::vector<size_t> order(tensors.size());
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return dtype_block_bytes(tensors[a].dtype) > dtype_block_bytes(tensors[b].dtype);
+    return data_alignment(tensors[a].dtype) > data_alignment(tensors[b].dtype);
   });
   return order;
 }
@@ -49,9 +55,11 @@ std::string safetensors_header_json(const std::string& path,
     if (t.name.empty() || t.name == "__metadata__")
       fail(path, "invalid tensor name '" + t.name + "'");
     if (!names.insert(t.name).second) fail(path, "duplicate tensor name '" + t.name + "'");
-    if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
-      fail(path, "tensor '" + t.name + "': dtype " + dtype_name(t.dtype) +
-                     " cannot be stored in safetensors (F32, F16, BF16)");
+    // Block-quantised types (flashchat's own files only) need whole blocks per row.
+    const int64_t block = dtype_block_elems(t.dtype);
+    if (block > 1 && (t.shape.empty() || t.shape.back() % block != 0)) {
+      fail(path, "tensor '" + t.name + "': a " + dtype_name(t.dtype) +
+                     " tensor's innermost dimension must be a multiple of " + std::to_string(block));
     }
     const uint64_t n = tensor_bytes(path, t);
     if (n > 0 && t.data == nullptr) fail(path, "tensor '" + t.name + "' has no data");

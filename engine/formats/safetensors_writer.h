@@ -18,7 +18,7 @@ namespace flashchat {
 
 struct SafetensorsWriteTensor {
   std::string name;
-  DType dtype = DType::F32;    // F32, F16 or BF16
+  DType dtype = DType::F32;    // F32, F16, BF16 (standard) or block-quantised (flashchat's files)
   std::vector<int64_t> shape;  // row-major, outermost first
   const void* data = nullptr;  // shape x dtype bytes; must stay valid until the write returns
 };

@@ -28,9 +28,11 @@ ModelBytes Model::bytes() const {
   return b;
 }
 
-int64_t Model::parameter_count() const {
-  int64_t n = 0;
-  auto add = [&n](const Tensor& t) { n += t.empty() ? 0 : t.n_elements(); };
+std::vector<const Tensor*> Model::tensors() const {
+  std::vector<const Tensor*> out;
+  auto add = [&out](const Tensor& t) {
+    if (!t.empty()) out.push_back(&t);
+  };
   add(weights.token_embd);
   add(weights.pos_embd);
   add(weights.output_norm);
@@ -43,6 +45,12 @@ int64_t Model::parameter_count() const {
       add(*t);
     }
   }
+  return out;
+}
+
+int64_t Model::parameter_count() const {
+  int64_t n = 0;
+  for (const Tensor* t : tensors()) n += t->n_elements();
   return n;
 }
 

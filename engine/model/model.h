@@ -1,6 +1,6 @@
 // model.h - a loaded model: config, weights, tokenizer description, chat template.
 //
-// Weight matrices keep their stored dtype (F32/F16/BF16; Q8_0/Q4_0 dequantised to F16) and
+// Weight matrices keep their stored dtype (F32/F16/BF16 or block-quantised) and
 // point into file maps where possible. Norm weights and all biases are F32. Everything the
 // tensors point at is kept alive by `storage`.
 #pragma once
@@ -54,6 +54,8 @@ struct Model {
   std::vector<std::shared_ptr<void>> storage;  // file maps and converted buffers
 
   ModelBytes bytes() const;
+  // Every tensor the model holds (non-empty; a tied output head once, as token_embd).
+  std::vector<const Tensor*> tensors() const;
   int64_t parameter_count() const;
 };
 

@@ -57,8 +57,9 @@ void check_matrix(const Model& model, const Tensor& t, int64_t rows, int64_t col
                                std::to_string(t.cols) + "), expected (" + std::to_string(rows) +
                                ", " + std::to_string(cols) + ")");
   }
-  if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
-    fail(source_of(model), "weight " + name + " has unsupported dtype " + dtype_name(t.dtype));
+  if (cols % dtype_block_elems(t.dtype) != 0) {
+    fail(source_of(model), "weight " + name + " (" + dtype_name(t.dtype) + ") has rows of " +
+                               std::to_string(cols) + " elements, not whole blocks");
   }
 }
 
@@ -191,7 +192,8 @@ void ffn_activate(const ModelConfig& config, const float* gate, const float* up,
 }
 
 int64_t DenseFfn::scratch_bytes() const {
-  return vector_bytes(gate_) + vector_bytes(hidden_);
+  return vector_bytes(gate_) + vector_bytes(hidden_) + vector_bytes(gate_batch_) +
+         vector_bytes(hidden_batch_);
 }
 
 DenseFfn::DenseFfn(const Model& model)
@@ -272,6 +274,8 @@ Transformer::Transformer(const Model& model, int max_context, FfnBackend* ffn, K
   max_context_ = max_context;
   dense_ffn_ = std::make_unique<DenseFfn>(model);
   ffn_ = ffn != nullptr ? ffn : dense_ffn_.get();
+  dense_ffn_->set_model_dim(cfg_.dim);
+  ffn_->set_model_dim(cfg_.dim);
 
   const size_t dim = static_cast<size_t>(cfg_.dim);
   const size_t q_dim = static_cast<size_t>(cfg_.n_heads) * static_cast<size_t>(cfg_.head_dim);
@@ -330,26 +334,7 @@ Transformer::~Transformer() = default;
 
 void Transformer::set_ffn_backend(FfnBackend* ffn) {
   ffn_ = ffn != nullptr ? ffn : dense_ffn_.get();
-}
-
-void Transformer::set_record_ffn_inputs(bool on) {
-  record_ffn_inputs_ = on;
-  if (on) {
-    ffn_inputs_.assign(static_cast<size_t>(cfg_.n_layers),
-                       std::vector<float>(static_cast<size_t>(cfg_.dim)));
-  } else {
-    ffn_inputs_.clear();
-  }
-}
-
-const float* Transformer::ffn_input(int layer) const {
-  if (!record_ffn_inputs_) {
-    fail(source_of(model_), "ffn_input: recording is off (call set_record_ffn_inputs(true))");
-  }
-  if (layer < 0 || layer >= cfg_.n_layers) {
-    fail(source_of(model_), "ffn_input: layer " + std::to_string(layer) + " out of range");
-  }
-  return ffn_inputs_[static_cast<size_t>(layer)].data();
+  ffn_->set_model_dim(cfg_.dim);
 }
 
 int64_t Transformer::kv_cache_bytes() const {
@@ -365,6 +350,10 @@ int64_t Transformer::scratch_bytes() const {
   int64_t bytes = 0;
   for (const std::vector<float>* v : {&x_, &xb_, &xb2_, &q_, &k_, &v_, &att_, &logits_,
                                       &ffn_out_, &rope_cos_, &rope_sin_}) {
+    bytes += vector_bytes(*v);
+  }
+  for (const std::vector<float>* v :
+       {&batch_.x, &batch_.xb, &batch_.xb2, &batch_.q, &batch_.k, &batch_.v, &batch_.ffn_out}) {
     bytes += vector_bytes(*v);
   }
   bytes += vector_bytes(ffn_inputs_);
@@ -467,10 +456,11 @@ void Transformer::norm(const Tensor& w, const Tensor& b, const float* in, float*
   }
 }
 
-// Reads q_ (n_heads*head_dim,) and the cache [0, pos] of `layer`; writes xb_ (n_heads*head_dim,).
-void Transformer::attention(int layer, int pos) {
+// For each token t: q (n, q_dim) row t and the cache [0, pos0 + t] of `layer` -> out row t.
+void Transformer::attention(int layer, int pos0, int n, const float* q, float* out) {
   const int hd = cfg_.head_dim;
   const int kv_mul = cfg_.n_heads / cfg_.n_kv_heads;
+  const size_t q_dim = static_cast<size_t>(cfg_.n_heads) * hd;
   KvBlocksView kv;
   kv.dtype = kv_dtype(kv_type_);
   kv.blocks = kv_block_ptrs_[static_cast<size_t>(layer)].data();
@@ -479,14 +469,16 @@ void Transformer::attention(int layer, int pos) {
   // OPT pre-scales q (HF: q_proj(x) * head_dim^-0.5); llama divides each score by sqrtf(hd).
   const float score_div = cfg_.arch != Arch::Opt ? std::sqrt(static_cast<float>(hd)) : 1.0f;
 
-  // head h: q (hd,) . keys [0, pos] -> att (pos+1,) -> xb (hd,)
+  // head h of token t: q (hd,) . keys [0, pos0 + t] -> att (pos0+t+1,) -> out (hd,)
   auto head = [&](int h) {
-    attention_head(kv, int64_t{h / kv_mul} * hd, hd, q_.data() + static_cast<size_t>(h) * hd,
-                   pos + 1, score_div, att_.data() + static_cast<size_t>(h) * max_context_,
-                   xb_.data() + static_cast<size_t>(h) * hd);
+    for (int t = 0; t < n; ++t) {
+      const size_t row = static_cast<size_t>(t) * q_dim + static_cast<size_t>(h) * hd;
+      attention_head(kv, int64_t{h / kv_mul} * hd, hd, q + row, pos0 + t + 1, score_div,
+                     att_.data() + static_cast<size_t>(h) * max_context_, out + row);
+    }
   };
 
-  const int64_t work = int64_t{pos + 1} * cfg_.n_heads * hd;
+  const int64_t work = (int64_t{pos0} * n + int64_t{n} * (n + 1) / 2) * cfg_.n_heads * hd;
   if (work >= kParallelAttentionWork && cfg_.n_heads > 1) {
     tbb::parallel_for(tbb::blocked_range<int>(0, cfg_.n_heads),
                       [&](const tbb::blocked_range<int>& r) {
@@ -497,42 +489,95 @@ void Transformer::attention(int layer, int pos) {
   }
 }
 
-const float* Transformer::forward(int token, int pos) {
-  const std::string src = source_of(model_);
-  if (pos < 0 || pos >= max_context_) {
-    fail(src, "forward: position " + std::to_string(pos) + " outside the context [0, " +
-                  std::to_string(max_context_) + ")");
-  }
-  if (token < 0 || token >= cfg_.vocab_size) {
-    fail(src, "forward: token " + std::to_string(token) + " outside the vocabulary [0, " +
-                  std::to_string(cfg_.vocab_size) + ")");
-  }
-  if (pos > n_cached_) {
-    fail(src, "forward: position " + std::to_string(pos) + " skips positions (the context holds " +
-                  std::to_string(n_cached_) + ")");
-  }
-  if (pos < n_cached_) truncate(pos);
-  kv_ensure(pos);
+void Transformer::embed(int token, int pos, float* x) {
   const ModelWeights& w = model_.weights;
   const int dim = cfg_.dim;
-  const int hd = cfg_.head_dim;
-  const int q_dim = cfg_.n_heads * hd;
-  const int kv_dim = cfg_.n_kv_heads * hd;
-  float* x = x_.data();
-
-  // embedding (+ learned position for OPT)
   dtype_to_fp32(w.token_embd.dtype, w.token_embd.row(token), x, dim);
   if (cfg_.arch == Arch::Opt) {
     dtype_to_fp32(w.pos_embd.dtype, w.pos_embd.row(pos + cfg_.pos_offset), xb2_.data(), dim);
     for (int i = 0; i < dim; ++i) x[i] += xb2_[static_cast<size_t>(i)];
   }
+}
 
-  const float q_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+void Transformer::qkv_finish(int layer, int pos, float* q, float* k, float* v) {
+  const LayerWeights& L = model_.weights.layers[static_cast<size_t>(layer)];
+  const int hd = cfg_.head_dim;
+  const int q_dim = cfg_.n_heads * hd;
+  const int kv_dim = cfg_.n_kv_heads * hd;
+  add_bias(L.bq, q, q_dim);
+  add_bias(L.bk, k, kv_dim);
+  add_bias(L.bv, v, kv_dim);
+  if (cfg_.arch == Arch::Opt) {
+    const float q_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    for (int i = 0; i < q_dim; ++i) q[i] *= q_scale;
+  }
   const int half = hd / 2;
   const float* rc =
       rope_cos_.empty() ? nullptr : rope_cos_.data() + static_cast<size_t>(pos) * half;
   const float* rs =
       rope_sin_.empty() ? nullptr : rope_sin_.data() + static_cast<size_t>(pos) * half;
+  if (cfg_.rope_style == RopeStyle::Interleaved) {
+    // pairs (2j, 2j+1) within each head
+    auto rotate = [&](float* vec, int n) {
+      for (int i = 0; i < n; i += 2) {
+        const int j = (i % hd) / 2;
+        const float fcr = rc[j], fci = rs[j];
+        const float v0 = vec[i], v1 = vec[i + 1];
+        vec[i] = v0 * fcr - v1 * fci;
+        vec[i + 1] = v0 * fci + v1 * fcr;
+      }
+    };
+    rotate(q, q_dim);
+    rotate(k, kv_dim);
+  } else if (cfg_.rope_style == RopeStyle::Halves) {
+    // pairs (j, j + head_dim/2) within each head
+    auto rotate = [&](float* vec, int n_heads) {
+      for (int h = 0; h < n_heads; ++h) {
+        float* vh = vec + static_cast<size_t>(h) * hd;
+        for (int j = 0; j < half; ++j) {
+          const float fcr = rc[j], fci = rs[j];
+          const float v0 = vh[j], v1 = vh[j + half];
+          vh[j] = v0 * fcr - v1 * fci;
+          vh[j + half] = v0 * fci + v1 * fcr;
+        }
+      }
+    };
+    rotate(q, cfg_.n_heads);
+    rotate(k, cfg_.n_kv_heads);
+  }
+  // k, v (kv_dim,) -> this position's cache rows, in the cache's element type
+  kv_row_store(kv_dtype(kv_type_), k, kv_key_row(layer, pos), kv_dim);
+  kv_row_store(kv_dtype(kv_type_), v, kv_value_row(layer, pos), kv_dim);
+}
+
+// Throws unless tokens [0, n) at pos0.. are valid; truncates to pos0 and allocates KV blocks.
+void Transformer::positions_prepare(const int* tokens, int n, int pos0) {
+  const std::string src = source_of(model_);
+  if (n < 1) fail(src, "forward: a block needs at least one token");
+  if (pos0 < 0 || int64_t{pos0} + n > max_context_) {
+    fail(src, "forward: positions [" + std::to_string(pos0) + ", " + std::to_string(int64_t{pos0} + n) +
+                  ") outside the context [0, " + std::to_string(max_context_) + ")");
+  }
+  for (int t = 0; t < n; ++t) {
+    if (tokens[t] < 0 || tokens[t] >= cfg_.vocab_size) {
+      fail(src, "forward: token " + std::to_string(tokens[t]) + " outside the vocabulary [0, " +
+                    std::to_string(cfg_.vocab_size) + ")");
+    }
+  }
+  if (pos0 > n_cached_) {
+    fail(src, "forward: position " + std::to_string(pos0) + " skips positions (the context holds " +
+                  std::to_string(n_cached_) + ")");
+  }
+  if (pos0 < n_cached_) truncate(pos0);
+  kv_ensure(pos0 + n - 1);
+}
+
+const float* Transformer::forward(int token, int pos) {
+  positions_prepare(&token, 1, pos);
+  const ModelWeights& w = model_.weights;
+  const int dim = cfg_.dim;
+  float* x = x_.data();
+  embed(token, pos, x);
 
   const bool prefetch = ffn_->prefetch_wanted();
   for (int l = 0; l < cfg_.n_layers; ++l) {
@@ -543,68 +588,29 @@ const float* Transformer::forward(int token, int pos) {
       ffn_->ffn_prefetch(l, xb2_.data());
     }
     norm(L.attn_norm, L.attn_norm_bias, x, xb_.data());
-
-    float* kc = k_.data();
-    float* vc = v_.data();
     // wq (q_dim, dim) @ xb (dim,) -> q (q_dim,); wk/wv (kv_dim, dim) @ xb -> k, v (kv_dim,)
     matvec(L.wq, xb_.data(), q_.data());
-    matvec(L.wk, xb_.data(), kc);
-    matvec(L.wv, xb_.data(), vc);
-    add_bias(L.bq, q_.data(), q_dim);
-    add_bias(L.bk, kc, kv_dim);
-    add_bias(L.bv, vc, kv_dim);
-    if (cfg_.arch == Arch::Opt) {
-      for (int i = 0; i < q_dim; ++i) q_[static_cast<size_t>(i)] *= q_scale;
-    }
+    matvec(L.wk, xb_.data(), k_.data());
+    matvec(L.wv, xb_.data(), v_.data());
+    qkv_finish(l, pos, q_.data(), k_.data(), v_.data());
 
-    if (cfg_.rope_style == RopeStyle::Interleaved) {
-      // pairs (2j, 2j+1) within each head
-      auto rotate = [&](float* vec, int n) {
-        for (int i = 0; i < n; i += 2) {
-          const int j = (i % hd) / 2;
-          const float fcr = rc[j], fci = rs[j];
-          const float v0 = vec[i], v1 = vec[i + 1];
-          vec[i] = v0 * fcr - v1 * fci;
-          vec[i + 1] = v0 * fci + v1 * fcr;
-        }
-      };
-      rotate(q_.data(), q_dim);
-      rotate(kc, kv_dim);
-    } else if (cfg_.rope_style == RopeStyle::Halves) {
-      // pairs (j, j + head_dim/2) within each head
-      auto rotate = [&](float* vec, int n_heads) {
-        for (int h = 0; h < n_heads; ++h) {
-          float* v = vec + static_cast<size_t>(h) * hd;
-          for (int j = 0; j < half; ++j) {
-            const float fcr = rc[j], fci = rs[j];
-            const float v0 = v[j], v1 = v[j + half];
-            v[j] = v0 * fcr - v1 * fci;
-            v[j + half] = v0 * fci + v1 * fcr;
-          }
-        }
-      };
-      rotate(q_.data(), cfg_.n_heads);
-      rotate(kc, cfg_.n_kv_heads);
-    }
-    // k, v (kv_dim,) -> this position's cache rows, in the cache's element type
-    kv_row_store(kv_dtype(kv_type_), kc, kv_key_row(l, pos), kv_dim);
-    kv_row_store(kv_dtype(kv_type_), vc, kv_value_row(l, pos), kv_dim);
-
-    attention(l, pos);
+    attention(l, pos, 1, q_.data(), xb_.data());
     // wo (dim, q_dim) @ xb (q_dim,) -> xb2 (dim,)
     matvec(L.wo, xb_.data(), xb2_.data());
     add_bias(L.bo, xb2_.data(), dim);
     for (int i = 0; i < dim; ++i) x[i] += xb2_[static_cast<size_t>(i)];
 
     norm(L.ffn_norm, L.ffn_norm_bias, x, xb_.data());
-    if (record_ffn_inputs_) {
-      std::memcpy(ffn_inputs_[static_cast<size_t>(l)].data(), xb_.data(),
-                  static_cast<size_t>(dim) * sizeof(float));
-    }
+    ffn_inputs_record(l, xb_.data(), 1);
     ffn_->ffn_forward(l, xb_.data(), ffn_out_.data());
     for (int i = 0; i < dim; ++i) x[i] += ffn_out_[static_cast<size_t>(i)];
   }
+  return logits_finish(x, pos);
+}
 
+// The last token's residual x (dim,) -> output norm -> logits; the context now ends at pos.
+const float* Transformer::logits_finish(float* x, int pos) {
+  const ModelWeights& w = model_.weights;
   norm(w.output_norm, w.output_norm_bias, x, x);
   // output (vocab, dim) @ x (dim,) -> logits (vocab,)
   matvec(w.output, x, logits_.data());

@@ -29,6 +29,18 @@ class FfnBackend {
   // attention runs. ffn_forward must give the same result whether or not this was called.
   virtual bool prefetch_wanted() const { return false; }
   virtual void ffn_prefetch(int /*layer*/, const float* /*x*/) {}
+  // A block of n tokens: x (n, dim) row-major, out (n, dim) overwritten, row t as ffn_forward of
+  // row t would give it. The default runs ffn_forward token by token; backends override it to
+  // read each weight (or bundle) once for the whole block.
+  // Throws Error when the model dim was never set (see set_model_dim).
+  virtual void ffn_forward_batch(int layer, const float* x, int n, float* out);
+
+  // The width of x and out rows (the model dim); a Transformer sets it when it takes the backend.
+  int64_t model_dim() const { return model_dim_; }
+  void set_model_dim(int64_t dim) { model_dim_ = dim; }
+
+ private:
+  int64_t model_dim_ = 0;
 };
 
 // All FFN weights resident: out = down(act(gate x) * (up x)) (or OPT's fc2(relu(fc1 x + b1)) + b2).
@@ -36,16 +48,23 @@ class DenseFfn : public FfnBackend {
  public:
   explicit DenseFfn(const Model& model);
   void ffn_forward(int layer, const float* x, float* out) override;
+  // The three projections as matmul over the block (each weight row read once); every row equals
+  // ffn_forward's for F16/BF16 weights, and is within float rounding for F32 (matmul.h).
+  void ffn_forward_batch(int layer, const float* x, int n, float* out) override;
 
-  // The FFN's hidden activations (ffn_dim,) of the last ffn_forward call, i.e. the values the
-  // down projection multiplies; what predictors are trained on and oracles read.
+  // The FFN's hidden activations (ffn_dim,) of the last ffn_forward call (of the last token of
+  // a ffn_forward_batch), i.e. the values the down projection multiplies; what predictors are
+  // trained on and oracles read.
   const std::vector<float>& last_hidden() const { return hidden_; }
-  // Bytes of its scratch vectors (gate and hidden activations).
+  // The hidden activations (n, ffn_dim) of the last ffn_forward_batch call.
+  const float* batch_hidden() const { return hidden_batch_.data(); }
+  // Bytes of its scratch vectors (gate and hidden activations, the block's too).
   int64_t scratch_bytes() const;
 
  private:
   const Model& model_;
   std::vector<float> gate_, hidden_;
+  std::vector<float> gate_batch_, hidden_batch_;  // (n, ffn_dim), grown to the largest block
 };
 
 // Applies the FFN activation element-wise: hidden[i] = act(gate[i]) * up[i] for gated models
@@ -88,6 +107,19 @@ class Transformer {
   // token is out of range.
   const float* forward(int token, int pos);
 
+  // Runs tokens[0, n) at positions pos0 .. pos0 + n - 1 as one block: the projections and the
+  // FFN as matrix-matrix products (each weight row read once for the block), causal attention
+  // of every token over the cache and the block's earlier tokens (the KV rows of every position
+  // are written). Returns the logits (vocab_size,) of the last token only, valid until the next
+  // call. Same contract as forward for positions (0 <= pos0 <= context_length(), a smaller pos0
+  // truncates first, pos0 + n <= max_context) and tokens; n >= 1. Every layer's activations
+  // equal forward()'s token by token for F16/BF16 weights (bit for bit, with a backend whose
+  // batch equals its per-token path) and within float rounding for F32 (matmul.h). Scratch for
+  // the block is reserved with reserve_batch() or grown here.
+  const float* forward_batch(const int* tokens, int n, int pos0);
+  // Reserves the block scratch for blocks of up to n tokens (counted in scratch_bytes()).
+  void reserve_batch(int n);
+
   // Positions cached (the next forward appends at this position).
   int context_length() const { return n_cached_; }
   // Keeps the first `positions` cached positions (0 <= positions <= context_length(); throws
@@ -100,9 +132,12 @@ class Transformer {
   void set_ffn_backend(FfnBackend* ffn);
   FfnBackend* ffn_backend() const { return ffn_; }
 
-  // The FFN input of `layer` at the last forward (dim,), for predictors / calibration.
+  // The FFN inputs of `layer` at the last forward (dim,) or forward_batch (n, dim) row-major, one
+  // row per token (ffn_inputs_recorded() rows), for predictors / calibration.
   const float* ffn_input(int layer) const;
-  // Keeps ffn_input() for every layer when true (costs n_layers*dim floats).
+  int ffn_inputs_recorded() const { return ffn_inputs_rows_; }
+  // Keeps ffn_input() for every layer when true (costs n_layers*dim floats per token of the
+  // largest block).
   void set_record_ffn_inputs(bool on);
 
   const Model& model() const { return model_; }
@@ -123,7 +158,25 @@ class Transformer {
   int64_t scratch_bytes() const;
 
  private:
-  void attention(int layer, int pos);
+  // Block scratch, each (batch_capacity_, width) row-major (width: dim, q_dim or kv_dim).
+  struct BatchScratch {
+    std::vector<float> x, xb, xb2, q, k, v, ffn_out;
+  };
+  // Token embedding (+ OPT's learned position) of `token` at `pos` -> x (dim,).
+  void embed(int token, int pos, float* x);
+  // q (q_dim,), k, v (kv_dim,) fresh from the projections of the token at `pos`: biases, OPT's q
+  // scale, RoPE; then k and v are stored in `layer`'s cache rows of pos.
+  void qkv_finish(int layer, int pos, float* q, float* k, float* v);
+  // For each of n tokens t at pos0 + t: q (n, q_dim) against the cache [0, pos0 + t] of `layer`
+  // -> out (n, q_dim). Parallel over heads (tokens serial within a head: one score row each).
+  void attention(int layer, int pos0, int n, const float* q, float* out);
+  // Checks tokens [0, n) at pos0.. (throws Error as forward documents), truncates the context to
+  // pos0 when it is shorter and allocates the KV blocks up to pos0 + n - 1.
+  void positions_prepare(const int* tokens, int n, int pos0);
+  // x (n, dim): the FFN inputs of `layer`, kept when recording is on.
+  void ffn_inputs_record(int layer, const float* x, int n);
+  // The last token's residual x (dim,) -> output norm (in place) -> logits_; context ends at pos.
+  const float* logits_finish(float* x, int pos);
   void norm(const Tensor& w, const Tensor& b, const float* in, float* out) const;
   // Makes sure `layer`'s block holding `pos` exists (allocates it for every layer at once).
   void kv_ensure(int pos);
@@ -156,7 +209,10 @@ class Transformer {
   std::vector<float> x_, xb_, xb2_, q_, k_, v_, att_, logits_, ffn_out_;
   std::vector<float> rope_cos_, rope_sin_;  // (max_context, head_dim/2)
   bool record_ffn_inputs_ = false;
+  int ffn_inputs_rows_ = 0;
   std::vector<std::vector<float>> ffn_inputs_;
+  int batch_capacity_ = 0;
+  BatchScratch batch_;
 };
 
 }  // namespace flashchat

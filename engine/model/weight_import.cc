@@ -1,6 +1,9 @@
 #include "model/weight_import.h"
 
+#include "core/error.h"
+
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace flashchat {
@@ -10,16 +13,13 @@ Tensor weight_import_matrix(Model& model, DType dtype, const void* data, int64_t
   Tensor t;
   t.rows = rows;
   t.cols = cols;
-  if (dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16) {
-    t.dtype = dtype;
-    t.data = data;
-    return t;
+  (void)model;  // every dtype is used in place: the kernels compute on quantised rows
+  if (cols % dtype_block_elems(dtype) != 0) {
+    fail("weight import", std::string("a ") + dtype_name(dtype) + " matrix of " +
+                              std::to_string(cols) + " columns: rows are not whole blocks");
   }
-  auto buffer = std::make_shared<std::vector<uint16_t>>(static_cast<size_t>(rows * cols));
-  dtype_dequantize_to_f16(dtype, data, buffer->data(), rows * cols);
-  t.dtype = DType::F16;
-  t.data = buffer->data();
-  model.storage.push_back(buffer);
+  t.dtype = dtype;
+  t.data = data;
   return t;
 }
 

@@ -16,7 +16,8 @@ constexpr char kMagic[] = "FCTRACE1\n";
 constexpr size_t kMagicBytes = sizeof(kMagic) - 1;
 constexpr size_t kMaxHeaderBytes = 1 << 20;
 
-// Fixed part of a token record, little-endian: fixed_bytes (8), window (4), budget (8), prompt (1).
+// Fixed part of a token record, little-endian: fixed_bytes (8), window (4), budget (8), kind (1:
+// 0 generated, 1 prompt token, 2 prompt block).
 constexpr size_t kTokenBytes = 8 + 4 + 8 + 1;
 
 template <class T>
@@ -118,7 +119,7 @@ void ActiveTraceWriter::append(const ActiveTraceToken& t) {
   put<int64_t>(p, t.fixed_bytes);
   put<int32_t>(p, t.window);
   put<int64_t>(p, t.budget_bytes);
-  put<uint8_t>(p, t.prompt ? 1 : 0);
+  put<uint8_t>(p, t.block ? 2 : t.prompt ? 1 : 0);
   const size_t per_layer = bitset_bytes(layout_);
   for (const auto& set : t.active) {
     for (const int32_t n : set) {
@@ -178,7 +179,9 @@ ActiveTrace active_trace_read(const std::string& path) {
     t.fixed_bytes = get<int64_t>(p);
     t.window = get<int32_t>(p);
     t.budget_bytes = get<int64_t>(p);
-    t.prompt = get<uint8_t>(p) != 0;
+    const uint8_t kind = get<uint8_t>(p);
+    t.prompt = kind != 0;
+    t.block = kind == 2;
     t.active.resize(static_cast<size_t>(l.n_layers));
     for (auto& set : t.active) {
       for (int32_t n = 0; n < l.neurons; ++n) {

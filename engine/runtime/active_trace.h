@@ -34,6 +34,9 @@ struct ActiveTraceToken {
   int32_t window = 0;        // k in force
   int64_t budget_bytes = 0;  // 0 = unlimited
   bool prompt = false;
+  // A block of prompt tokens run as one forward pass: `active` is the union of its tokens' sets,
+  // which leaves the cache as it is (the bundles it lacks are streamed once for the block).
+  bool block = false;
   std::vector<std::vector<int32_t>> active;  // per layer, ascending ids
 };
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "flash/flash_model.h"
 #include "model/model_config.h"
@@ -40,5 +41,19 @@ void bundle_ffn_compute_selected(const FlashLayout& layout, const ModelConfig& c
                                  const int32_t* row_neuron_ids, const int32_t* row_list,
                                  int32_t n_list, const float* up_bias, const float* x, float* out,
                                  float* item_hidden = nullptr, BundleFfnStats* stats = nullptr);
+
+// A block of n tokens over the same rows (FlashFfn's prompt blocks): token t (x row t, (n, dim)
+// row-major) multiplies the rows listed in row_lists[t] (ascending row indices, each in
+// [0, n_rows)), or every row when row_lists is nullptr; out (n, dim) is accumulated into.
+// Every row: the up/gate dots of all tokens are one matrix product (compute/matmul.h, each row
+// decoded once; a transient (n, n_rows) buffer). Then, and for listed rows, rows are visited in
+// chunks by every token of a group (groups run in parallel over TBB), so each row is read from
+// memory once per group, not once per token; each token sums its rows in ascending order. The
+// result equals bundle_ffn_compute(_selected) per token within float summation order. Throws
+// Error like bundle_ffn_compute, or when a list is not ascending.
+void bundle_ffn_compute_tokens(const FlashLayout& layout, const ModelConfig& cfg,
+                               const uint8_t* rows, int32_t n_rows, const int32_t* row_neuron_ids,
+                               const std::vector<int32_t>* row_lists, int n, const float* up_bias,
+                               const float* x, float* out);
 
 }  // namespace flashchat

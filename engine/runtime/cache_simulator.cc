@@ -90,6 +90,40 @@ TokenTelemetry CacheSimulator::step(int64_t fixed_bytes,
     add_reads(layer, adm.add, rows_base, &adm.new_rows, t);
     add_reads(layer, adm.overflow, kIoBufferBase, nullptr, t);
   }
+  return finish(std::move(t));
+}
+
+TokenTelemetry CacheSimulator::step_block(int64_t fixed_bytes,
+                                          const std::vector<std::vector<int32_t>>& active) {
+  const FlashLayout& l = h_.layout;
+  if (static_cast<int>(active.size()) != l.n_layers) {
+    fail("cache simulator", std::to_string(active.size()) + " layers given, the trace has " +
+                                std::to_string(l.n_layers));
+  }
+  fixed_bytes_set(fixed_bytes);
+  planner_->begin_token();
+  TokenTelemetry t;
+  t.mode = ffn_mode_name(FfnMode::Flash);
+  added_.assign(static_cast<size_t>(l.n_layers), {});
+  std::vector<int32_t> missing;
+  for (int layer = 0; layer < l.n_layers; ++layer) {
+    const NeuronCache& cache = planner_->cache(layer);
+    missing.clear();
+    for (const int32_t n : active[static_cast<size_t>(layer)]) {
+      if (!cache.contains(n)) missing.push_back(n);
+    }
+    add_reads(layer, missing, kIoBufferBase, nullptr, t);
+    LayerTelemetry& lt = planner_->layer_telemetry(layer);
+    lt.neurons_predicted = static_cast<int32_t>(active[static_cast<size_t>(layer)].size());
+    lt.neurons_streamed = static_cast<int32_t>(missing.size());
+    lt.cache_rows_used = cache.used_rows();
+    lt.cache_capacity = cache.capacity();
+  }
+  return finish(std::move(t));
+}
+
+TokenTelemetry CacheSimulator::finish(TokenTelemetry t) {
+  const FlashLayout& l = h_.layout;
   t.window_requested = opts_.window;
   t.window_in_force = planner_->window_in_force();
   t.budget_bytes = opts_.budget_bytes;
@@ -109,7 +143,8 @@ std::vector<TokenTelemetry> cache_simulate(const ActiveTrace& trace, const Cache
   std::vector<TokenTelemetry> out;
   out.reserve(trace.tokens.size());
   for (const ActiveTraceToken& tok : trace.tokens) {
-    out.push_back(sim.step(tok.fixed_bytes, tok.active));
+    out.push_back(tok.block ? sim.step_block(tok.fixed_bytes, tok.active)
+                            : sim.step(tok.fixed_bytes, tok.active));
     out.back().index = static_cast<int64_t>(out.size()) - 1;
     out.back().prompt = tok.prompt;
   }

@@ -33,6 +33,9 @@ class CacheSimulator {
   // budget, dram.neuron_cache and io_buffers, ffn_neurons_*, layers[]; times 0).
   // Throws Error when the budget no longer holds the fixed DRAM.
   TokenTelemetry step(int64_t fixed_bytes, const std::vector<std::vector<int32_t>>& active);
+  // A block of prompt tokens (ActiveTraceToken::block): `active` per layer is their union; the
+  // cache stays as it is and the bundles it lacks are streamed once, as FlashFfn's batch path.
+  TokenTelemetry step_block(int64_t fixed_bytes, const std::vector<std::vector<int32_t>>& active);
   // The part of step() before the token begins: the fixed DRAM changed (the KV cache grew), the
   // cache yields rows to it (evictions no token's telemetry counts, as in the engine).
   // Throws Error when the budget no longer holds the fixed DRAM.
@@ -43,6 +46,7 @@ class CacheSimulator {
   const std::vector<std::vector<int32_t>>& last_added() const { return added_; }
 
  private:
+  TokenTelemetry finish(TokenTelemetry t);
   void add_reads(int layer, const std::vector<int32_t>& neurons, uint64_t dst_base,
                  const std::vector<int32_t>* rows, TokenTelemetry& t);
 

@@ -28,6 +28,7 @@ constexpr int64_t kPage = 4096;
 }  // namespace
 
 
+
 std::optional<FfnMode> ffn_mode_from_name(const std::string& name) {
   for (FfnMode m : {FfnMode::Dram, FfnMode::Naive, FfnMode::Mmap, FfnMode::Flash}) {
     if (name == ffn_mode_name(m)) return m;
@@ -214,6 +215,7 @@ void FlashFfn::load_all_layers() {
 
 void FlashFfn::begin_token() {
   prefetch_collect();  // a look-ahead of an interrupted token (its rows are complete after this)
+  recorded_block_ = false;
   predictor_ms_ = io_ms_ = io_hidden_ms_ = memory_ms_ = 0;
   bytes_read_ = requests_ = 0;
   for (auto& t : tel_) t = LayerTelemetry();

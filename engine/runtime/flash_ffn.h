@@ -75,6 +75,12 @@ class FlashFfn : public FfnBackend {
   void ffn_forward(int layer, const float* x, float* out) override;
   bool prefetch_wanted() const override;
   void ffn_prefetch(int layer, const float* x) override;
+  // A block of prompt tokens (flash_ffn_batch.cc): flash and naive read what the block needs
+  // from this layer once and each token multiplies its own set (flash) or all rows; every mode
+  // reads each bundle from memory once per group of tokens (bundle_ffn_compute_tokens).
+  void ffn_forward_batch(int layer, const float* x, int n, float* out) override;
+  // Bytes of the block's id lists (sets per token, union, rows); grown to the largest block.
+  int64_t batch_state_bytes() const;
 
   // Between tokens. set_budget and set_window throw Error (and keep the old value) below the
   // minimum (the window's sets are part of it).
@@ -111,6 +117,9 @@ class FlashFfn : public FfnBackend {
   // (recorded_active(); ascending ids) for a trace or a view. Off by default: nothing is copied.
   void set_record_active(bool on);
   const std::vector<std::vector<int32_t>>& recorded_active() const { return recorded_; }
+  // The last forward pass was a block of prompt tokens: recorded_active() holds the union of
+  // its tokens' sets (the cache was left as it was).
+  bool recorded_block() const { return recorded_block_; }
 
  private:
   LayerTelemetry& tel(int layer) {
@@ -118,6 +127,11 @@ class FlashFfn : public FfnBackend {
   }
   // Gives the pages of rows beyond each layer's capacity back to the OS (after it shrank).
   void release_rows();
+  // For flash_ffn_batch.cc.
+  LayerTelemetry& layer_tel(int layer) { return tel(layer); }
+  const NeuronCache* layer_cache(int layer) const {  // nullptr in naive and mmap modes
+    return planner_ ? &planner_->cache(layer) : nullptr;
+  }
   void load_all_layers();
   void select_active(int layer, const float* x);
   void true_hidden(int layer, const float* x, std::vector<float>& hidden);
@@ -150,6 +164,7 @@ class FlashFfn : public FfnBackend {
   std::vector<LayerTelemetry> tel_;        // naive and mmap modes
   std::vector<int32_t> released_rows_;     // per layer, the capacity last released above
   bool record_active_ = false;
+  bool recorded_block_ = false;
   std::vector<std::vector<int32_t>> recorded_;
   IoBufferPlan io_plan_;
   struct FreeDeleter {
@@ -168,6 +183,10 @@ class FlashFfn : public FfnBackend {
   std::vector<float> scratch_out_, hidden_, pred_scratch_;
   std::vector<ReadRun> runs_;
   std::vector<uint8_t*> dsts_;
+  // ffn_forward_batch's lists: each token's set, their union, its bundles not cached, row lists.
+  std::vector<std::vector<int32_t>> batch_sets_, batch_lists_;
+  std::vector<int32_t> batch_union_, batch_missing_;
+  void stream_block(int layer, int n, const float* x, float* out, bool all_rows);
 
   // Per-token accounting.
   double predictor_ms_ = 0, io_ms_ = 0, io_hidden_ms_ = 0, memory_ms_ = 0;

@@ -9,6 +9,7 @@ std::string telemetry_to_json_line(const TokenTelemetry& t) {
   j["index"] = t.index;
   j["pos"] = t.pos;
   j["prompt"] = t.prompt;
+  j["block_tokens"] = t.block_tokens;
   j["mode"] = t.mode;
   j["ms"] = {{"predictor", t.predictor_ms}, {"io", t.io_ms},         {"memory", t.memory_ms},
              {"compute", t.compute_ms},     {"sampling", t.sampling_ms}, {"total", t.total_ms},

@@ -1,6 +1,6 @@
 // telemetry.h - what one token cost, as one plain struct.
 //
-// The runtime fills one TokenTelemetry per generated (or prompt) token. The GUI plots, the
+// The runtime fills one TokenTelemetry per forward pass: a generated token or a prompt block. The GUI plots, the
 // CLI's --telemetry JSON lines, the database and the benchmarks all consume this struct.
 #pragma once
 
@@ -43,6 +43,10 @@ struct TokenTelemetry {
   int64_t index = 0;          // token number in the session
   int32_t pos = 0;            // context position
   bool prompt = false;        // a prompt token (no sampling)
+  // Tokens this forward pass ran: 1 for a generated token, up to kPromptBlockTokens for a block
+  // of prompt tokens (session/generator.h). A block's row covers all of them: pos is its last
+  // position, times, bytes and neuron counts are the block's totals (read once for the block).
+  int32_t block_tokens = 1;
   std::string mode;           // "dram", "naive", "mmap", "flash"
 
   // Time split, milliseconds.

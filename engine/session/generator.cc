@@ -47,7 +47,9 @@ Generator::Generator(const Model& model, const Tokenizer& tokenizer, int max_con
     : model_(model),
       tokenizer_(tokenizer),
       transformer_(model, max_context > 0 ? max_context : model.config.max_seq_len, nullptr,
-                   kv_type) {}
+                   kv_type) {
+  transformer_.reserve_batch(std::min(kPromptBlockTokens, transformer_.max_context()));
+}
 
 void Generator::reset() {
   history_.clear();
@@ -76,14 +78,17 @@ std::vector<int> Generator::context_tokens() const {
   return tokens;
 }
 
-const float* Generator::feed(int token, bool prompt, double sampling_ms) {
-  if (hooks_.before_forward) hooks_.before_forward();
-  const int pos = static_cast<int>(history_.size());
+const float* Generator::feed(const int* tokens, int n, bool prompt, double sampling_ms) {
+  if (hooks_.before_forward) hooks_.before_forward(n);
+  const int pos0 = static_cast<int>(history_.size());
   auto t0 = std::chrono::steady_clock::now();
-  const float* logits = transformer_.forward(token, pos);
+  const float* logits = n == 1 ? transformer_.forward(tokens[0], pos0)
+                               : transformer_.forward_batch(tokens, n, pos0);
   last_forward_ms_ = ms_since(t0);
-  history_.push_back(token);
-  if (hooks_.after_forward) hooks_.after_forward(token, pos, prompt, last_forward_ms_, sampling_ms);
+  history_.insert(history_.end(), tokens, tokens + n);
+  if (hooks_.after_forward) {
+    hooks_.after_forward(tokens[n - 1], pos0 + n - 1, prompt, last_forward_ms_, sampling_ms, n);
+  }
   return logits;
 }
 
@@ -112,16 +117,18 @@ GenerateResult Generator::generate(const std::vector<int>& user_prompt,
 
   unfed_.clear();
 
-  // Prompt: every token goes through the model; the last one's logits start generation.
+  // Prompt: every token goes through the model, a block at a time; the last one's logits start
+  // generation.
   auto t_prompt = std::chrono::steady_clock::now();
   const float* logits = nullptr;
-  for (int id : prompt) {
+  const int n_prompt = static_cast<int>(prompt.size());
+  for (int done = 0; done < n_prompt; done += kPromptBlockTokens) {
     if (hooks_.should_stop && hooks_.should_stop()) {
       result.reason = StopReason::Cancelled;
       result.prompt_ms = ms_since(t_prompt);
       return result;
     }
-    logits = feed(id, true, 0.0);
+    logits = feed(prompt.data() + done, std::min(kPromptBlockTokens, n_prompt - done), true, 0.0);
   }
   result.prompt_ms = ms_since(t_prompt);
 
@@ -184,7 +191,7 @@ GenerateResult Generator::generate(const std::vector<int>& user_prompt,
       result.reason = StopReason::ContextFull;
       break;
     }
-    logits = feed(id, false, sampling_ms);
+    logits = feed(&id, 1, false, sampling_ms);
   }
 
   if (result.reason != StopReason::StopString) {

@@ -18,6 +18,12 @@
 
 namespace flashchat {
 
+// Prompt tokens per forward_batch: enough to read every weight row once for many tokens (the
+// matrix-matrix kernels run near their compute bound from ~16 tokens on), few enough that the
+// block scratch stays small (32 rows of activations) and a stop or a settings change waits at
+// most one block.
+constexpr int kPromptBlockTokens = 32;
+
 struct GenerateOptions {
   int max_new_tokens = 256;
   SamplingParams sampling;
@@ -49,12 +55,15 @@ struct GenerateResult {
 
 // Optional observers of the token loop (the Session uses them for telemetry, settings changes
 // between tokens and stop requests).
+// A forward pass runs one generated token or a block of up to kPromptBlockTokens prompt tokens.
 struct GeneratorHooks {
-  // Before every forward pass (prompt and generated tokens).
-  std::function<void()> before_forward;
-  // After every forward pass: the token fed, its position, whether it was a prompt token, the
-  // forward time and the sampling time that chose it (0 for prompt tokens).
-  std::function<void(int token, int pos, bool prompt, double forward_ms, double sampling_ms)>
+  // Before every forward pass (prompt blocks and generated tokens), with its token count.
+  std::function<void(int n_tokens)> before_forward;
+  // After every forward pass: its last token and that token's position, whether it was a prompt
+  // block, the forward time (the whole block), the sampling time that chose the token (0 for
+  // prompt blocks) and the tokens it ran (1 for generated tokens).
+  std::function<void(int token, int pos, bool prompt, double forward_ms, double sampling_ms,
+                     int n_tokens)>
       after_forward;
   // Checked before every forward pass; true ends generation with StopReason::Cancelled.
   std::function<bool()> should_stop;
@@ -67,7 +76,8 @@ class Generator {
   Generator(const Model& model, const Tokenizer& tokenizer, int max_context = 0,
             KvType kv_type = KvType::F16);
 
-  // Feeds `prompt` after what is already in the context, then generates. Throws Error when the
+  // Feeds `prompt` after what is already in the context (in blocks of kPromptBlockTokens, a stop
+  // request is honoured between blocks), then generates. Throws Error when the
   // prompt does not fit in the remaining context ("prompt of N tokens does not fit: M of C
   // positions are free"). Generation ends at EOS, a stop token/string, max_new_tokens, a full
   // context (StopReason::ContextFull) or when on_token returns false.
@@ -100,8 +110,9 @@ class Generator {
   GeneratorHooks hooks_;
   double last_forward_ms_ = 0;
 
-  // Runs one forward pass with the hooks around it; returns the logits.
-  const float* feed(int token, bool prompt, double sampling_ms);
+  // Runs one forward pass (n tokens: forward_batch when n > 1) with the hooks around it; returns
+  // the last token's logits.
+  const float* feed(const int* tokens, int n, bool prompt, double sampling_ms);
 };
 
 }  // namespace flashchat

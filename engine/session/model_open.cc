@@ -122,22 +122,22 @@ std::string format(const char* fmt, ...) {
   return buf;
 }
 
-void count_dtype(std::map<std::string, int>& counts, const Tensor& t) {
-  if (!t.empty()) counts[dtype_name(t.dtype)]++;
-}
+// Tensors and bytes of one dtype.
+struct DtypeTally {
+  int tensors = 0;
+  int64_t bytes = 0;
+};
 
 }  // namespace
 
 std::string model_info_describe(const OpenedModel& m, int context) {
   const Model& model = m.model();
   const ModelConfig& c = model.config;
-  std::map<std::string, int> dtypes;
-  count_dtype(dtypes, model.weights.token_embd);
-  if (!c.tied_output) count_dtype(dtypes, model.weights.output);
-  for (const LayerWeights& l : model.weights.layers) {
-    for (const Tensor* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) {
-      count_dtype(dtypes, *t);
-    }
+  std::map<std::string, DtypeTally> dtypes;
+  for (const Tensor* t : model.tensors()) {
+    DtypeTally& d = dtypes[dtype_name(t->dtype)];
+    ++d.tensors;
+    d.bytes += t->size_bytes();
   }
   const ModelBytes b = model.bytes();
   auto pct = [&b](int64_t x) { return b.total() ? 100.0 * x / b.total() : 0.0; };
@@ -160,8 +160,11 @@ std::string model_info_describe(const OpenedModel& m, int context) {
     out += format("positions:     learned (offset %d)\n", c.pos_offset);
   }
   out += format("output head:   %s\n", c.tied_output ? "tied to token embedding" : "separate");
-  out += "matrix types:  ";
-  for (const auto& [name, n] : dtypes) out += format("%s x%d  ", name.c_str(), n);
+  // As held in memory: matrices in their stored type, norm weights and biases as F32.
+  out += "tensor types: ";
+  for (const auto& [name, d] : dtypes) {
+    out += format(" %s x%d (%lld bytes)", name.c_str(), d.tensors, static_cast<long long>(d.bytes));
+  }
   out += "\n";
   const TokenizerSpec& ts = m.tokenizer->spec();
   out += format("tokenizer:     %s, %zu tokens, bos %d, eos %d\n",

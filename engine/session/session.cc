@@ -88,7 +88,8 @@ int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int con
                                           : std::min(model.config.max_seq_len, 4096);
   const int positions = std::clamp(kv_positions, 1, session_context);
   // The transformer's scratch and KV blocks depend on its context; building one allocates no KV.
-  const Transformer probe(model, session_context, nullptr, kv_type);
+  Transformer probe(model, session_context, nullptr, kv_type);
+  probe.reserve_batch(std::min(kPromptBlockTokens, session_context));  // as the Generator does
   const int64_t fixed = model.bytes().total() + predictor_bytes(m) +
                         m.heap_bytes +
                         probe.scratch_bytes() + probe.kv_cache_bytes_for(positions);
@@ -150,9 +151,14 @@ Session::Session(const SessionOptions& options) : options_(options) {
   // Again with what the FFN really holds, so the minimum reported from now on is the one that
   // was enforced (a budget at it runs; one byte less is refused here).
   if (ffn_) budget_check(settings_.budget_bytes, minimum_budget_bytes(settings_.mode), settings_.mode);
-  hooks_.before_forward = [this] { apply_pending(); };
-  hooks_.after_forward = [this](int token, int pos, bool prompt, double f_ms, double s_ms) {
-    on_forward(token, pos, prompt, f_ms, s_ms);
+  hooks_.before_forward = [this](int n_tokens) {
+    block_tokens_ = n_tokens;
+    apply_pending();
+  };
+  hooks_.after_forward = [this](int token, int pos, bool prompt, double f_ms, double s_ms,
+                                int n_tokens) {
+    block_tokens_ = 1;
+    on_forward(token, pos, prompt, f_ms, s_ms, n_tokens);
   };
   hooks_.should_stop = [this] { return stop_requested_.load(); };
   generator_->set_hooks(&hooks_);
@@ -162,7 +168,7 @@ Session::~Session() = default;
 
 // Everything the engine holds besides the neuron cache and the I/O buffers. The KV cache is
 // counted as it will be after the next forward pass (a new block is paid for before it is
-// allocated); before the generator exists, as one block.
+// allocated; a prompt block of n tokens may add several); before the generator exists, as one block.
 FixedDram Session::fixed_dram() const {
   FixedDram f;
   f.resident_weights = resident_bytes_;
@@ -170,13 +176,14 @@ FixedDram Session::fixed_dram() const {
   f.other = model_heap_bytes_;  // the FFN's own state is on its side of the budget
   if (generator_) {
     const Transformer& tf = generator_->transformer();
-    f.kv_cache = tf.kv_cache_bytes_for(std::min(tf.context_length() + 1, tf.max_context()));
+    f.kv_cache = tf.kv_cache_bytes_for(
+        std::min(tf.context_length() + block_tokens_, tf.max_context()));
     f.other += tf.scratch_bytes();
   } else {
     const int context = options_.context > 0 ? options_.context
                                              : std::min(model().config.max_seq_len, 4096);
-    const Transformer probe(model(), context, nullptr,
-                            options_.kv_f32 ? KvType::F32 : KvType::F16);
+    Transformer probe(model(), context, nullptr, options_.kv_f32 ? KvType::F32 : KvType::F16);
+    probe.reserve_batch(std::min(kPromptBlockTokens, context));  // as the Generator does
     f.kv_cache = probe.kv_cache_bytes_for(1);
     f.other += probe.scratch_bytes();
   }
@@ -366,11 +373,12 @@ ActiveTraceHeader Session::trace_header() const {
 }
 
 void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
-                         double sampling_ms) {
+                         double sampling_ms, int n_tokens) {
   TokenTelemetry t;
   t.index = token_index_++;
   t.pos = pos;
   t.prompt = prompt;
+  t.block_tokens = n_tokens;
   const SessionSettings s = settings();
   t.mode = ffn_mode_name(s.mode);
   if (ffn_) ffn_->fill_telemetry(t);  // mode, window and budget as the FFN runs them
@@ -385,12 +393,12 @@ void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
   t.dram.resident_weights = f.resident_weights;
   t.dram.predictors = f.predictors;
   t.dram.kv_cache = generator_->transformer().kv_cache_bytes();  // held now
-  t.dram.other = f.other + (ffn_ ? ffn_->state_bytes() : 0);
+  t.dram.other = f.other + (ffn_ ? ffn_->state_bytes() + ffn_->batch_state_bytes() : 0);
   t.process_rss_bytes = process_rss_bytes();
   t.process_base_rss_bytes = base_rss_bytes_;
   context_used_ = generator_->context_used();
   if (prompt) {
-    ++prompt_done_;
+    prompt_done_ += n_tokens;
     if (callbacks_ && callbacks_->on_prompt_progress) {
       callbacks_->on_prompt_progress(prompt_done_, prompt_total_);
     }
@@ -405,6 +413,7 @@ void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
     a.window = ffn_->options().window;
     a.budget_bytes = ffn_->budget_bytes();
     a.prompt = prompt;
+    a.block = ffn_->recorded_block();
     a.active = ffn_->recorded_active();
     callbacks_->on_active_sets(a);
   }

@@ -75,8 +75,9 @@ using TelemetryCallback = std::function<void(const TokenTelemetry&)>;
 
 struct GenerateCallbacks {
   std::function<bool(const TokenEvent&)> on_token;       // false = stop after this token
-  TelemetryCallback on_telemetry;                        // every forward pass (prompt too)
-  std::function<void(int done, int total)> on_prompt_progress;  // prompt tokens processed
+  TelemetryCallback on_telemetry;  // every forward pass: a generated token or a prompt block
+  std::function<void(int done, int total)> on_prompt_progress;  // prompt tokens processed, per
+                                                                // block
   std::function<void(const SettingsChange&)> on_settings;       // applied or rejected changes
   // Flash mode: every forward pass's per-layer active sets (with the fixed DRAM, window and
   // budget in force), for a trace or the teaching view. Unset = nothing is recorded or copied.
@@ -152,7 +153,8 @@ class Session {
 
  private:
   void apply_pending();
-  void on_forward(int token, int pos, bool prompt, double forward_ms, double sampling_ms);
+  void on_forward(int token, int pos, bool prompt, double forward_ms, double sampling_ms,
+                  int n_tokens);
   std::unique_ptr<FlashFfn> make_ffn(const SessionSettings& s) const;
   FixedDram fixed_dram() const;
   int64_t io_buffer_bytes_for(FfnMode mode) const;
@@ -174,6 +176,7 @@ class Session {
   GeneratorHooks hooks_;
   const GenerateCallbacks* callbacks_ = nullptr;  // during a generation
   int prompt_total_ = 0, prompt_done_ = 0;
+  int block_tokens_ = 1;  // tokens of the forward pass about to run (its KV rows are counted)
   int64_t token_index_ = 0;
   int context_size_ = 0;
   std::atomic<int> context_used_{0};

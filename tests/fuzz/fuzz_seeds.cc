@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
     g.tensor("blk.0.attn_norm.weight", {8}, 30, 8 * 2);     // BF16
     g.tensor("blk.0.ffn_up.weight", {32, 2}, 8, 2 * 34);    // Q8_0
     g.tensor("blk.0.ffn_down.weight", {64}, 2, 2 * 18);     // Q4_0
-    g.tensor("blk.0.ffn_gate.weight", {256}, 12, 144);      // Q4_K (unsupported)
+    g.tensor("blk.0.ffn_gate.weight", {256}, 12, 144);      // Q4_K
     g.tensor("output.weight", {4, 1, 1, 2}, 0, 8 * 4);      // 4-d F32
     g.tensor("mystery", {3}, 99, 16);                       // unknown type
     write_file(out / "gguf" / ("tensors_v" + std::to_string(version) + ".gguf"), g.build());

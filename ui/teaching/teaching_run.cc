@@ -56,7 +56,8 @@ void TeachingRun::addSample(const ActiveSetsSample& s) {
   TeachingToken t;
   t.index = s.index;
   t.sets = s.token;
-  t.replica = replica_->step(s.token.fixed_bytes, s.token.active);
+  t.replica = s.token.block ? replica_->step_block(s.token.fixed_bytes, s.token.active)
+                            : replica_->step(s.token.fixed_bytes, s.token.active);
   t.state.resize(static_cast<size_t>(l.n_layers));
   t.reloaded.assign(static_cast<size_t>(l.n_layers), 0);
   for (int layer = 0; layer < l.n_layers; ++layer) {
