@@ -69,17 +69,23 @@ void CacheSimulator::fixed_bytes_set(int64_t fixed_bytes) {
   planner_->set_fixed_bytes(fixed_bytes);
 }
 
-TokenTelemetry CacheSimulator::step(int64_t fixed_bytes,
-                                    const std::vector<std::vector<int32_t>>& active) {
-  const FlashLayout& l = h_.layout;
-  if (static_cast<int>(active.size()) != l.n_layers) {
+TokenTelemetry CacheSimulator::start(int64_t fixed_bytes,
+                                     const std::vector<std::vector<int32_t>>& active) {
+  if (static_cast<int>(active.size()) != h_.layout.n_layers) {
     fail("cache simulator", std::to_string(active.size()) + " layers given, the trace has " +
-                                std::to_string(l.n_layers));
+                                std::to_string(h_.layout.n_layers));
   }
   fixed_bytes_set(fixed_bytes);
   planner_->begin_token();
   TokenTelemetry t;
   t.mode = ffn_mode_name(FfnMode::Flash);
+  return t;
+}
+
+TokenTelemetry CacheSimulator::step(int64_t fixed_bytes,
+                                    const std::vector<std::vector<int32_t>>& active) {
+  const FlashLayout& l = h_.layout;
+  TokenTelemetry t = start(fixed_bytes, active);
   added_.resize(static_cast<size_t>(l.n_layers));
   for (int layer = 0; layer < l.n_layers; ++layer) {
     const CacheAdmission& adm = planner_->admit(layer, active[static_cast<size_t>(layer)]);
@@ -96,14 +102,7 @@ TokenTelemetry CacheSimulator::step(int64_t fixed_bytes,
 TokenTelemetry CacheSimulator::step_block(int64_t fixed_bytes,
                                           const std::vector<std::vector<int32_t>>& active) {
   const FlashLayout& l = h_.layout;
-  if (static_cast<int>(active.size()) != l.n_layers) {
-    fail("cache simulator", std::to_string(active.size()) + " layers given, the trace has " +
-                                std::to_string(l.n_layers));
-  }
-  fixed_bytes_set(fixed_bytes);
-  planner_->begin_token();
-  TokenTelemetry t;
-  t.mode = ffn_mode_name(FfnMode::Flash);
+  TokenTelemetry t = start(fixed_bytes, active);
   added_.assign(static_cast<size_t>(l.n_layers), {});
   std::vector<int32_t> missing;
   for (int layer = 0; layer < l.n_layers; ++layer) {

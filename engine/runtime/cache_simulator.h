@@ -46,6 +46,8 @@ class CacheSimulator {
   const std::vector<std::vector<int32_t>>& last_added() const { return added_; }
 
  private:
+  // Checks the layer count, applies the fixed bytes and begins the token.
+  TokenTelemetry start(int64_t fixed_bytes, const std::vector<std::vector<int32_t>>& active);
   TokenTelemetry finish(TokenTelemetry t);
   void add_reads(int layer, const std::vector<int32_t>& neurons, uint64_t dst_base,
                  const std::vector<int32_t>* rows, TokenTelemetry& t);
