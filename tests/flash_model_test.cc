@@ -299,7 +299,7 @@ class FlashModelTest : public QObject {
     ConvertOptions o;
     o.calib_tokens = 1024;
     o.predictor.rank = 8;
-    o.predictor.epochs = 3;
+    o.predictor.steps = 30;
     convert_and_check(path.toStdString(), o);
   }
 
@@ -310,7 +310,7 @@ class FlashModelTest : public QObject {
     ConvertOptions o;
     o.calib_tokens = 1024;
     o.predictor.rank = 8;
-    o.predictor.epochs = 3;
+    o.predictor.steps = 30;
     flash_convert(flashchat_test::test_data_path("tiny_opt").toStdString(), dir, o);
     const std::string pred_path = dir + "/predictors.safetensors";
     std::unique_ptr<FlashModel> fm = flash_model_open(dir, true);
@@ -393,7 +393,7 @@ class FlashModelTest : public QObject {
     ConvertOptions o;
     o.calib_tokens = 256;
     o.predictor.rank = 4;
-    o.predictor.epochs = 1;
+    o.predictor.steps = 10;
     bool seen = false;
     o.progress = [&](double, const std::string& s) {
       if (s.rfind(stage.toStdString(), 0) == 0) seen = true;

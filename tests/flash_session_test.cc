@@ -66,7 +66,7 @@ class FlashSessionTest : public QObject {
     flash_dir_ = tmp_.filePath("s260").toStdString();
     ConvertOptions co;
     co.predictor.rank = 16;
-    co.predictor.epochs = 5;
+    co.predictor.steps = 100;
     co.calib_tokens = 1024;
     flash_convert(gguf_.toStdString(), flash_dir_, co);
     Tokenizer tok(dense_->tokenizer);

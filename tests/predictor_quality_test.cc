@@ -160,6 +160,14 @@ std::pair<Quality, Quality> measure(const FlashModel& fm, const Logits& dense,
   return {q_unlimited, q_tight};
 }
 
+// The "predictors" object of manifest.json in the flash model directory `dir` (empty when the
+// file cannot be read).
+QJsonObject manifest_predictors(const std::string& dir) {
+  QFile mf(QString::fromStdString(dir + "/manifest.json"));
+  if (!mf.open(QIODevice::ReadOnly)) return {};
+  return QJsonDocument::fromJson(mf.readAll()).object()["predictors"].toObject();
+}
+
 }  // namespace
 
 class PredictorQualityTest : public QObject {
@@ -168,22 +176,15 @@ class PredictorQualityTest : public QObject {
   QTemporaryDir tmp_;
 
  private slots:
-  // Default model (ReLU): held-out positions 4096.. of calib/default.txt, 128 positions (the
-  // model's whole context). Every token multiplies exactly its predicted neurons, whatever the
-  // budget (the cache only decides what is read), so both budgets give the same quality.
-  // Measured: 0.852 top-1 agreement / mean KL 0.0146 nats at both (when every cached row of
-  // the window was multiplied too, the unlimited budget reached 0.891 / 0.0135, at the price of
-  // tokens that got slower as the budget grew).
+  // Default model (ReLU): held-out positions calib_tokens.. (8192..) of calib/default.txt, 128
+  // positions (the model's whole context). Measured: unlimited budget 0.930 top-1 agreement / mean KL 0.0147
+  // nats; tight (minimum + 64 rows per layer: the window shrinks and neurons stream on every
+  // token) 0.930 / 0.0160 (predictors of issue 11; before: 0.891 / 0.0135 and 0.852 / 0.0146).
   void default_model_trained_predictors_track_dense() {
     const std::string dir = resource_path_find("models/default");
     QVERIFY2(!dir.empty(), "resources/models/default is missing");
     std::unique_ptr<FlashModel> fm = flash_model_open(dir);
-    QFile mf(QString::fromStdString(dir + "/manifest.json"));
-    QVERIFY(mf.open(QIODevice::ReadOnly));
-    const int calib = QJsonDocument::fromJson(mf.readAll())
-                          .object()["predictors"]
-                          .toObject()["calib_tokens"]
-                          .toInt();
+    const int calib = manifest_predictors(dir)["calib_tokens"].toInt();
     QVERIFY2(calib > 0, "manifest.json has no predictors.calib_tokens");
     const Tokenizer tok(fm->model->tokenizer);
     const int n = fm->model->config.max_seq_len;
@@ -197,9 +198,9 @@ class PredictorQualityTest : public QObject {
     const auto [unlimited, tight] = measure(*fm, dense, tokens, 64);
     report("default model, unlimited budget", unlimited, n);
     report("default model, tight budget", tight, n);
-    // Bounds: the measured values (top-1 0.852, mean KL 0.0146) with a margin of about 6
-    // positions of 128 on top-1 and 2x on the KL.
-    QVERIFY2(unlimited.top1 >= 0.80, qPrintable(QString::number(unlimited.top1)));
+    // Bounds: the earlier predictors' measured values (top-1 0.891 / 0.852, mean KL 0.0135 /
+    // 0.0146) with a margin of about 5 positions of 128 on top-1 and 2x on the KL.
+    QVERIFY2(unlimited.top1 >= 0.85, qPrintable(QString::number(unlimited.top1)));
     QVERIFY2(unlimited.mean_kl <= 0.03, qPrintable(QString::number(unlimited.mean_kl)));
     QVERIFY2(tight.top1 >= 0.80, qPrintable(QString::number(tight.top1)));
     QVERIFY2(tight.mean_kl <= 0.03, qPrintable(QString::number(tight.mean_kl)));
@@ -208,12 +209,66 @@ class PredictorQualityTest : public QObject {
     QVERIFY(unlimited.predicted < 0.25);
   }
 
+  // The shipped default model's predictors (issue 11's target): recall >= 0.9 and at most 2x
+  // the truly active neurons predicted, in every layer - on the converter's held-out tokens (the
+  // metrics manifest.json stores, measured on tokens that neither trained the predictor nor chose
+  // its threshold) and live, through FlashFfn's predictor evaluation, on the 128 tokens of
+  // calibration text that follow the calibration tokens. Measured: stored recall 0.905..0.931,
+  // predicted/true 1.53..1.94x; live recall 0.854..0.912, predicted/true 1.47..2.02x.
+  void default_model_predictors_meet_recall_and_ratio() {
+    const std::string dir = resource_path_find("models/default");
+    QVERIFY2(!dir.empty(), "resources/models/default is missing");
+    std::unique_ptr<FlashModel> fm = flash_model_open(dir);
+    const QJsonObject pred = manifest_predictors(dir);
+    QVERIFY2(pred["metric_tokens"].toInt() >= 400, "too few held-out tokens behind the metrics");
+    const int n_layers = fm->model->config.n_layers;
+    QCOMPARE(int(fm->metrics.size()), n_layers);
+    for (int l = 0; l < n_layers; ++l) {
+      const PredictorMetrics& m = fm->metrics[l];
+      const double ratio = m.predicted_active / m.true_active;
+      qInfo("stored layer %d: rank %d recall %.3f precision %.3f predicted %.2f%% true %.2f%% "
+            "predicted/true %.2fx",
+            l, fm->predictors[l].rank, m.recall, m.precision, 100 * m.predicted_active,
+            100 * m.true_active, ratio);
+      QVERIFY2(m.true_active > 0, "no active neurons in the held-out tokens");
+      QVERIFY2(m.recall >= 0.9, qPrintable(QString("layer %1 recall %2").arg(l).arg(m.recall)));
+      QVERIFY2(ratio <= 2.0, qPrintable(QString("layer %1 predicted/true %2").arg(l).arg(ratio)));
+    }
+
+    const int calib = pred["calib_tokens"].toInt();
+    const Tokenizer tok(fm->model->tokenizer);
+    const int n = fm->model->config.max_seq_len;
+    const std::vector<int> tokens = held_out_tokens(tok, calib, n);
+    QVERIFY2(int(tokens.size()) == n, "calib/default.txt is too short for a held-out sequence");
+    FlashFfnOptions fo = predictor_options();
+    fo.evaluate_predictor = true;
+    FlashFfn ffn(*fm, fo, 0, 0);
+    std::vector<TokenTelemetry> tel;
+    replay(*fm->model, &ffn, tokens, &tel);
+    for (int l = 0; l < n_layers; ++l) {
+      int64_t truly = 0, hit = 0, predicted = 0;
+      for (const TokenTelemetry& t : tel) {
+        truly += t.layers[l].true_active;
+        hit += t.layers[l].true_positive;
+        predicted += t.layers[l].neurons_predicted;
+      }
+      QVERIFY(truly > 0);
+      const double recall = double(hit) / double(truly), ratio = double(predicted) / double(truly);
+      qInfo("live layer %d (%d tokens): recall %.3f predicted/true %.2fx", l, n, recall, ratio);
+      // 128 tokens are a small sample (layers 1-2: ~3-6 active neurons per token): bounds with a
+      // margin of ~0.05 on recall and ~0.5 on the ratio below the measured values.
+      QVERIFY2(recall >= 0.80, qPrintable(QString("layer %1 live recall %2").arg(l).arg(recall)));
+      QVERIFY2(ratio <= 2.5, qPrintable(QString("layer %1 live ratio %2").arg(l).arg(ratio)));
+    }
+  }
+
   // stories260K (SwiGLU), converted here with predictors trained on the first 2048 tokens of the
   // calibration text (the converter's defaults otherwise); 256 held-out positions after them.
-  // Only the predicted half of the neurons is multiplied, at any budget, and the SwiGLU neurons
-  // the predictor misses are not zero. Measured: 0.387 top-1 / mean KL 1.54 nats at both
-  // budgets (the unlimited budget reached 0.789 / 0.243 when every cached row of the window was
-  // multiplied too). Issue 14's exact gate mode is the remedy for SwiGLU models.
+  // Measured with the default target recall 0.9 (~75% of the neurons predicted): unlimited
+  // 0.922 top-1 / mean KL 0.083 nats; tight (minimum + 16 rows per layer: the window is cut to
+  // one token, so only the predicted neurons are used, and the SwiGLU neurons it misses are not
+  // zero) 0.617 / 0.673. (Balanced training without a target, ~50% predicted: 0.789 / 0.243 and
+  // 0.387 / 1.54.)
   void stories260k_trained_predictors_track_dense() {
     const QString gguf = flashchat_test::fixture_path("models/stories260K/stories260K.gguf");
     REQUIRE_FIXTURE(gguf);
@@ -234,9 +289,10 @@ class PredictorQualityTest : public QObject {
     const auto [unlimited, tight] = measure(*fm, dense, tokens, 16);
     report("stories260K, unlimited budget", unlimited, n);
     report("stories260K, tight budget", tight, n);
-    // Bounds: the measured values with a margin of ~8 points on top-1 and ~1.6x on the KL.
-    QVERIFY2(unlimited.top1 >= 0.30, qPrintable(QString::number(unlimited.top1)));
-    QVERIFY2(unlimited.mean_kl <= 2.5, qPrintable(QString::number(unlimited.mean_kl)));
+    // Bounds: the balanced predictors' measured values with a margin of ~8% on top-1 and ~1.6x
+    // on the KL.
+    QVERIFY2(unlimited.top1 >= 0.72, qPrintable(QString::number(unlimited.top1)));
+    QVERIFY2(unlimited.mean_kl <= 0.4, qPrintable(QString::number(unlimited.mean_kl)));
     QVERIFY2(tight.top1 >= 0.30, qPrintable(QString::number(tight.top1)));
     QVERIFY2(tight.mean_kl <= 2.5, qPrintable(QString::number(tight.mean_kl)));
     QVERIFY2(tight.shrunk > 0 || tight.streamed > 0, "the tight budget constrained nothing");

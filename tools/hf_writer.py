@@ -51,6 +51,22 @@ def store(a, dtype):
     raise ValueError(dtype)
 
 
+def read_safetensors(path):
+    """name -> numpy array in the stored dtype (F16 / F32 / BF16 as uint16 bits)."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        body = f.read()
+    out = {}
+    for name, meta in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = meta["data_offsets"]
+        dt = {"F16": "<f2", "F32": "<f4", "BF16": "<u2"}[meta["dtype"]]
+        out[name] = np.frombuffer(body[begin:end], dtype=dt).reshape(meta["shape"])
+    return out
+
+
 def safetensors_header(specs):
     """specs: list of (name, dtype, shape). Returns the padded JSON header bytes (data offsets in
     list order, tensors stored back to back)."""

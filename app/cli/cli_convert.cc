@@ -117,22 +117,26 @@ void report_print(const CliConvertArgs& a, const ConvertReport& r) {
     std::printf("predictors:        none (--no-predictors)\n");
     return;
   }
-  std::printf("predictors:        %s, trained on %d calibration tokens\n",
-              size_format_bytes(static_cast<int64_t>(r.predictor_bytes)).c_str(), r.calib_tokens);
-  std::printf("\nlayer  rank  recall  precision  predicted active  truly active\n");
+  std::printf("predictors:        %s, %d calibration tokens (model run %.1f s, training %.1f s)\n",
+              size_format_bytes(static_cast<int64_t>(r.predictor_bytes)).c_str(), r.calib_tokens,
+              r.collect_seconds, r.train_seconds);
+  std::printf("\nheld-out metrics on %lld tokens (the threshold was chosen on other held-out tokens):\n",
+              static_cast<long long>(r.metric_tokens));
+  std::printf("layer  rank  recall  precision  predicted active  truly active  predicted/true\n");
   double recall = 0, precision = 0, predicted = 0, truth = 0;
   for (size_t i = 0; i < r.metrics.size(); ++i) {
     const PredictorMetrics& m = r.metrics[i];
-    std::printf("%5zu  %4d  %6.3f  %9.3f  %15.1f%%  %11.1f%%\n", i, r.ranks[i], m.recall,
-                m.precision, 100.0 * m.predicted_active, 100.0 * m.true_active);
+    std::printf("%5zu  %4d  %6.3f  %9.3f  %15.2f%%  %11.2f%%  %13.2fx\n", i, r.ranks[i], m.recall,
+                m.precision, 100.0 * m.predicted_active, 100.0 * m.true_active,
+                m.true_active > 0 ? m.predicted_active / m.true_active : 0.0);
     recall += m.recall;
     precision += m.precision;
     predicted += m.predicted_active;
     truth += m.true_active;
   }
   const double n = static_cast<double>(r.metrics.size());
-  std::printf("  all        %6.3f  %9.3f  %15.1f%%  %11.1f%%\n", recall / n, precision / n,
-              100.0 * predicted / n, 100.0 * truth / n);
+  std::printf("  all        %6.3f  %9.3f  %15.2f%%  %11.2f%%  %13.2fx\n", recall / n, precision / n,
+              100.0 * predicted / n, 100.0 * truth / n, truth > 0 ? predicted / truth : 0.0);
 }
 
 }  // namespace
@@ -149,9 +153,28 @@ void cli_convert_register(CLI::App& app, CliConvertArgs& args, CLI::App** sub) {
                 "Calibration text for the predictors (default: the bundled corpus, "
                 "share/flashchat/calib/default.txt)")
       ->type_name("FILE");
-  c->add_option("--rank", args.rank, "Predictor rank")->check(CLI::PositiveNumber);
-  c->add_option("--rank-last", args.rank_last, "Predictor rank of the last 4 layers (0 = --rank)")
-      ->check(CLI::NonNegativeNumber);
+  c->add_option("--rank", args.rank, "Predictor rank (capped by the model's width)")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--rank-last", args.rank_last,
+                "Predictor rank of the last layers (-1: 4 x --rank, 0: --rank)")
+      ->check(CLI::Range(-1, 1 << 20));
+  c->add_option("--last-layers", args.last_layers,
+                "How many layers get --rank-last (-1: a quarter of them, rounded up)")
+      ->check(CLI::Range(-1, 1 << 20));
+  c->add_option("--ranks", args.ranks,
+                "Rank of every layer, comma-separated (overrides --rank, --rank-last, "
+                "--last-layers)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  c->add_option("--steps", args.steps, "Adam steps per predictor")->check(CLI::PositiveNumber);
+  c->add_option("--batch", args.batch_rows, "Calibration tokens per Adam step")
+      ->check(CLI::PositiveNumber);
+  c->add_option("--recall", args.recall,
+                "Target recall of each layer's threshold on held-out tokens (0: no threshold)")
+      ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--pos-weight-max", args.pos_weight_max,
+                "Cap of the active class's loss weight (1: plain cross-entropy)")
+      ->check(CLI::Range(1.0, 1e6));
   c->add_option("--tokens", args.tokens, "Calibration tokens")->check(CLI::PositiveNumber);
   c->add_flag("--no-predictors", args.no_predictors, "Do not train predictors");
   c->add_option("--weights", args.weights,
@@ -175,6 +198,12 @@ int cli_convert_run(const CliConvertArgs& a) {
     if (!dtype_from_name(upper, &t)) fail("--weights", "unknown type '" + a.weights + "'");
     o.weights = t;
   }
+  o.predictor.n_last_layers = a.last_layers;
+  o.predictor.layer_ranks = a.ranks;
+  o.predictor.steps = a.steps;
+  o.predictor.batch_rows = a.batch_rows;
+  o.predictor.target_recall = a.recall;
+  o.predictor.positive_weight_max = a.pos_weight_max;
   ProgressBar bar;
   o.progress = [&bar](double fraction, const std::string& stage) {
     if (g_cancel.load()) return false;

@@ -368,6 +368,10 @@ SafetensorsWriteResult predictors_write(const Model& m, const ConvertOptions& op
   }
   report.thresholds = tp.thresholds;
   report.metrics = tp.metrics;
+  report.bias_shifts = tp.bias_shifts;
+  report.metric_tokens = tp.metric_rows;
+  report.collect_seconds = tp.collect_seconds;
+  report.train_seconds = tp.train_seconds;
   return safetensors_write(path, tensors, {{"format", "flashchat-predictors"}});
 }
 
@@ -506,10 +510,17 @@ ConvertReport flash_convert(const std::string& input, const std::string& out_dir
                          {"true_active", finite_or_zero(m.true_active)}});
     }
     std::vector<double> thresholds(report.thresholds.begin(), report.thresholds.end());
+    std::vector<double> shifts;
+    for (float v : report.bias_shifts) shifts.push_back(finite_or_zero(v));
+    const PredictorTrainOptions& po = options.predictor;
     manifest["predictors"] = {{"file", pred_name},
                               {"ranks", report.ranks},
                               {"thresholds", thresholds},
                               {"metrics", metrics},
+                              {"metric_tokens", report.metric_tokens},
+                              {"bias_shifts", shifts},
+                              {"target_recall", po.target_recall},
+                              {"steps", po.steps},
                               {"calib_tokens", report.calib_tokens}};
   }
   manifest["files"] = files;

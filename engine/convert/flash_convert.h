@@ -32,8 +32,12 @@ struct ConvertReport {
   FlashLayout ffn;
   std::vector<int> ranks;  // empty without predictors
   std::vector<float> thresholds;
-  std::vector<PredictorMetrics> metrics;
-  int calib_tokens = 0;          // tokens the predictors were trained on
+  std::vector<PredictorMetrics> metrics;  // per layer, on `metric_tokens` held-out tokens
+  std::vector<float> bias_shifts;         // per layer, the held-out threshold's bias shift
+  int64_t metric_tokens = 0;
+  double collect_seconds = 0;    // predictor calibration: the model over the tokens
+  double train_seconds = 0;      // predictor training, thresholds and metrics
+  int calib_tokens = 0;          // calibration tokens (training plus held-out)
   uint64_t dram_bytes = 0;       // size of dram.safetensors
   uint64_t predictor_bytes = 0;  // size of predictors.safetensors
   double seconds = 0;

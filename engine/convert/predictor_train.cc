@@ -6,17 +6,18 @@
 // over chunks. A capturing FfnBackend stores, for every layer and calibration token, the FFN
 // input x and either the 0/1 labels (ReLU family) or |hidden| as fp16 (smooth activations, so
 // the per-layer quantile threshold can be taken over all training tokens before labelling).
-// Stage 2 (train, progress 0.5..1): per layer, in parallel over layers, Adam on class-balanced
-// binary cross-entropy over minibatches in fp32, A and B rounded once to the F16 they are stored
-// in (predictor_store_f16), then the recall target and the held-out metrics on the rounded
-// predictor (the one the runtime evaluates).
+// Stage 2 (train, progress 0.5..1): per layer, in parallel over layers, predictor_fit (Adam on
+// mildly weighted binary cross-entropy, a fixed number of minibatch steps, fp32, A and B rounded
+// once to the F16 they are stored in), then the threshold for the recall target on the first
+// half of the held-out rows and the metrics on the second half, both on the rounded predictor
+// (the one the runtime evaluates).
 //
 // Memory: N calibration tokens cost, per layer, N*dim*4 bytes of inputs plus N*neurons bytes of
 // labels (plus N*neurons*2 bytes of fp16 magnitudes while collecting for SwiGLU/GELU models;
 // those are turned into labels and freed one layer at a time). E.g. Llama-2-7B (dim 4096,
 // 11008 neurons, 32 layers) with N = 4096: 2.1 GB inputs + 1.4 GB labels + 2.9 GB transient
 // magnitudes; OPT-6.7B (16384 neurons, ReLU): 2.1 GB + 2.1 GB. Training adds per concurrently
-// trained layer a few (256, neurons) float batch matrices and Adam state (3x the predictor).
+// trained layer a few (batch_rows, neurons) float matrices and Adam state (3x the predictor).
 
 #include "convert/predictor_train.h"
 
@@ -27,13 +28,13 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <mutex>
-#include <numbers>
-#include <random>
 #include <string>
 
+#include "convert/predictor_fit.h"
 #include "core/error.h"
 #include "model/transformer.h"
 
@@ -41,14 +42,8 @@ namespace flashchat {
 
 namespace {
 
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
 constexpr int kMaxChunkTokens = 256;  // context length of one calibration sequence
 constexpr int kCalibBlockTokens = 32;  // tokens per forward_batch while collecting activations
-constexpr int kBatchRows = 256;       // minibatch size
-constexpr float kLearningRate = 1e-2f;
-constexpr float kFinalLrFactor = 0.05f;     // cosine decay to this fraction of kLearningRate
-constexpr double kMinClassFraction = 1e-3;  // caps the balanced class weights at 500
 
 [[noreturn]] void train_fail(const std::string& message) {
   throw Error("predictor training: " + message);
@@ -65,13 +60,6 @@ float from_f16_bits(uint16_t bits) {
   Eigen::half h;
   h.x = bits;
   return static_cast<float>(h);
-}
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
 }
 
 // Serialises progress callbacks from worker threads and remembers a cancellation.
@@ -177,13 +165,26 @@ void validate(const Model& model, const std::vector<int>& tokens, const Predicto
     }
   }
   validate_options(o);
+  if (!o.layer_ranks.empty() && static_cast<int>(o.layer_ranks.size()) != c.n_layers) {
+    train_fail(std::to_string(o.layer_ranks.size()) + " layer ranks for " +
+               std::to_string(c.n_layers) + " layers");
+  }
 }
 
 void validate_options(const PredictorTrainOptions& o) {
-  if (o.rank < 1 || o.rank_last_layers < 0 || o.n_last_layers < 0) {
-    train_fail("rank must be >= 1 and rank_last_layers, n_last_layers >= 0");
+  if (o.rank < 1 || o.rank_last_layers < -1 || o.n_last_layers < -1) {
+    train_fail("rank must be >= 1 and rank_last_layers, n_last_layers >= -1");
   }
-  if (o.epochs < 1) train_fail("epochs must be >= 1");
+  for (int r : o.layer_ranks) {
+    if (r < 1) train_fail("layer ranks must be >= 1");
+  }
+  if (o.steps < 1 || o.batch_rows < 1) train_fail("steps and batch_rows must be >= 1");
+  if (!(o.learning_rate > 0.0f && std::isfinite(o.learning_rate))) {
+    train_fail("learning_rate must be positive");
+  }
+  if (!(o.positive_weight_max >= 1.0f && std::isfinite(o.positive_weight_max))) {
+    train_fail("positive_weight_max must be >= 1");
+  }
   if (!(o.holdout_fraction >= 0.0f && o.holdout_fraction < 1.0f)) {
     train_fail("holdout_fraction must be in [0, 1)");
   }
@@ -262,222 +263,8 @@ float label_by_quantile(LayerData& d, int64_t n_rows, int64_t n_train, int64_t n
   return from_f16_bits(threshold_bits);
 }
 
-// In-place Adam step on `param` with gradient `grad` (same size).
-template <typename P, typename G>
-void adam_step(P& param, const G& grad, P& m, P& v, float lr_corrected) {
-  constexpr float kBeta1 = 0.9f, kBeta2 = 0.999f, kEps = 1e-8f;
-  m.array() = kBeta1 * m.array() + (1.0f - kBeta1) * grad.array();
-  v.array() = kBeta2 * v.array() + (1.0f - kBeta2) * grad.array().square();
-  param.array() -= lr_corrected * m.array() / (v.array().sqrt() + kEps);
-}
-
-struct LayerJob {
-  int layer = 0;
-  int rank = 0;
-  int64_t n_train = 0;
-  int64_t n_rows = 0;
-  int64_t steps_per_epoch = 0;
-};
-
-// Trains one layer's predictor on rows [0, n_train) of d; returns it with x standardisation
-// folded into A and bias. `on_step` is called after every minibatch; false stops training.
-template <typename OnStep>
-Predictor train_layer(const float* x_rows, const uint8_t* labels, const LayerJob& job, int dim,
-                      int neurons, const PredictorTrainOptions& o, OnStep&& on_step) {
-  const int64_t n_train = job.n_train;
-  const int r = job.rank;
-  std::mt19937_64 rng(splitmix64(o.seed ^ splitmix64(static_cast<uint64_t>(job.layer) + 1)));
-
-  // Per-dimension standardisation of x over the training rows.
-  Eigen::VectorXd sum = Eigen::VectorXd::Zero(dim), sum_sq = Eigen::VectorXd::Zero(dim);
-  for (int64_t row = 0; row < n_train; ++row) {
-    const Eigen::Map<const Eigen::VectorXf> x(x_rows + row * dim, dim);
-    sum += x.cast<double>();
-    sum_sq += x.cast<double>().array().square().matrix();
-  }
-  Eigen::RowVectorXf mean(dim), inv_std(dim);
-  for (int j = 0; j < dim; ++j) {
-    const double mu = sum[j] / static_cast<double>(n_train);
-    const double var = std::max(0.0, sum_sq[j] / static_cast<double>(n_train) - mu * mu);
-    mean[j] = static_cast<float>(mu);
-    inv_std[j] = var > 1e-20 ? static_cast<float>(1.0 / std::sqrt(var)) : 0.0f;
-  }
-
-  // Balanced class weights per neuron: each class carries half of the neuron's loss.
-  Eigen::ArrayXf w_pos(neurons), w_neg(neurons);
-  {
-    std::vector<int64_t> positives(static_cast<size_t>(neurons), 0);
-    for (int64_t row = 0; row < n_train; ++row) {
-      const uint8_t* lab = labels + row * neurons;
-      for (int i = 0; i < neurons; ++i) positives[static_cast<size_t>(i)] += lab[i];
-    }
-    for (int i = 0; i < neurons; ++i) {
-      const double frac = std::clamp(
-          static_cast<double>(positives[static_cast<size_t>(i)]) / static_cast<double>(n_train),
-          kMinClassFraction, 1.0 - kMinClassFraction);
-      w_pos[i] = static_cast<float>(0.5 / frac);
-      w_neg[i] = static_cast<float>(0.5 / (1.0 - frac));
-    }
-  }
-
-  // Parameters (on standardised x) and Adam state.
-  RowMatrix a(r, dim), b(neurons, r);
-  Eigen::RowVectorXf bias = Eigen::RowVectorXf::Zero(neurons);
-  {
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    const float a_std = 1.0f / std::sqrt(static_cast<float>(dim));
-    const float b_std = 0.1f / std::sqrt(static_cast<float>(r));
-    for (int64_t k = 0; k < a.size(); ++k) a.data()[k] = a_std * normal(rng);
-    for (int64_t k = 0; k < b.size(); ++k) b.data()[k] = b_std * normal(rng);
-  }
-  RowMatrix m_a = RowMatrix::Zero(r, dim), v_a = RowMatrix::Zero(r, dim);
-  RowMatrix m_b = RowMatrix::Zero(neurons, r), v_b = RowMatrix::Zero(neurons, r);
-  Eigen::RowVectorXf m_bias = Eigen::RowVectorXf::Zero(neurons);
-  Eigen::RowVectorXf v_bias = Eigen::RowVectorXf::Zero(neurons);
-
-  std::vector<int64_t> order(static_cast<size_t>(n_train));
-  for (int64_t k = 0; k < n_train; ++k) order[static_cast<size_t>(k)] = k;
-  RowMatrix xb, h, z, grad_h, grad_a, grad_b;
-  Eigen::RowVectorXf grad_bias;
-  const int64_t total_steps = job.steps_per_epoch * o.epochs;
-  int64_t step = 0;
-
-  for (int epoch = 0; epoch < o.epochs; ++epoch) {
-    std::shuffle(order.begin(), order.end(), rng);
-    for (int64_t start = 0; start < n_train; start += kBatchRows) {
-      const int64_t rows = std::min<int64_t>(kBatchRows, n_train - start);
-      // Xb (rows, d): standardised inputs of the batch.
-      xb.resize(rows, dim);
-      for (int64_t i = 0; i < rows; ++i) {
-        const int64_t row = order[static_cast<size_t>(start + i)];
-        const Eigen::Map<const Eigen::RowVectorXf> x(x_rows + row * dim, dim);
-        xb.row(i) = (x - mean).cwiseProduct(inv_std);
-      }
-      // Xb (rows,d) @ A^T (d,r) -> H (rows,r);  H @ B^T (r,n) + bias -> Z (rows,n)
-      h.noalias() = xb * a.transpose();
-      z.noalias() = h * b.transpose();
-      z.rowwise() += bias;
-      // dL/dZ of the class-weighted mean BCE-with-logits: w * (sigmoid(z) - y) / rows.
-      const float inv_rows = 1.0f / static_cast<float>(rows);
-      z.array() = (1.0f + (-z.array()).exp()).inverse();  // sigmoid, vectorised
-      for (int64_t i = 0; i < rows; ++i) {
-        const uint8_t* lab = labels + order[static_cast<size_t>(start + i)] * neurons;
-        float* zi = z.row(i).data();
-        for (int j = 0; j < neurons; ++j) {
-          const float p = zi[j];
-          zi[j] = (lab[j] ? w_pos[j] * (p - 1.0f) : w_neg[j] * p) * inv_rows;
-        }
-      }
-      const RowMatrix& grad_z = z;
-      // G^T (n,rows) @ H (rows,r) -> dB (n,r);  G (rows,n) @ B (n,r) -> dH (rows,r);
-      // dH^T (r,rows) @ Xb (rows,d) -> dA (r,d);  column sums of G -> dbias (n,)
-      grad_b.noalias() = grad_z.transpose() * h;
-      grad_h.noalias() = grad_z * b;
-      grad_a.noalias() = grad_h.transpose() * xb;
-      grad_bias = grad_z.colwise().sum();
-
-      ++step;
-      const double progress = static_cast<double>(step - 1) / static_cast<double>(total_steps);
-      const float lr =
-          kLearningRate *
-          (kFinalLrFactor + (1.0f - kFinalLrFactor) * 0.5f *
-                                static_cast<float>(1.0 + std::cos(std::numbers::pi * progress)));
-      const float correction = std::sqrt(1.0f - std::pow(0.999f, static_cast<float>(step))) /
-                               (1.0f - std::pow(0.9f, static_cast<float>(step)));
-      adam_step(a, grad_a, m_a, v_a, lr * correction);
-      adam_step(b, grad_b, m_b, v_b, lr * correction);
-      adam_step(bias, grad_bias, m_bias, v_bias, lr * correction);
-      if (!on_step()) return {};
-    }
-  }
-
-  // Fold the standardisation: z = B A ((x - mean) * inv_std) + bias
-  //                             = B (A diag(inv_std)) x + (bias - B A (mean * inv_std)).
-  Predictor p;
-  p.rank = r;
-  p.dim = dim;
-  p.neurons = neurons;
-  const RowMatrix a_folded = a * inv_std.asDiagonal();
-  const Eigen::VectorXf shift = b * (a * mean.cwiseProduct(inv_std).transpose());
-  const Eigen::RowVectorXf bias_folded = bias - shift.transpose();
-  predictor_store_f16(p, a_folded.data(), b.data());
-  p.bias.assign(bias_folded.data(), bias_folded.data() + bias_folded.size());
-  return p;
-}
-
-// Calls fn(row, z) for every row in [first, last) of x_rows, where z (neurons,) = B (A x) + bias
-// computed with the stored (F16) factors, in batches of kBatchRows.
-template <typename Fn>
-void for_each_logit_row(const Predictor& p, const float* x_rows, int64_t first, int64_t last,
-                        Fn fn) {
-  const int dim = p.dim, n = p.neurons, r = p.rank;
-  std::vector<float> a_f32, b_f32;  // the stored F16 factors, exactly, as fp32
-  predictor_weights_f32(p, a_f32, b_f32);
-  const Eigen::Map<const RowMatrix> a(a_f32.data(), r, dim);
-  const Eigen::Map<const RowMatrix> b(b_f32.data(), n, r);
-  const Eigen::Map<const Eigen::RowVectorXf> bias(p.bias.data(), n);
-  RowMatrix h, z;
-  for (int64_t start = first; start < last; start += kBatchRows) {
-    const int64_t rows = std::min<int64_t>(kBatchRows, last - start);
-    const Eigen::Map<const RowMatrix> x(x_rows + start * dim, rows, dim);
-    // X (rows,d) @ A^T -> H (rows,r);  H @ B^T + bias -> Z (rows,n)
-    h.noalias() = x * a.transpose();
-    z.noalias() = h * b.transpose();
-    z.rowwise() += bias;
-    for (int64_t i = 0; i < rows; ++i) fn(start + i, z.row(i).data());
-  }
-}
-
-// Adds one constant to p.bias so that at least `target` of the positive labels of rows
-// [0, n_train) get z > 0 (no change when they already do).
-void raise_recall(Predictor& p, const float* x_rows, const uint8_t* labels, int64_t n_train,
-                  float target) {
-  const int n = p.neurons;
-  std::vector<float> positive_logits;
-  for_each_logit_row(p, x_rows, 0, n_train, [&](int64_t row, const float* z) {
-    const uint8_t* lab = labels + row * n;
-    for (int j = 0; j < n; ++j) {
-      if (lab[j]) positive_logits.push_back(z[j]);
-    }
-  });
-  if (positive_logits.empty()) return;
-  // Positives below index k (ascending) may be missed; the k-th must end up above zero.
-  const size_t k = static_cast<size_t>(std::floor((1.0 - static_cast<double>(target)) *
-                                                  static_cast<double>(positive_logits.size())));
-  if (k >= positive_logits.size()) return;
-  std::nth_element(positive_logits.begin(), positive_logits.begin() + static_cast<ptrdiff_t>(k),
-                   positive_logits.end());
-  const float kth = positive_logits[k];
-  if (kth > 0.0f) return;
-  const float shift = -kth + 1e-5f * std::max(1.0f, std::fabs(kth));
-  for (float& v : p.bias) v += shift;
-}
-
-// Recall / precision / active fractions of p over rows [first, last) of d.
-PredictorMetrics evaluate(const Predictor& p, const float* x_rows, const uint8_t* labels,
-                          int64_t first, int64_t last) {
-  const int n = p.neurons;
-  int64_t tp = 0, fp = 0, fn = 0;
-  for_each_logit_row(p, x_rows, first, last, [&](int64_t row, const float* z) {
-    const uint8_t* lab = labels + row * n;
-    for (int j = 0; j < n; ++j) {
-      const bool predicted = z[j] > 0.0f;
-      tp += predicted && lab[j];
-      fp += predicted && !lab[j];
-      fn += !predicted && lab[j];
-    }
-  });
-  const double cells = static_cast<double>(last - first) * n;
-  PredictorMetrics m;
-  m.recall = tp + fn > 0 ? static_cast<double>(tp) / static_cast<double>(tp + fn) : 1.0;
-  m.precision = tp + fp > 0 ? static_cast<double>(tp) / static_cast<double>(tp + fp) : 1.0;
-  m.predicted_active = cells > 0 ? static_cast<double>(tp + fp) / cells : 0.0;
-  m.true_active = cells > 0 ? static_cast<double>(tp + fn) / cells : 0.0;
-  return m;
-}
-
-// Rows held out of n_rows for the metrics (at least one when the fraction is positive);
-// throws when nothing would be left to train on.
+// Rows held out of n_rows (at least one when the fraction is positive); throws when nothing
+// would be left to train on.
 int64_t holdout_rows(int64_t n_rows, float fraction) {
   int64_t n_hold = static_cast<int64_t>(std::llround(fraction * static_cast<double>(n_rows)));
   if (fraction > 0.0f) n_hold = std::max<int64_t>(n_hold, 1);
@@ -488,38 +275,86 @@ int64_t holdout_rows(int64_t n_rows, float fraction) {
   return n_hold;
 }
 
+// Where the rows of a layer go: [0, n_train) training, [select_first, select_last) choose the
+// threshold, [report_first, report_last) give the metrics.
+struct RowSplit {
+  int64_t n_train = 0, select_first = 0, select_last = 0, report_first = 0, report_last = 0;
+};
+
+RowSplit row_split(int64_t n_rows, float holdout_fraction) {
+  const int64_t n_hold = holdout_rows(n_rows, holdout_fraction);
+  RowSplit s;
+  s.n_train = n_rows - n_hold;
+  if (n_hold == 0) {
+    s.select_last = s.report_last = s.n_train;
+  } else if (n_hold == 1) {
+    s.select_first = s.report_first = s.n_train;
+    s.select_last = s.report_last = n_rows;
+  } else {
+    s.select_first = s.n_train;
+    s.select_last = s.report_first = s.n_train + n_hold / 2;
+    s.report_last = n_rows;
+  }
+  return s;
+}
+
+// Trains, thresholds and scores one layer; returns an empty predictor when on_step cancelled.
+Predictor layer_train(const float* x, const uint8_t* labels, const PredictorFitJob& job,
+                      const RowSplit& split, int dim, int neurons, const PredictorTrainOptions& o,
+                      const std::function<bool()>& on_step, PredictorMetrics& metrics,
+                      float& bias_shift) {
+  Predictor p = predictor_fit(x, labels, job, dim, neurons, o, on_step);
+  if (p.rank == 0) return p;
+  bias_shift = o.target_recall > 0.0f
+                   ? predictor_threshold_select(p, x, labels, split.select_first,
+                                                split.select_last, o.target_recall)
+                   : 0.0f;
+  metrics = predictor_evaluate(p, x, labels, split.report_first, split.report_last);
+  return p;
+}
+
 }  // namespace
+
+int predictor_rank_for_layer(const PredictorTrainOptions& o, int layer, int n_layers,
+                             int max_rank) {
+  if (!o.layer_ranks.empty()) {
+    return std::clamp(o.layer_ranks[static_cast<size_t>(layer)], 1, std::max(1, max_rank));
+  }
+  const int n_last = o.n_last_layers >= 0 ? o.n_last_layers : (n_layers + 3) / 4;
+  const bool last = layer >= n_layers - n_last;
+  int wanted = o.rank;
+  if (last && o.rank_last_layers != 0) {
+    wanted = o.rank_last_layers > 0 ? o.rank_last_layers : 4 * o.rank;
+  }
+  return std::clamp(wanted, 1, std::max(1, max_rank));
+}
 
 Predictor predictor_train_layer(const float* x, const uint8_t* labels, int64_t n_rows, int dim,
                                 int neurons, int rank, const PredictorTrainOptions& options,
-                                PredictorMetrics* metrics) {
+                                PredictorMetrics* metrics, float* bias_shift) {
   validate_options(options);
   if (x == nullptr || labels == nullptr || n_rows < 1 || dim < 1 || neurons < 1 || rank < 1) {
     train_fail("bad layer data: " + std::to_string(n_rows) + " rows, dim " + std::to_string(dim) +
                ", " + std::to_string(neurons) + " neurons, rank " + std::to_string(rank));
   }
-  const int64_t n_hold = holdout_rows(n_rows, options.holdout_fraction);
-  LayerJob job;
+  const RowSplit split = row_split(n_rows, options.holdout_fraction);
+  PredictorFitJob job;
   job.rank = std::clamp(rank, 1, std::min(dim, neurons));
-  job.n_train = n_rows - n_hold;
-  job.n_rows = n_rows;
-  job.steps_per_epoch = (job.n_train + kBatchRows - 1) / kBatchRows;
-  const int64_t total_steps = job.steps_per_epoch * options.epochs;
+  job.n_train = split.n_train;
   Progress progress(options);
   int64_t steps_done = 0;
-  auto on_step = [&] {
+  const std::function<bool()> on_step = [&] {
     ++steps_done;
-    return progress.report(static_cast<double>(steps_done) / static_cast<double>(total_steps),
+    return progress.report(static_cast<double>(steps_done) / static_cast<double>(options.steps),
                            "training predictors");
   };
   if (!progress.report(0.0, "training predictors")) progress.throw_if_cancelled();
-  Predictor p = train_layer(x, labels, job, dim, neurons, options, on_step);
+  PredictorMetrics m;
+  float shift = 0.0f;
+  Predictor p = layer_train(x, labels, job, split, dim, neurons, options, on_step, m, shift);
   progress.throw_if_cancelled();
-  if (options.target_recall > 0.0f) raise_recall(p, x, labels, job.n_train, options.target_recall);
-  if (metrics != nullptr) {
-    *metrics = n_hold > 0 ? evaluate(p, x, labels, job.n_train, n_rows)
-                          : evaluate(p, x, labels, 0, job.n_train);
-  }
+  if (metrics != nullptr) *metrics = m;
+  if (bias_shift != nullptr) *bias_shift = shift;
   return p;
 }
 
@@ -529,8 +364,7 @@ TrainedPredictors predictor_train_all(const Model& model, const std::vector<int>
   const ModelConfig& c = model.config;
   const int n_layers = c.n_layers, dim = c.dim, neurons = c.ffn_dim;
   const int64_t n_rows = static_cast<int64_t>(calib_tokens.size());
-  const int64_t n_hold = holdout_rows(n_rows, options.holdout_fraction);
-  const int64_t n_train = n_rows - n_hold;
+  const RowSplit split = row_split(n_rows, options.holdout_fraction);
   const bool nonzero_labels = labels_are_nonzero(c.activation);
   Progress progress(options);
   if (!progress.report(0.0, "collecting activations")) progress.throw_if_cancelled();
@@ -544,62 +378,59 @@ TrainedPredictors predictor_train_all(const Model& model, const std::vector<int>
       d.mag_f16.resize(static_cast<size_t>(n_rows * neurons));
     }
   }
+  const auto t_collect = std::chrono::steady_clock::now();
   collect(model, calib_tokens, data, progress);
+  const auto t_train = std::chrono::steady_clock::now();
 
   TrainedPredictors out;
+  out.metric_rows = split.report_last - split.report_first;
+  out.collect_seconds = std::chrono::duration<double>(t_train - t_collect).count();
   out.layers.resize(static_cast<size_t>(n_layers));
   out.thresholds.assign(static_cast<size_t>(n_layers), 0.0f);
   out.metrics.resize(static_cast<size_t>(n_layers));
+  out.bias_shifts.assign(static_cast<size_t>(n_layers), 0.0f);
   if (!nonzero_labels) {
     for (int l = 0; l < n_layers; ++l) {
       out.thresholds[static_cast<size_t>(l)] = label_by_quantile(
-          data[static_cast<size_t>(l)], n_rows, n_train, neurons, options.gated_sparsity);
+          data[static_cast<size_t>(l)], n_rows, split.n_train, neurons, options.gated_sparsity);
     }
   }
 
-  std::vector<LayerJob> jobs(static_cast<size_t>(n_layers));
+  // Progress counts multiply-adds, so a layer of 4x the rank weighs 4x.
+  std::vector<PredictorFitJob> jobs(static_cast<size_t>(n_layers));
   const int max_rank = std::min(dim, neurons);
-  int64_t total_steps = 0;
+  int64_t total_work = 0;
   for (int l = 0; l < n_layers; ++l) {
-    LayerJob& job = jobs[static_cast<size_t>(l)];
+    PredictorFitJob& job = jobs[static_cast<size_t>(l)];
     job.layer = l;
-    const bool last = l >= n_layers - options.n_last_layers;
-    const int wanted =
-        last && options.rank_last_layers > 0 ? options.rank_last_layers : options.rank;
-    job.rank = std::clamp(wanted, 1, max_rank);
-    job.n_train = n_train;
-    job.n_rows = n_rows;
-    job.steps_per_epoch = (n_train + kBatchRows - 1) / kBatchRows;
-    total_steps += job.steps_per_epoch * options.epochs;
+    job.rank = predictor_rank_for_layer(options, l, n_layers, max_rank);
+    job.n_train = split.n_train;
+    total_work += int64_t{options.steps} * job.rank;
   }
 
-  std::atomic<int64_t> steps_done{0};
+  std::atomic<int64_t> work_done{0};
   tbb::parallel_for(
       tbb::blocked_range<int>(0, n_layers, 1), [&](const tbb::blocked_range<int>& range) {
         for (int l = range.begin(); l != range.end(); ++l) {
           if (progress.cancelled()) return;
           const LayerData& d = data[static_cast<size_t>(l)];
-          const LayerJob& job = jobs[static_cast<size_t>(l)];
-          auto on_step = [&] {
-            const int64_t done = ++steps_done;
+          const PredictorFitJob& job = jobs[static_cast<size_t>(l)];
+          const std::function<bool()> on_step = [&] {
+            const int64_t done = work_done += job.rank;
             return progress.report(
-                0.5 + 0.5 * static_cast<double>(done) / static_cast<double>(total_steps),
+                0.5 + 0.5 * static_cast<double>(done) / static_cast<double>(total_work),
                 "training predictors");
           };
-          Predictor p =
-              train_layer(d.x.data(), d.labels.data(), job, dim, neurons, options, on_step);
+          const size_t li = static_cast<size_t>(l);
+          Predictor p = layer_train(d.x.data(), d.labels.data(), job, split, dim, neurons,
+                                    options, on_step, out.metrics[li], out.bias_shifts[li]);
           if (progress.cancelled()) return;
-          if (options.target_recall > 0.0f) {
-            raise_recall(p, d.x.data(), d.labels.data(), n_train, options.target_recall);
-          }
-          // Metrics on the held-out tail; on the training rows when nothing is held out.
-          out.metrics[static_cast<size_t>(l)] =
-              n_hold > 0 ? evaluate(p, d.x.data(), d.labels.data(), n_train, n_rows)
-                         : evaluate(p, d.x.data(), d.labels.data(), 0, n_train);
-          out.layers[static_cast<size_t>(l)] = std::move(p);
+          out.layers[li] = std::move(p);
         }
       });
   progress.throw_if_cancelled();
+  out.train_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_train).count();
   return out;
 }
 

@@ -189,10 +189,12 @@ std::string model_info_describe(const OpenedModel& m, int context) {
       const Predictor& p = m.flash->predictors[l];
       const PredictorMetrics pm =
           l < m.flash->metrics.size() ? m.flash->metrics[l] : PredictorMetrics();
-      out += format("  layer %-3zu   rank %-4d recall %.3f precision %.3f predicted %.1f%% true "
-                    "%.1f%% (%s)\n",
+      out += format("  layer %-3zu   rank %-4d recall %.3f precision %.3f predicted %.2f%% true "
+                    "%.2f%% predicted/true %.2fx (%s)\n",
                     l, p.rank, pm.recall, pm.precision, 100 * pm.predicted_active,
-                    100 * pm.true_active, size_format_bytes(p.size_bytes()).c_str());
+                    100 * pm.true_active,
+                    pm.true_active > 0 ? pm.predicted_active / pm.true_active : 0.0,
+                    size_format_bytes(p.size_bytes()).c_str());
     }
   }
   const ModelInfo info = model_info_of(m);

@@ -26,6 +26,8 @@ sys.path.insert(0, HERE)
 import bpe  # noqa: E402
 from train import OPT, hf_names  # noqa: E402
 
+import hf_writer  # noqa: E402  (tools/, on the path train.py sets)
+
 PROMPT = ("The old man walked along the river and looked at the water. In the morning the "
           "people of the city went out to the fields. A computer is a machine that")
 POSITIONS_WITH_FULL_LOGITS = (0, 5, 17, -1)  # -1: the last position
@@ -33,18 +35,7 @@ POSITIONS_WITH_FULL_LOGITS = (0, 5, 17, -1)  # -1: the last position
 
 def read_safetensors(path):
     """name -> float32 numpy array (F16/F32 only, which is all train.py writes)."""
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        body = f.read()
-    out = {}
-    for name, meta in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = meta["data_offsets"]
-        dt = {"F16": np.float16, "F32": np.float32}[meta["dtype"]]
-        out[name] = np.frombuffer(body[begin:end], dtype=dt).reshape(meta["shape"]).astype(np.float32)
-    return out
+    return {k: v.astype(np.float32) for k, v in hf_writer.read_safetensors(path).items()}
 
 
 def load_model(hf):
