@@ -23,6 +23,7 @@
 #include "models/model_info_dialog.h"
 #if __has_include("plots/live_panel.h")
 #include "plots/live_panel.h"
+#include "teaching/teaching_view.h"
 #define FLASHCHAT_HAVE_LIVE_PANEL 1
 #endif
 
@@ -287,6 +288,24 @@ void MainWindow::buildMenus() {
   panel->setChecked(true);
   panel->setShortcut(QKeySequence(QStringLiteral("Ctrl+L")));
   connect(panel, &QAction::toggled, this, [this](bool on) { right_split_->setVisible(on); });
+  QAction* teach = view->addAction(QStringLiteral("&Teaching view"), this,
+                                   &MainWindow::showTeachingView);
+  teach->setShortcut(QKeySequence(QStringLiteral("Ctrl+T")));
+}
+
+void MainWindow::showTeachingView() {
+  if (!teaching_) {
+    teaching_ = new TeachingView(this);
+    teaching_->setWindowFlag(Qt::Window);
+    teaching_->resize(1100, 760);
+    EngineWorker* w = worker();
+    connect(teaching_, &TeachingView::recordingChanged, this,
+            [w](bool on) { w->setRecordActiveSets(on); });
+    connect(w, &EngineWorker::telemetryReady, teaching_, &TeachingView::addTelemetry);
+    connect(w, &EngineWorker::activeSetsReady, teaching_, &TeachingView::addSample);
+  }
+  teaching_->show();
+  teaching_->raise();
 }
 
 void MainWindow::connectEngine() {

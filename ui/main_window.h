@@ -29,6 +29,7 @@
 namespace flashchat::ui {
 
 class LivePanel;
+class TeachingView;
 class RunHistoryView;
 
 // Asks the user what to do about a database that cannot be used as it is (a message box).
@@ -71,6 +72,7 @@ class MainWindow : public QMainWindow {
   QWidget* livePanel() const { return live_; }
   LivePanel* plots() const { return live_panel_; }
   QLabel* statusField(const QString& name) const;
+  TeachingView* teachingView() const { return teaching_; }
 
  public slots:
   void newChat();
@@ -81,6 +83,8 @@ class MainWindow : public QMainWindow {
   void openModelFolder();
   void showModelInfo();
   void showChatSettings();
+  // The teaching view (its own window; records the engine's active sets only while shown).
+  void showTeachingView();
   void copyChat();
   // The run history page (replaces the chat and plots until "Back to chat"); with
   // `compare_latest`, the two newest runs side by side.
@@ -150,6 +154,7 @@ class MainWindow : public QMainWindow {
   EngineControls* controls_ = nullptr;
   QWidget* live_ = nullptr;
   LivePanel* live_panel_ = nullptr;  // null until the plots are merged
+  TeachingView* teaching_ = nullptr;  // created on first open
   QLabel* limit_label_ = nullptr;
   QPointer<ChatSettingsDialog> settings_dialog_;
   QMap<QString, QLabel*> status_;

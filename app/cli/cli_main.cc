@@ -1,4 +1,5 @@
-// flashchat-cli - the command-line front end: generate, tokenize, info, convert, dump, perplexity.
+// flashchat-cli - the command-line front end: generate, tokenize, info, convert, dump, perplexity,
+// replay.
 //
 // Generated text (only) goes to stdout; statistics and errors go to stderr, so the output can
 // be piped. Every engine error is reported as "error: <file>: <problem>" with exit code 1.
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "cli/cli_convert.h"
+#include "cli/cli_replay.h"
 #include "cli/cli_tools.h"
 #include "core/error.h"
 #include "core/process_stats.h"
@@ -55,6 +57,7 @@ struct GenerateArgs {
   bool verify = false;
   bool kv_f32 = false;
   std::string telemetry_path;
+  std::string trace_path;
 };
 
 int run_generate(const GenerateArgs& a) {
@@ -97,6 +100,11 @@ int run_generate(const GenerateArgs& a) {
   }
   TelemetrySummary sum;
   GenerateCallbacks callbacks;
+  std::unique_ptr<ActiveTraceWriter> trace;
+  if (!a.trace_path.empty()) {
+    trace = std::make_unique<ActiveTraceWriter>(a.trace_path, session.trace_header());
+    callbacks.on_active_sets = [&](const ActiveTraceToken& t) { trace->append(t); };
+  }
   callbacks.on_token = [](const TokenEvent& e) {
     std::fwrite(e.text.data(), 1, e.text.size(), stdout);
     std::fflush(stdout);
@@ -121,6 +129,11 @@ int run_generate(const GenerateArgs& a) {
   }
   std::fputc('\n', stdout);
   std::fflush(stdout);
+  if (trace) {
+    trace->close();
+    std::fprintf(stderr, "trace: %lld tokens in %s\n", static_cast<long long>(trace->tokens()),
+                 a.trace_path.c_str());
+  }
   std::fprintf(stderr,
                "load: %.1f ms | prompt: %d tokens in %.1f ms | generated: %zu tokens in %.1f ms "
                "(%.2f tokens/s) | stop: %s | context: %d/%d | peak RSS: %s\n",
@@ -233,6 +246,7 @@ int main(int argc, char** argv) {
   gen->add_flag("--kv-f32", g.kv_f32, "Keep the KV cache in F32 (the reference arithmetic) instead of F16");
   gen->add_flag("--verify", g.verify, "CRC-check every file of a flash model, also those verified before and unchanged since");
   gen->add_option("--telemetry", g.telemetry_path, "Write per-token telemetry as JSON lines")->type_name("FILE");
+  gen->add_option("--trace", g.trace_path, "Flash mode: write every token's active neurons (gzip) for 'replay'")->type_name("FILE");
 
   std::string tk_model, tk_text, tk_file;
   bool tk_decode = false, tk_bos = false, tk_special = false;
@@ -254,6 +268,9 @@ int main(int argc, char** argv) {
   CliConvertArgs cargs;
   CLI::App* convert_sub = nullptr;
   cli_convert_register(app, cargs, &convert_sub);
+  CliReplayArgs rargs;
+  CLI::App* replay_sub = nullptr;
+  cli_replay_register(app, rargs, &replay_sub);
   CliDumpArgs dargs;
   CLI::App* dump_sub = nullptr;
   cli_dump_register(app, dargs, &dump_sub);
@@ -282,6 +299,7 @@ int main(int argc, char** argv) {
     }
     if (info->parsed()) return run_info(info_model, info_context);
     if (convert_sub->parsed()) return cli_convert_run(cargs);
+    if (replay_sub->parsed()) return cli_replay_run(rargs);
     if (dump_sub->parsed()) return cli_dump_run(dargs);
     if (ppl_sub->parsed()) return cli_perplexity_run(pargs);
   } catch (const Error& e) {

@@ -1,5 +1,5 @@
 // flashchat - the desktop app: chat on the flash engine with live memory plots and sliders.
-//   flashchat [--version] [--screenshot FILE [--size WxH] [--demo] [--view chat|history]]
+//   flashchat [--version] [--screenshot FILE [--size WxH] [--demo] [--view chat|history|teaching]]
 //             [--dark|--light]
 // FLASHCHAT_DATA_DIR overrides where the database (flashchat.db), models.json and settings.ini
 // live.
@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "storage/db_open.h"
 #include "main_window.h"
+#include "teaching/teaching_view.h"
 
 namespace {
 
@@ -71,8 +72,9 @@ int main(int argc, char** argv) {
   const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Dark palette"));
   const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Light palette"));
   const QCommandLineOption view(QStringLiteral("view"),
-                                QStringLiteral("Page for --screenshot: chat, or history (after --demo: "
-                                               "its two runs compared)"),
+                                QStringLiteral("Page for --screenshot: chat, history (after --demo: "
+                                               "its two runs compared) or teaching (the teaching "
+                                               "view, opened before the demo runs)"),
                                 QStringLiteral("PAGE"), QStringLiteral("chat"));
   cli.addOptions({shot, size, demo, view, dark, light});
   cli.process(app);
@@ -101,6 +103,12 @@ int main(int argc, char** argv) {
   }
   if (!db.reader) return 1;  // the user chose to quit
   flashchat::ui::MainWindow window(data_dir, std::move(db));
+  const bool teaching = cli.value(view) == QLatin1String("teaching");
+  QWidget* pictured = &window;
+  if (teaching) {
+    window.showTeachingView();  // before the demo, so that it records the run
+    pictured = window.teachingView();
+  }
   if (cli.isSet(shot)) {
     const QStringList wh = cli.value(size).split('x');
     const int w = wh.value(0).toInt(), h = wh.value(1).toInt();
@@ -109,6 +117,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     window.resize(w, h);
+    pictured->resize(w, h);
   }
   // The first model loads before the window paints: the engine measures the heap the model
   // open leaves (process-wide), and the GUI's first paint would be counted into it (see the
@@ -123,6 +132,7 @@ int main(int argc, char** argv) {
     if (!window.modelReady()) wait.exec();
   }
   window.show();
+  if (teaching) window.showTeachingView();
 
   if (!cli.isSet(shot)) return app.exec();
 
@@ -136,7 +146,15 @@ int main(int argc, char** argv) {
       QTimer::singleShot(300, &settle, &QEventLoop::quit);
       settle.exec();
     }
-    if (!window.grab().save(file)) {
+    if (teaching) {
+      // Step back to a generated token two thirds into the run, a what-if at k = 8 beside it.
+      flashchat::ui::TeachingView* t = window.teachingView();
+      t->runWhatIf(8, 0);
+      int i = t->run().size() * 2 / 3;
+      while (i + 1 < t->run().size() && t->run().at(i).sets.prompt) ++i;
+      t->selectToken(i);
+    }
+    if (!pictured->grab().save(file)) {
       std::fprintf(stderr, "flashchat: cannot write %s\n", qPrintable(file));
       rc = 1;
     }

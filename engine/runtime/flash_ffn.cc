@@ -13,7 +13,6 @@
 #include "core/units.h"
 #include "flash/predictor.h"
 #include "runtime/bundle_ffn.h"
-#include "runtime/cache_policy.h"
 
 namespace flashchat {
 
@@ -29,11 +28,6 @@ constexpr int64_t kPage = 4096;
 }  // namespace
 
 
-// For flash_ffn_batch.cc, which sees Layer only through these.
-LayerTelemetry& FlashFfn::layer_tel(int layer) { return layers_[static_cast<size_t>(layer)]->tel; }
-const NeuronCache* FlashFfn::layer_cache(int layer) const {
-  return layers_[static_cast<size_t>(layer)]->cache.get();
-}
 
 std::optional<FfnMode> ffn_mode_from_name(const std::string& name) {
   for (FfnMode m : {FfnMode::Dram, FfnMode::Naive, FfnMode::Mmap, FfnMode::Flash}) {
@@ -44,7 +38,8 @@ std::optional<FfnMode> ffn_mode_from_name(const std::string& name) {
 
 FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t fixed_bytes,
                    int64_t budget_bytes)
-    : fm_(fm), layout_(fm.ffn), cfg_(fm.model->config), options_(options), fixed_bytes_(fixed_bytes) {
+    : fm_(fm), layout_(fm.ffn), cfg_(fm.model->config), options_(options), fixed_bytes_(fixed_bytes),
+      open_fixed_bytes_(fixed_bytes) {
   if (options_.window < 1) fail("flash ffn", "window must be at least 1");
   const bool needs_predictor = options_.mode == FfnMode::Flash && !options_.oracle;
   if (needs_predictor && static_cast<int>(fm_.predictors.size()) != layout_.n_layers) {
@@ -57,15 +52,10 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
   pred_scratch_.reserve(n + 1024);
   runs_.reserve(2 * n);
   dsts_.reserve(n);
-  for (auto* v : {&active_, &add_, &remove_, &extra_remove_, &overflow_, &victims_, &hit_rows_,
-                  &new_rows_}) {
+  active_.reserve(n);
+  for (auto* v : {&prefetch_ids_, &prefetch_loaded_, &prefetch_old_stamp_, &prefetch_drop_}) {
     v->reserve(n);
   }
-  pick_scratch_.reserve(n);
-  for (auto* v : {&prefetch_ids_, &prefetch_loaded_, &prefetch_old_stamp_}) v->reserve(n);
-  split_rows_.reserve(static_cast<size_t>(layout_.n_layers));
-  split_cap_.reserve(static_cast<size_t>(layout_.n_layers));
-  split_demand_.reserve(static_cast<size_t>(layout_.n_layers));
   identity_ids_.resize(n);
   for (int32_t i = 0; i < layout_.neurons; ++i) identity_ids_[static_cast<size_t>(i)] = i;
   scratch_out_.resize(static_cast<size_t>(layout_.dim));
@@ -88,20 +78,14 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
       std::aligned_alloc(kPage, static_cast<size_t>(io_plan_.buffer_bytes))));
   if (!io_buffer_) fail("flash ffn", "cannot allocate the I/O buffer");
 
-  const int32_t rows = capacity_rows_for(budget_bytes_, fixed_bytes_);  // before the layers exist
-  layers_.resize(static_cast<size_t>(layout_.n_layers));
-  for (auto& L : layers_) {
-    L = std::make_unique<Layer>();
-    if (options_.mode == FfnMode::Flash || options_.mode == FfnMode::Dram) {
-      // Rows are reserved for what a layer may get of the capacity the budget buys now
-      // (apply_capacity() grows them).
-      L->cache = std::make_unique<NeuronCache>(layout_.neurons, layout_.bundle_bytes,
-                                               reserve_rows_for(rows));
-      L->window = std::make_unique<NeuronWindow>(layout_.neurons, options_.window);
-      if (options_.mode == FfnMode::Flash) L->last_used.assign(n, -1);
-    }
+  if (options_.mode == FfnMode::Flash || options_.mode == FfnMode::Dram) {
+    planner_ = std::make_unique<CachePlanner>(layout_, options_.mode, options_.window,
+                                              io_plan_.total(), budget_bytes_, fixed_bytes_);
+    released_rows_.assign(static_cast<size_t>(layout_.n_layers), -1);
+    release_rows();
+  } else {
+    tel_.resize(static_cast<size_t>(layout_.n_layers));
   }
-  apply_capacity();
   if (options_.mode == FfnMode::Dram) load_all_layers();
 }
 
@@ -127,121 +111,53 @@ int64_t FlashFfn::minimum_budget_bytes() const {
                               io_buffer_bytes());
 }
 
-// The FFN's own state is bounded by budget_map_bytes (measured: state_bytes()) and comes out of
-// the budget too.
-int32_t FlashFfn::capacity_rows_for(int64_t budget_bytes, int64_t fixed_bytes) const {
-  const int32_t rows = budget_cache_rows(layout_, options_.mode, options_.window, budget_bytes,
-                                         fixed_bytes, io_plan_.total());
-  if (layers_.empty() || !layers_.front() || !layers_.front()->cache || budget_bytes <= 0 ||
-      options_.mode == FfnMode::Dram) {
-    return rows;
-  }
-  // Once built, the row maps are held for every reserved row: rows up to the reservation pay
-  // only their bundles (the maps are already charged); more rows mean a larger matrix.
-  const int64_t reserved = layers_.front()->cache->max_capacity();
-  if (rows > reserved) return rows;
-  const int64_t free_bytes = budget_bytes - fixed_bytes - io_plan_.total() -
-                             budget_map_bytes(layout_, options_.mode, options_.window) -
-                             reserved * 4 * layout_.n_layers;
-  return static_cast<int32_t>(std::clamp<int64_t>(
-      free_bytes / (layout_.bundle_bytes * layout_.n_layers), 0, reserved));
-}
-
-int32_t FlashFfn::reserve_rows_for(int32_t even_rows) const {
-  if (options_.mode != FfnMode::Flash || budget_bytes_ <= 0) return even_rows;
-  return static_cast<int32_t>(std::min<int64_t>(layout_.neurons, 2 * int64_t{even_rows}));
-}
-
 int64_t FlashFfn::state_bytes() const {
   int64_t bytes = static_cast<int64_t>((identity_ids_.capacity() + active_.capacity() +
-                                        add_.capacity() + remove_.capacity() +
-                                        extra_remove_.capacity() + overflow_.capacity() +
-                                        victims_.capacity() + hit_rows_.capacity() +
-                                        new_rows_.capacity() + split_rows_.capacity() +
-                                        prefetch_ids_.capacity() + prefetch_loaded_.capacity() +
+                                        released_rows_.capacity() + prefetch_ids_.capacity() +
+                                        prefetch_loaded_.capacity() +
                                         prefetch_old_stamp_.capacity() +
-                                        split_cap_.capacity()) *
-                                           sizeof(int32_t) +
-                                       pick_scratch_.capacity() * sizeof(pick_scratch_[0]) +
-                                       split_demand_.capacity() * sizeof(double) +
+                                        prefetch_drop_.capacity()) * sizeof(int32_t) +
                                        (scratch_out_.capacity() + hidden_.capacity() +
                                         pred_scratch_.capacity()) * sizeof(float) +
                                        runs_.capacity() * sizeof(ReadRun) +
                                        dsts_.capacity() * sizeof(uint8_t*));
-  for (const auto& L : layers_) {
-    if (!L) continue;
-    if (L->cache) bytes += L->cache->map_bytes();
-    if (L->window) bytes += L->window->state_bytes();
-    bytes += static_cast<int64_t>(L->last_used.capacity() * sizeof(int32_t));
-  }
+  for (const auto& r : recorded_) bytes += static_cast<int64_t>(r.capacity() * sizeof(int32_t));
+  if (planner_) bytes += planner_->state_bytes();
   return bytes + store_.async_state_bytes();
 }
 
 int64_t FlashFfn::cache_bytes() const {
   int64_t total = 0;
-  for (const auto& L : layers_) {
-    if (L->cache) total += static_cast<int64_t>(L->cache->capacity()) * layout_.bundle_bytes;
+  for (int l = 0; planner_ && l < planner_->n_layers(); ++l) {
+    total += static_cast<int64_t>(planner_->cache(l).capacity()) * layout_.bundle_bytes;
   }
   return total;
 }
 
-void FlashFfn::apply_capacity() {
-  const int32_t rows = capacity_rows_for(budget_bytes_, fixed_bytes_);
-  for (auto& L : layers_) {
-    if (!L->cache || rows <= L->cache->max_capacity()) continue;
-    // More rows than reserved: a new, larger matrix (a settings change, not per token). The
-    // neurons held are dropped and reload as the window asks for them.
-    L->cache = std::make_unique<NeuronCache>(layout_.neurons, layout_.bundle_bytes,
-                                             reserve_rows_for(rows));
-    L->window = std::make_unique<NeuronWindow>(layout_.neurons, options_.window);
-    if (!L->last_used.empty()) std::fill(L->last_used.begin(), L->last_used.end(), -1);
-  }
-  rebalance_capacity(rows);
-}
-
-void FlashFfn::rebalance_capacity(int32_t even_rows) {
-  if (layers_.empty() || !layers_.front()->cache) return;
-  const size_t n_layers = layers_.size();
-  split_rows_.assign(n_layers, even_rows);
-  if (lazy_eviction()) {
-    // Rows follow each layer's demand (before any token: evenly), within its reservation.
-    split_demand_.resize(n_layers);
-    split_cap_.resize(n_layers);
-    for (size_t l = 0; l < n_layers; ++l) {
-      split_demand_[l] = layers_[l]->demand;
-      split_cap_[l] = layers_[l]->cache->max_capacity();
+void FlashFfn::release_rows() {
+  for (int l = 0; l < planner_->n_layers(); ++l) {
+    const NeuronCache& cache = planner_->cache(l);
+    // Rows past the capacity are never written: nothing to give back until it shrinks again.
+    if (cache.capacity() == released_rows_[static_cast<size_t>(l)]) continue;
+    released_rows_[static_cast<size_t>(l)] = cache.capacity();
+    if (cache.max_capacity() == 0) continue;
+    // Whole pages only.
+    const uintptr_t base = reinterpret_cast<uintptr_t>(cache.row_data(0));
+    const uintptr_t begin = base + static_cast<uintptr_t>(cache.capacity()) * layout_.bundle_bytes;
+    const uintptr_t end =
+        base + static_cast<uintptr_t>(cache.max_capacity()) * layout_.bundle_bytes;
+    const uintptr_t page_begin = (begin + kPage - 1) / kPage * kPage;
+    if (end > page_begin) {
+      madvise(reinterpret_cast<void*>(page_begin), end - page_begin, MADV_DONTNEED);
     }
-    cache_split_rows(int64_t{even_rows} * static_cast<int64_t>(n_layers), split_demand_,
-                     split_cap_, split_rows_);
-  }
-  for (size_t l = 0; l < n_layers; ++l) {
-    layer_set_capacity(*layers_[l], std::min(split_rows_[l], layers_[l]->cache->max_capacity()));
   }
 }
 
-void FlashFfn::layer_set_capacity(Layer& L, int32_t rows) {
-  NeuronCache& cache = *L.cache;
-  if (cache.used_rows() > rows && !L.last_used.empty()) {
-    // Shrinking: the least recently used neurons go (swap with last), the rest stay.
-    cache_pick_victims(std::span<const int32_t>(cache.row_to_neuron().data(),
-                                                static_cast<size_t>(cache.used_rows())),
-                       L.last_used, std::numeric_limits<int32_t>::max(),
-                       cache.used_rows() - rows, victims_, pick_scratch_);
-    cache.remove_many(victims_);
-    L.tel.neurons_removed += static_cast<int32_t>(victims_.size());
-  }
-  // Without last-use stamps (dram mode) the rows past the capacity are dropped; they stay in the
-  // window's sets and reload if needed again.
-  (void)cache.set_capacity(rows);
-  // Give back the memory of rows beyond the capacity (whole pages only).
-  if (cache.max_capacity() == 0) return;
-  const uintptr_t base = reinterpret_cast<uintptr_t>(cache.row_data(0));
-  const uintptr_t begin = base + static_cast<uintptr_t>(rows) * layout_.bundle_bytes;
-  const uintptr_t end = base + static_cast<uintptr_t>(cache.max_capacity()) * layout_.bundle_bytes;
-  const uintptr_t page_begin = (begin + kPage - 1) / kPage * kPage;
-  if (end > page_begin) {
-    madvise(reinterpret_cast<void*>(page_begin), end - page_begin, MADV_DONTNEED);
-  }
+void FlashFfn::set_record_active(bool on) {
+  on = on && options_.mode == FfnMode::Flash;
+  if (on == record_active_) return;
+  record_active_ = on;
+  recorded_.assign(record_active_ ? static_cast<size_t>(layout_.n_layers) : 0, {});
 }
 
 void FlashFfn::set_window(int k) { set_window_and_budget(k, budget_bytes_); }
@@ -263,7 +179,10 @@ void FlashFfn::set_window_and_budget(int k, int64_t budget_bytes) {
   budget_check(budget_bytes, minimum, options_.mode);
   options_.window = k;  // applied per layer at the next token (NeuronWindow::set_k)
   budget_bytes_ = budget_bytes;
-  apply_capacity();
+  if (planner_) {
+    planner_->set_window_and_budget(k, budget_bytes);
+    release_rows();
+  }
 }
 
 void FlashFfn::set_fixed_bytes(int64_t fixed_bytes) {
@@ -277,34 +196,35 @@ void FlashFfn::set_fixed_bytes(int64_t fixed_bytes) {
                        size_format_bytes(needed) + " needed besides the neuron cache");
   }
   fixed_bytes_ = fixed_bytes;
-  apply_capacity();
+  if (planner_) {
+    planner_->set_fixed_bytes(fixed_bytes);
+    release_rows();
+  }
 }
 
 void FlashFfn::load_all_layers() {
   for (int l = 0; l < layout_.n_layers; ++l) {
-    Layer& L = *layers_[static_cast<size_t>(l)];
-    L.cache->clear();
-    for (int32_t i = 0; i < layout_.neurons; ++i) L.cache->append(i);
+    NeuronCache& cache = planner_->cache(l);
+    cache.clear();
+    for (int32_t i = 0; i < layout_.neurons; ++i) cache.append(i);
     store_.read(layout_.bundle_offset(l, 0),
-                static_cast<uint64_t>(layout_.neurons) * layout_.bundle_bytes,
-                L.cache->row_data(0));
+                static_cast<uint64_t>(layout_.neurons) * layout_.bundle_bytes, cache.row_data(0));
   }
   store_.reset_counters();  // the one-time load is not per-token traffic
 }
 
 void FlashFfn::begin_token() {
   prefetch_collect();  // a look-ahead of an interrupted token (its rows are complete after this)
+  recorded_block_ = false;
   predictor_ms_ = io_ms_ = io_hidden_ms_ = memory_ms_ = 0;
   bytes_read_ = requests_ = 0;
-  window_in_force_ = options_.window;
-  for (auto& L : layers_) L->tel = LayerTelemetry();
-  ++token_now_;
-  if (lazy_eviction() && token_now_ > 0 && token_now_ % kRebalanceTokens == 0) {
-    // The layers' demand moved: re-split the rows (shrinking layers evict their oldest).
-    const auto t0 = Clock::now();
-    rebalance_capacity(capacity_rows_for(budget_bytes_, fixed_bytes_));
-    memory_ms_ += ms_since(t0);
-  }
+  for (auto& t : tel_) t = LayerTelemetry();
+  if (!planner_) return;
+  // Every kRebalanceTokens tokens the rows are re-split by demand (shrinking layers evict).
+  const auto t0 = Clock::now();
+  planner_->begin_token();
+  release_rows();
+  memory_ms_ += ms_since(t0);
 }
 
 const float* FlashFfn::up_bias(int layer) const {
@@ -321,7 +241,7 @@ void FlashFfn::true_hidden(int layer, const float* x, std::vector<float>& hidden
                      scratch_out_.data(), hidden.data());
 }
 
-void FlashFfn::select_active(int layer, const float* x, Layer& L) {
+void FlashFfn::select_active(int layer, const float* x) {
   active_.clear();
   const bool need_truth = options_.oracle || options_.evaluate_predictor;
   if (need_truth) true_hidden(layer, x, hidden_);
@@ -334,7 +254,8 @@ void FlashFfn::select_active(int layer, const float* x, Layer& L) {
     predictor_predict(fm_.predictors[static_cast<size_t>(layer)], x, active_, pred_scratch_);
     predictor_ms_ += ms_since(t0);
   }
-  L.tel.neurons_predicted = static_cast<int32_t>(active_.size());
+  LayerTelemetry& lt = tel(layer);
+  lt.neurons_predicted = static_cast<int32_t>(active_.size());
   if (options_.evaluate_predictor) {
     const float threshold =
         layer < static_cast<int>(fm_.thresholds.size()) ? fm_.thresholds[layer] : 0.0f;
@@ -347,8 +268,8 @@ void FlashFfn::select_active(int layer, const float* x, Layer& L) {
       true_active += is_true;
       true_positive += is_true && predicted;
     }
-    L.tel.true_active = true_active;
-    L.tel.true_positive = true_positive;
+    lt.true_active = true_active;
+    lt.true_positive = true_positive;
   }
 }
 
@@ -358,19 +279,9 @@ void FlashFfn::select_active(int layer, const float* x, Layer& L) {
 void FlashFfn::build_runs(int layer, const int32_t* neurons, int32_t count,
                           const std::vector<uint8_t*>& dsts) {
   runs_.clear();
-  if (options_.bundling) {
-    bundle_runs_append(layout_.bundle_offset(layer, 0), layout_.bundle_bytes,
-                       std::span<const int32_t>(neurons, static_cast<size_t>(count)),
-                       std::span<uint8_t* const>(dsts.data(), static_cast<size_t>(count)), runs_);
-  } else {
-    const uint64_t first = static_cast<uint64_t>(layout_.down_offset());
-    const uint64_t part = static_cast<uint64_t>(layout_.part_bytes());
-    for (int32_t i = 0; i < count; ++i) {
-      const uint64_t offset = layout_.bundle_offset(layer, neurons[i]);
-      runs_.push_back({offset, first, dsts[static_cast<size_t>(i)]});
-      runs_.push_back({offset + first, part, dsts[static_cast<size_t>(i)] + first});
-    }
-  }
+  ffn_runs_append(layout_, layer, options_.bundling,
+                  std::span<const int32_t>(neurons, static_cast<size_t>(count)),
+                  std::span<uint8_t* const>(dsts.data(), static_cast<size_t>(count)), runs_);
 }
 
 void FlashFfn::read_bundles(int layer, const int32_t* neurons, int32_t count,
@@ -399,39 +310,40 @@ void FlashFfn::stream_and_compute(int layer, const int32_t* neurons, int32_t cou
 }
 
 void FlashFfn::ffn_forward(int layer, const float* x, float* out) {
-  Layer& L = *layers_[static_cast<size_t>(layer)];
   const int64_t dim = layout_.dim;
   std::fill(out, out + dim, 0.0f);
   const LayerWeights& w = fm_.model->weights.layers[static_cast<size_t>(layer)];
   const float* fc1_bias = up_bias(layer);
 
   switch (options_.mode) {
-    case FfnMode::Dram:
-      bundle_ffn_compute(layout_, cfg_, L.cache->row_data(0), L.cache->used_rows(),
-                         L.cache->row_to_neuron().data(), fc1_bias, x, out);
-      L.tel.neurons_predicted = layout_.neurons;
+    case FfnMode::Dram: {
+      const NeuronCache& cache = planner_->cache(layer);
+      bundle_ffn_compute(layout_, cfg_, cache.row_data(0), cache.used_rows(),
+                         cache.row_to_neuron().data(), fc1_bias, x, out);
+      tel(layer).neurons_predicted = layout_.neurons;
       break;
+    }
     case FfnMode::Mmap:
       bundle_ffn_compute(layout_, cfg_, map_->data() + layout_.bundle_offset(layer, 0),
                          layout_.neurons, identity_ids_.data(), fc1_bias, x, out);
-      L.tel.neurons_predicted = layout_.neurons;
+      tel(layer).neurons_predicted = layout_.neurons;
       break;
     case FfnMode::Naive:
       stream_and_compute(layer, identity_ids_.data(), layout_.neurons, x, out);
-      L.tel.neurons_predicted = layout_.neurons;
-      L.tel.neurons_streamed = layout_.neurons;
+      tel(layer).neurons_predicted = layout_.neurons;
+      tel(layer).neurons_streamed = layout_.neurons;
       break;
     case FfnMode::Flash:
-      flash_forward(layer, x, out, L);
+      flash_forward(layer, x, out);
       break;
   }
   if (!w.ffn_down_bias.empty()) {
     const float* b = w.ffn_down_bias.f32();
     for (int64_t i = 0; i < dim; ++i) out[i] += b[i];
   }
-  if (L.cache) {
-    L.tel.cache_rows_used = L.cache->used_rows();
-    L.tel.cache_capacity = L.cache->capacity();
+  if (planner_) {
+    tel(layer).cache_rows_used = planner_->cache(layer).used_rows();
+    tel(layer).cache_capacity = planner_->cache(layer).capacity();
   }
 }
 
@@ -444,19 +356,21 @@ void FlashFfn::fill_telemetry(TokenTelemetry& t) const {
   t.bytes_read = bytes_read_;
   t.read_requests = requests_;
   t.window_requested = options_.window;
-  t.window_in_force = options_.mode == FfnMode::Flash ? window_in_force_ : 0;
+  t.window_in_force = options_.mode == FfnMode::Flash ? planner_->window_in_force() : 0;
   t.budget_bytes = budget_bytes_;
   t.dram.neuron_cache = 0;  // rows resident (written), not merely reserved
-  for (const auto& L : layers_) {
-    if (L->cache) t.dram.neuron_cache += L->cache->touched_bytes();
+  for (int l = 0; planner_ && l < planner_->n_layers(); ++l) {
+    t.dram.neuron_cache += planner_->cache(l).touched_bytes();
   }
   t.dram.io_buffers = io_buffer_bytes();
   t.ffn_neurons_total = static_cast<int64_t>(layout_.neurons) * layout_.n_layers;
   t.ffn_neurons_loaded = 0;
   t.layers.clear();
-  for (const auto& L : layers_) {
-    t.layers.push_back(L->tel);
-    t.ffn_neurons_loaded += L->tel.neurons_added + L->tel.neurons_streamed;
+  for (int l = 0; l < layout_.n_layers; ++l) {
+    const LayerTelemetry& lt =
+        planner_ ? planner_->layer_telemetry(l) : tel_[static_cast<size_t>(l)];
+    t.layers.push_back(lt);
+    t.ffn_neurons_loaded += lt.neurons_added + lt.neurons_streamed;
   }
 }
 

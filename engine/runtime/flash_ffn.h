@@ -34,9 +34,8 @@
 #include "flash/flash_model.h"
 #include "model/transformer.h"
 #include "runtime/budget.h"
+#include "runtime/cache_planner.h"
 #include "runtime/flash_store.h"
-#include "runtime/neuron_cache.h"
-#include "runtime/neuron_window.h"
 #include "runtime/telemetry.h"
 
 namespace flashchat {
@@ -62,7 +61,7 @@ struct FlashFfnOptions {
 class FlashFfn : public FfnBackend {
  public:
   // Tokens between re-splits of the cache rows over layers (flash mode with a budget).
-  static constexpr int kRebalanceTokens = 16;
+  static constexpr int kRebalanceTokens = CachePlanner::kRebalanceTokens;
 
   // fixed_bytes: DRAM held outside this object (FixedDram::total(): resident weights,
   // predictors, KV cache, runtime state).
@@ -107,20 +106,34 @@ class FlashFfn : public FfnBackend {
   int64_t budget_bytes() const { return budget_bytes_; }
   int64_t io_buffer_bytes() const;
   int64_t cache_bytes() const;  // rows usable (capacity) x bundle bytes, all layers
+  // The I/O the cache plan assumes and the store's direct I/O in force (for a trace).
+  const IoBufferPlan& io_plan() const { return io_plan_; }
+  bool direct_io_in_force() const { return store_.direct_io(); }
+  int64_t open_fixed_bytes() const { return open_fixed_bytes_; }  // fixed_bytes when built
+  // The cache bookkeeping (flash and dram modes; nullptr otherwise).
+  const CachePlanner* planner() const { return planner_.get(); }
+
+  // Flash mode: when on, every layer's predicted set of the current token is kept
+  // (recorded_active(); ascending ids) for a trace or a view. Off by default: nothing is copied.
+  void set_record_active(bool on);
+  const std::vector<std::vector<int32_t>>& recorded_active() const { return recorded_; }
+  // The last forward pass was a block of prompt tokens: recorded_active() holds the union of
+  // its tokens' sets (the cache was left as it was).
+  bool recorded_block() const { return recorded_block_; }
 
  private:
-  struct Layer {
-    std::unique_ptr<NeuronCache> cache;
-    std::unique_ptr<NeuronWindow> window;
-    std::vector<int32_t> last_used;  // flash: per neuron, the last token that predicted it (-1)
-    double demand = 0;               // flash: recent mean of the window's distinct neurons
-    LayerTelemetry tel;
-  };
-  LayerTelemetry& layer_tel(int layer);
-  const NeuronCache* layer_cache(int layer) const;  // nullptr in naive and mmap modes
-  void apply_capacity();
+  LayerTelemetry& tel(int layer) {
+    return planner_ ? planner_->layer_telemetry(layer) : tel_[static_cast<size_t>(layer)];
+  }
+  // Gives the pages of rows beyond each layer's capacity back to the OS (after it shrank).
+  void release_rows();
+  // For flash_ffn_batch.cc.
+  LayerTelemetry& layer_tel(int layer) { return tel(layer); }
+  const NeuronCache* layer_cache(int layer) const {  // nullptr in naive and mmap modes
+    return planner_ ? &planner_->cache(layer) : nullptr;
+  }
   void load_all_layers();
-  void select_active(int layer, const float* x, Layer& L);
+  void select_active(int layer, const float* x);
   void true_hidden(int layer, const float* x, std::vector<float>& hidden);
   const float* up_bias(int layer) const;  // OPT's fc1 bias, or nullptr
   // Fills runs_ with the reads of `count` bundles (ascending ids) into dsts.
@@ -128,42 +141,31 @@ class FlashFfn : public FfnBackend {
                   const std::vector<uint8_t*>& dsts);
   void read_bundles(int layer, const int32_t* neurons, int32_t count,
                     const std::vector<uint8_t*>& dsts);
-  void flash_forward(int layer, const float* x, float* out, Layer& L);
+  void flash_forward(int layer, const float* x, float* out);
   // Waits for the look-ahead reads (if any) and accounts them; on a read error drops the rows
   // they were filling and rethrows.
   void prefetch_collect();
-  // Flash mode, memory management: makes room (evicting least recently used neurons, or the
-  // window's leavers without a budget) and reserves rows for this token's misses (add_,
-  // ascending); fills dsts_ / new_rows_ and overflow_ (what must be streamed).
-  void flash_admit(Layer& L);
-  // Makes room for `add` (ascending ids, none cached): free rows, then (with a budget) the least
-  // recently used neurons of earlier tokens, whose rows go to the newcomers in id order. Fills
-  // dsts_ and new_rows_ for the first `returned` ids of add (the rest did not fit), counts the
-  // evictions, lowers in_force when a neuron of the window was evicted.
-  int32_t cache_admit(Layer& L, const std::vector<int32_t>& add, int32_t& in_force);
-  void flash_compute_selected(int layer, Layer& L, const std::vector<int32_t>& rows,
-                              const float* x, float* out);
-  // Sets every layer's capacity: the rows the budget buys, split by the layers' demand.
-  void rebalance_capacity(int32_t even_rows);
-  // Evicts least recently used neurons of L until at most `rows` are used, then caps it there.
-  void layer_set_capacity(Layer& L, int32_t rows);
-  bool lazy_eviction() const { return budget_bytes_ > 0; }
+  void flash_compute_selected(int layer, const std::vector<int32_t>& rows, const float* x,
+                              float* out);
   void stream_and_compute(int layer, const int32_t* neurons, int32_t count, const float* x,
                           float* out);
-  int32_t capacity_rows_for(int64_t budget_bytes, int64_t fixed_bytes) const;
-  // Rows a layer's matrix reserves when the even share is `even_rows`.
-  int32_t reserve_rows_for(int32_t even_rows) const;
 
   const FlashModel& fm_;
   const FlashLayout& layout_;
   const ModelConfig& cfg_;
   FlashFfnOptions options_;
   int64_t fixed_bytes_ = 0;
+  int64_t open_fixed_bytes_ = 0;
   int64_t budget_bytes_ = 0;
 
   FlashStore store_;
   std::shared_ptr<MappedFile> map_;       // mmap mode, and true activations for oracle/eval
-  std::vector<std::unique_ptr<Layer>> layers_;
+  std::unique_ptr<CachePlanner> planner_;  // flash and dram modes
+  std::vector<LayerTelemetry> tel_;        // naive and mmap modes
+  std::vector<int32_t> released_rows_;     // per layer, the capacity last released above
+  bool record_active_ = false;
+  bool recorded_block_ = false;
+  std::vector<std::vector<int32_t>> recorded_;
   IoBufferPlan io_plan_;
   struct FreeDeleter {
     void operator()(uint8_t* p) const;
@@ -171,19 +173,11 @@ class FlashFfn : public FfnBackend {
   std::unique_ptr<uint8_t, FreeDeleter> io_buffer_;  // naive reads and streamed neurons
   int32_t io_buffer_rows_ = 0;
   std::vector<int32_t> identity_ids_;     // 0..neurons-1
-  // One layer's id lists while its FFN runs (layers run one at a time; reserved whole):
-  // predicted set, neurons to load and to drop, and those beyond the cache capacity.
-  std::vector<int32_t> active_, add_, remove_, extra_remove_, overflow_;
-  // Eviction victims, the rows multiplied (cached before this token / just read), and the
-  // victim picker's scratch.
-  std::vector<int32_t> victims_, hit_rows_, new_rows_;
-  std::vector<std::pair<int32_t, int32_t>> pick_scratch_;
-  std::vector<int32_t> split_rows_;
-  std::vector<double> split_demand_;
-  std::vector<int32_t> split_cap_;
-  int32_t token_now_ = -1;  // tokens begun (begin_token), the stamp of last use
-  // Look-ahead of one layer: its predicted ids, those loaded and their stamps before, pending.
-  std::vector<int32_t> prefetch_ids_, prefetch_loaded_, prefetch_old_stamp_;
+  // One layer's predicted set while its FFN runs (layers run one at a time; reserved whole).
+  std::vector<int32_t> active_;
+  // Look-ahead of one layer: its predicted ids, those loaded and their stamps before, pending;
+  // the look-ahead's unused neurons to drop.
+  std::vector<int32_t> prefetch_ids_, prefetch_loaded_, prefetch_old_stamp_, prefetch_drop_;
   int prefetch_layer_ = -1;  // layer whose look-ahead reads are in flight, or -1
   FlashStore::Counters prefetch_before_;
   std::vector<float> scratch_out_, hidden_, pred_scratch_;
@@ -197,7 +191,6 @@ class FlashFfn : public FfnBackend {
   // Per-token accounting.
   double predictor_ms_ = 0, io_ms_ = 0, io_hidden_ms_ = 0, memory_ms_ = 0;
   int64_t bytes_read_ = 0, requests_ = 0;
-  int32_t window_in_force_ = 0;
 };
 
 }  // namespace flashchat

@@ -41,7 +41,6 @@ void FlashFfn::ffn_forward_batch(int layer, const float* x, int n, float* out) {
   if (layer < 0 || layer >= layout_.n_layers) {
     fail("flash ffn", "ffn_forward_batch: layer " + std::to_string(layer) + " out of range");
   }
-  Layer& L = *layers_[static_cast<size_t>(layer)];
   LayerTelemetry& tel = layer_tel(layer);
   const int64_t dim = layout_.dim;
   std::fill(out, out + n * dim, 0.0f);
@@ -73,7 +72,7 @@ void FlashFfn::ffn_forward_batch(int layer, const float* x, int n, float* out) {
       int32_t true_active = 0, true_positive = 0;
       batch_union_.clear();
       for (int t = 0; t < n; ++t) {
-        select_active(layer, x + t * dim, L);  // -> active_ (ascending), timing and evaluation
+        select_active(layer, x + t * dim);  // -> active_ (ascending), timing and evaluation
         true_active += tel.true_active;
         true_positive += tel.true_positive;
         std::vector<int32_t>& set = batch_sets_[static_cast<size_t>(t)];
@@ -104,6 +103,10 @@ void FlashFfn::ffn_forward_batch(int layer, const float* x, int n, float* out) {
       }
       // 3. The rest, read once for the block.
       batch_union_.swap(batch_missing_);
+      if (record_active_) {
+        recorded_[static_cast<size_t>(layer)].assign(batch_missing_.begin(), batch_missing_.end());
+        recorded_block_ = true;
+      }
       stream_block(layer, n, x, out, false);
       tel.neurons_predicted = static_cast<int32_t>(batch_missing_.size());  // the whole union
       tel.neurons_streamed = static_cast<int32_t>(batch_union_.size());

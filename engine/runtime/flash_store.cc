@@ -245,45 +245,39 @@ void FlashStore::read(uint64_t offset, uint64_t length, uint8_t* dst) {
   read_runs(std::span<const ReadRun>(&run, 1));
 }
 
-// Cuts runs into requests (see the header for the in-place / staged rule).
-void FlashStore::plan(std::span<const ReadRun> runs) {
-  requests_.clear();
-  const uint64_t rb = static_cast<uint64_t>(options_.request_bytes);
+namespace {
+
+// Cuts runs into requests (see the header for the in-place / staged rule). emit(file_offset,
+// io_bytes, expect_bytes, staged, copy_from, copy_bytes, dst, run_offset) receives each request:
+// staged ones land at copy_from in a slot and copy_bytes go to dst; in-place ones land at dst.
+// The one place the rule lives: FlashStore::plan and flash_read_cost both follow it.
+template <class Emit>
+void plan_requests(std::span<const ReadRun> runs, bool direct, uint64_t rb, uint64_t file_size,
+                   const std::string& path, Emit&& emit) {
   auto staged = [&](uint64_t off, uint64_t len, uint8_t* dst, uint64_t run_offset) {
     const uint64_t end = off + len;
     for (uint64_t p = align_down(off); p < end; p += rb) {
       const uint64_t pend = std::min(p + rb, align_up(end));
       const uint64_t want0 = std::max(p, off), want1 = std::min(pend, end);
-      Request r;
-      r.file_offset = p;
-      r.io_bytes = static_cast<uint32_t>(pend - p);
-      r.expect_bytes = static_cast<uint32_t>(std::min(pend, file_size_) - p);
-      r.copy_from = static_cast<uint32_t>(want0 - p);
-      r.copy_bytes = static_cast<uint32_t>(want1 - want0);
-      r.copy_dst = dst + (want0 - off);
-      r.run_offset = run_offset;
-      requests_.push_back(r);
+      emit(p, pend - p, std::min(pend, file_size) - p, true, want0 - p, want1 - want0,
+           dst + (want0 - off), run_offset);
     }
   };
   auto in_place = [&](uint64_t off, uint64_t len, uint8_t* dst, uint64_t run_offset) {
     for (uint64_t p = 0; p < len; p += rb) {
-      Request r;
-      r.file_offset = off + p;
-      r.io_bytes = r.expect_bytes = static_cast<uint32_t>(std::min(rb, len - p));
-      r.io_dst = dst + p;
-      r.run_offset = run_offset;
-      requests_.push_back(r);
+      const uint64_t n = std::min(rb, len - p);
+      emit(off + p, n, n, false, 0, 0, dst + p, run_offset);
     }
   };
   for (const ReadRun& run : runs) {
     if (run.length == 0) continue;
-    if (run.dst == nullptr) fail(path_, "read at offset " + std::to_string(run.offset) + ": null destination");
-    if (run.offset > file_size_ || run.length > file_size_ - run.offset) {
-      fail(path_, "read of " + std::to_string(run.length) + " bytes at offset " +
-                      std::to_string(run.offset) + " runs past the end of the file (" +
-                      std::to_string(file_size_) + " bytes)");
+    if (run.dst == nullptr) fail(path, "read at offset " + std::to_string(run.offset) + ": null destination");
+    if (run.offset > file_size || run.length > file_size - run.offset) {
+      fail(path, "read of " + std::to_string(run.length) + " bytes at offset " +
+                     std::to_string(run.offset) + " runs past the end of the file (" +
+                     std::to_string(file_size) + " bytes)");
     }
-    if (!direct_) {
+    if (!direct) {
       in_place(run.offset, run.length, run.dst, run.offset);
       continue;
     }
@@ -303,6 +297,41 @@ void FlashStore::plan(std::span<const ReadRun> runs) {
     in_place(mid0, mid1 - mid0, run.dst + (mid0 - off), off);
     if (mid1 < end) staged(mid1, end - mid1, run.dst + (mid1 - off), off);
   }
+}
+
+}  // namespace
+
+FlashReadCost flash_read_cost(std::span<const ReadRun> runs, bool direct, int64_t request_bytes,
+                              uint64_t file_size) {
+  FlashReadCost cost;
+  plan_requests(runs, direct, static_cast<uint64_t>(request_bytes), file_size, "flash read cost",
+                [&](uint64_t, uint64_t, uint64_t expect, bool, uint64_t, uint64_t, uint8_t*,
+                    uint64_t) {
+                  cost.bytes += static_cast<int64_t>(expect);
+                  ++cost.requests;
+                });
+  return cost;
+}
+
+void FlashStore::plan(std::span<const ReadRun> runs) {
+  requests_.clear();
+  plan_requests(runs, direct_, static_cast<uint64_t>(options_.request_bytes), file_size_, path_,
+                [&](uint64_t file_offset, uint64_t io_bytes, uint64_t expect, bool staged,
+                    uint64_t copy_from, uint64_t copy_bytes, uint8_t* dst, uint64_t run_offset) {
+                  Request r;
+                  r.file_offset = file_offset;
+                  r.io_bytes = static_cast<uint32_t>(io_bytes);
+                  r.expect_bytes = static_cast<uint32_t>(expect);
+                  if (staged) {
+                    r.copy_from = static_cast<uint32_t>(copy_from);
+                    r.copy_bytes = static_cast<uint32_t>(copy_bytes);
+                    r.copy_dst = dst;
+                  } else {
+                    r.io_dst = dst;
+                  }
+                  r.run_offset = run_offset;
+                  requests_.push_back(r);
+                });
 }
 
 void FlashStore::read_runs(std::span<const ReadRun> runs) {

@@ -103,6 +103,17 @@ void bundle_runs_append(uint64_t layer_offset, int64_t bundle_bytes,
                         std::span<const int32_t> neurons, std::span<uint8_t* const> dsts,
                         std::vector<ReadRun>& runs);
 
+// What reading `runs` costs the store, computed without reading: the requests it issues and the
+// bytes they transfer (4 KiB padding of staged requests included, clipped at the end of a
+// file of file_size bytes), exactly as FlashStore counts them when no request fails. dst is
+// only looked at for its 4 KiB phase. Throws Error on a run past the end or a null dst.
+struct FlashReadCost {
+  int64_t bytes = 0;
+  int64_t requests = 0;
+};
+FlashReadCost flash_read_cost(std::span<const ReadRun> runs, bool direct, int64_t request_bytes,
+                              uint64_t file_size);
+
 class FlashStore {
  public:
 

@@ -16,7 +16,8 @@ const char* kSource = "neuron cache";
 
 }  // namespace
 
-NeuronCache::NeuronCache(int32_t n_neurons, int64_t bundle_bytes, int32_t capacity_rows)
+NeuronCache::NeuronCache(int32_t n_neurons, int64_t bundle_bytes, int32_t capacity_rows,
+                         bool hold_rows)
     : n_neurons_(n_neurons), bundle_bytes_(bundle_bytes), max_capacity_(capacity_rows),
       capacity_(capacity_rows) {
   if (n_neurons < 0 || bundle_bytes <= 0 || capacity_rows < 0 || capacity_rows > n_neurons) {
@@ -24,6 +25,10 @@ NeuronCache::NeuronCache(int32_t n_neurons, int64_t bundle_bytes, int32_t capaci
                       std::to_string(bundle_bytes) + " bytes per bundle, capacity " +
                       std::to_string(capacity_rows) + " rows (must be in [0, neurons])");
   }
+  row_to_neuron_.assign(static_cast<size_t>(capacity_rows), -1);
+  neuron_to_row_.assign(static_cast<size_t>(n_neurons), -1);
+  removing_.assign(static_cast<size_t>(n_neurons), 0);
+  if (!hold_rows) return;
   const int64_t bytes = int64_t{capacity_rows} * bundle_bytes;
   // aligned_alloc wants a size that is a multiple of the alignment; never 0.
   const int64_t alloc = std::max<int64_t>(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
@@ -33,9 +38,6 @@ NeuronCache::NeuronCache(int32_t n_neurons, int64_t bundle_bytes, int32_t capaci
                       std::to_string(capacity_rows) + " rows");
   }
   allocated_bytes_ = alloc;
-  row_to_neuron_.assign(static_cast<size_t>(capacity_rows), -1);
-  neuron_to_row_.assign(static_cast<size_t>(n_neurons), -1);
-  removing_.assign(static_cast<size_t>(n_neurons), 0);
 }
 
 NeuronCache::~NeuronCache() { std::free(data_); }
@@ -69,7 +71,7 @@ const uint8_t* NeuronCache::row_data(int32_t row) const {
     fail(kSource, "row_data: row " + std::to_string(row) + " outside the " +
                       std::to_string(max_capacity_) + " rows");
   }
-  return data_ + int64_t{row} * bundle_bytes_;
+  return data_ == nullptr ? nullptr : data_ + int64_t{row} * bundle_bytes_;
 }
 
 uint8_t* NeuronCache::append(int32_t neuron) {
@@ -84,7 +86,7 @@ uint8_t* NeuronCache::append(int32_t neuron) {
   touched_rows_ = std::max(touched_rows_, used_);
   row_to_neuron_[static_cast<size_t>(row)] = neuron;
   neuron_to_row_[static_cast<size_t>(neuron)] = row;
-  return data_ + int64_t{row} * bundle_bytes_;
+  return row_data(row);
 }
 
 uint8_t* NeuronCache::replace(int32_t old_neuron, int32_t new_neuron) {
@@ -98,7 +100,7 @@ uint8_t* NeuronCache::replace(int32_t old_neuron, int32_t new_neuron) {
   neuron_to_row_[static_cast<size_t>(old_neuron)] = -1;
   neuron_to_row_[static_cast<size_t>(new_neuron)] = row;
   row_to_neuron_[static_cast<size_t>(row)] = new_neuron;
-  return data_ + int64_t{row} * bundle_bytes_;
+  return row_data(row);
 }
 
 void NeuronCache::remove(int32_t neuron) {
@@ -108,8 +110,10 @@ void NeuronCache::remove(int32_t neuron) {
   const int32_t last = used_ - 1;
   if (row != last) {
     const int32_t moved = row_to_neuron_[static_cast<size_t>(last)];
-    std::memcpy(data_ + int64_t{row} * bundle_bytes_, data_ + int64_t{last} * bundle_bytes_,
-                static_cast<size_t>(bundle_bytes_));
+    if (data_ != nullptr) {
+      std::memcpy(data_ + int64_t{row} * bundle_bytes_, data_ + int64_t{last} * bundle_bytes_,
+                  static_cast<size_t>(bundle_bytes_));
+    }
     row_to_neuron_[static_cast<size_t>(row)] = moved;
     neuron_to_row_[static_cast<size_t>(moved)] = row;
     ++rows_copied_;

@@ -22,8 +22,11 @@ class NeuronCache {
  public:
   // n_neurons: neurons in the layer (ids 0..n-1). bundle_bytes: bytes per row (> 0).
   // capacity_rows: rows preallocated, in [0, n_neurons]; also the largest capacity set_capacity
-  // accepts. Throws Error on invalid sizes or when the allocation fails.
-  NeuronCache(int32_t n_neurons, int64_t bundle_bytes, int32_t capacity_rows);
+  // accepts. hold_rows = false keeps the maps only (row_data() is then nullptr, nothing is
+  // copied): bookkeeping for a simulation. Throws Error on invalid sizes or when the
+  // allocation fails.
+  NeuronCache(int32_t n_neurons, int64_t bundle_bytes, int32_t capacity_rows,
+              bool hold_rows = true);
   ~NeuronCache();
   NeuronCache(const NeuronCache&) = delete;
   NeuronCache& operator=(const NeuronCache&) = delete;
@@ -63,7 +66,7 @@ class NeuronCache {
   // neuron_to_row()[i] is neuron i's row or -1.
   const std::vector<int32_t>& neuron_to_row() const { return neuron_to_row_; }
 
-  // The first byte of row `row` (0 <= row < max_capacity()). Rows are contiguous: the used rows
+  // The first byte of row `row` (0 <= row < max_capacity()); nullptr without rows held. Rows are contiguous: the used rows
   // are data()[0, used_rows() * bundle_bytes()).
   uint8_t* row_data(int32_t row);
   const uint8_t* row_data(int32_t row) const;

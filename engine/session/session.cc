@@ -346,10 +346,30 @@ void Session::apply_pending() {
                          std::to_string(generator_->context_used()) +
                          " positions: " + e.what() + "); raise the budget or start a new chat");
     }
+    ffn_->set_record_active(callbacks_ != nullptr && callbacks_->on_active_sets != nullptr);
     ffn_->begin_token();
   }
   std::lock_guard<std::mutex> lock(mutex_);
   fixed_total_ = fixed;
+}
+
+ActiveTraceHeader Session::trace_header() const {
+  if (!ffn_ || ffn_->options().mode != FfnMode::Flash) {
+    fail(options_.model_path, "a trace needs the model running in flash mode");
+  }
+  ActiveTraceHeader h;
+  h.model = options_.model_path;
+  h.layout = opened_.flash->ffn;
+  h.oracle = ffn_->options().oracle;
+  h.bundling = ffn_->options().bundling;
+  h.direct_io = ffn_->direct_io_in_force();
+  h.request_bytes = ffn_->io_plan().store.request_bytes;
+  h.io_buffer_rows = ffn_->io_plan().buffer_rows;
+  h.io_plan_bytes = ffn_->io_plan().total();
+  h.open_fixed_bytes = ffn_->open_fixed_bytes();
+  h.fresh = ffn_->planner() != nullptr && ffn_->planner()->token_now() < 0;
+  h.prefetch = ffn_->prefetch_wanted();
+  return h;
 }
 
 void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
@@ -384,6 +404,19 @@ void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
     }
   }
   if (callbacks_ && callbacks_->on_telemetry) callbacks_->on_telemetry(t);
+  if (callbacks_ && callbacks_->on_active_sets && ffn_ && !ffn_->recorded_active().empty()) {
+    ActiveTraceToken a;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      a.fixed_bytes = fixed_total_;
+    }
+    a.window = ffn_->options().window;
+    a.budget_bytes = ffn_->budget_bytes();
+    a.prompt = prompt;
+    a.block = ffn_->recorded_block();
+    a.active = ffn_->recorded_active();
+    callbacks_->on_active_sets(a);
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   last_telemetry_ = std::move(t);
 }

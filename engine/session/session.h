@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "model/chat_template.h"
+#include "runtime/active_trace.h"
 #include "runtime/budget.h"
 #include "runtime/flash_ffn.h"
 #include "runtime/telemetry.h"
@@ -78,6 +79,9 @@ struct GenerateCallbacks {
   std::function<void(int done, int total)> on_prompt_progress;  // prompt tokens processed, per
                                                                 // block
   std::function<void(const SettingsChange&)> on_settings;       // applied or rejected changes
+  // Flash mode: every forward pass's per-layer active sets (with the fixed DRAM, window and
+  // budget in force), for a trace or the teaching view. Unset = nothing is recorded or copied.
+  std::function<void(const ActiveTraceToken&)> on_active_sets;
 };
 
 class Session {
@@ -141,6 +145,9 @@ class Session {
   // a request whose KV cache would not fit, saying "for this request").
   int64_t minimum_budget_bytes(FfnMode mode, int kv_positions) const;
   TokenTelemetry last_telemetry() const;
+  // What a trace of this session's flash runs needs to be replayed (layout, I/O in force).
+  // Throws Error when the model does not run in flash mode now.
+  ActiveTraceHeader trace_header() const;
   int context_used() const { return context_used_.load(); }
   int context_size() const { return context_size_; }
 

@@ -45,7 +45,10 @@ QString stop_reason_text(StopReason r) {
   return {};
 }
 
-EngineWorker::EngineWorker(QObject* parent) : QObject(parent) { telemetry_metatype_register(); }
+EngineWorker::EngineWorker(QObject* parent) : QObject(parent) {
+  telemetry_metatype_register();
+  active_sets_metatype_register();
+}
 EngineWorker::~EngineWorker() = default;
 
 void EngineWorker::requestStop() {
@@ -184,6 +187,16 @@ GenerateResult EngineWorker::chatGenerate(const std::vector<ChatMessage>& messag
   cb.on_telemetry = [this](const TokenTelemetry& t) { onTelemetry(t); };
   cb.on_prompt_progress = [this](int done, int total) { onPromptProgress(done, total); };
   cb.on_settings = [this](const SettingsChange& c) { onSettings(c); };
+  if (record_active_ && session_->settings().mode == FfnMode::Flash) {
+    auto header = std::make_shared<const ActiveTraceHeader>(session_->trace_header());
+    cb.on_active_sets = [this, header](const ActiveTraceToken& t) {
+      ActiveSetsSample s;
+      s.index = last_index_.load();
+      s.header = header;
+      s.token = t;
+      emit activeSetsReady(s);
+    };
+  }
   return session_->chat(messages, options, cb);
 }
 

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <vector>
 
+#include "common/active_sets_metatype.h"
 #include "common/telemetry_metatype.h"
 #include "model/chat_template.h"
 #include "runtime/flash_ffn.h"
@@ -95,6 +96,9 @@ class EngineWorker : public QObject {
   // Engine threads for the parallel loops (<= 0: all cores); from the next token on.
   void setThreads(int threads);
   bool busy() const { return busy_; }
+  // Flash models: emit activeSetsReady for every forward pass from the next reply on (the
+  // teaching view asks while it is open). Off: the engine records and copies nothing.
+  void setRecordActiveSets(bool on) { record_active_ = on; }
   // Index of the last token whose telemetry was emitted (-1 before any).
   qint64 lastTelemetryIndex() const { return last_index_; }
 
@@ -117,6 +121,7 @@ class EngineWorker : public QObject {
   void textReady(const QString& text);  // batched, at most ~30 per second
   void firstToken(double ttft_ms);
   void telemetryReady(const flashchat::TokenTelemetry& t);
+  void activeSetsReady(const flashchat::ui::ActiveSetsSample& sample);
   // A setting took effect at this token ("k 4→8", "budget 6.4→5.3 MB", "mode flash→mmap").
   void settingApplied(qint64 token_index, const QString& label);
   void finished(const flashchat::ui::GenerationSummary& summary);
@@ -143,6 +148,7 @@ class EngineWorker : public QObject {
   std::atomic<FfnMode> mode_pending_{FfnMode::Flash};  // last mode accepted by setMode (any-thread setters)
 
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> record_active_{false};
   std::atomic<bool> busy_{false};
   std::atomic<qint64> last_index_{-1};
   std::atomic<int> generated_{0};

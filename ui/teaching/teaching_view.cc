@@ -1,0 +1,414 @@
+// teaching_view.cc - layout, step mode, what-if and the tour of the teaching view.
+#include "teaching/teaching_view.h"
+
+#include <qcustomplot.h>
+
+#include <QComboBox>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSlider>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include "common/palette.h"
+#include "core/error.h"
+#include "core/units.h"
+#include "teaching/cache_map.h"
+#include "teaching/phase_bar.h"
+
+namespace flashchat::ui {
+namespace {
+
+struct Churn3 {
+  int64_t predicted = 0, added = 0, removed = 0, streamed = 0;
+};
+Churn3 churn_of(const TokenTelemetry& t) {
+  Churn3 c;
+  for (const LayerTelemetry& l : t.layers) {
+    c.predicted += l.neurons_predicted;
+    c.added += l.neurons_added;
+    c.removed += l.neurons_removed;
+    c.streamed += l.neurons_streamed;
+  }
+  return c;
+}
+
+QString bytes_text(double b) { return QString::fromStdString(size_format_bytes(int64_t(b))); }
+
+struct TourStep {
+  const char* target;  // object name of the widget the step points at
+  const char* text;
+};
+constexpr TourStep kTour[] = {
+    {"cacheMap",
+     "The neuron cache. Each row is a layer, each cell a group of FFN neurons. Before every "
+     "token a small predictor guesses which neurons will fire; only those are needed. Vivid "
+     "green cells were just loaded from flash, red ones just evicted to make room, pale green "
+     "ones stay resident in DRAM, sky-blue ones were streamed (no room left under the budget)."},
+    {"phaseBar",
+     "One token, phase by phase: predict, compare with the window (neurons of the last k tokens "
+     "stay cached, so only the difference is read), delete and append rows in the preallocated "
+     "matrix, read the missing bundles from flash, compute."},
+    {"stepControls",
+     "Step through the run: play, pause, one token at a time, or drag the slider. Each neuron's "
+     "gate, up and down weights lie side by side on flash (a bundle), so one read fetches all "
+     "three."},
+    {"whatIf",
+     "What if the window were longer or the budget smaller? The same active sets go through the "
+     "engine's own cache policy under the new settings, without running the model again. A "
+     "longer window reads less per token but holds more in DRAM; the budget caps what it holds."},
+};
+
+}  // namespace
+
+TeachingView::TeachingView(QWidget* parent) : QWidget(parent) {
+  setObjectName(QStringLiteral("teachingView"));
+  setWindowTitle(QStringLiteral("FlashChat — teaching view"));
+  buildUi();
+  refresh_timer_.setSingleShot(true);
+  refresh_timer_.setInterval(100);
+  connect(&refresh_timer_, &QTimer::timeout, this, [this] {
+    slider_->setRange(0, std::max(0, run_.size() - 1));
+    if (follow_ && !play_timer_.isActive()) {
+      selectToken(run_.size() - 1);
+    } else {
+      refreshToken();
+      refreshPlot();
+    }
+  });
+  play_timer_.setInterval(250);
+  connect(&play_timer_, &QTimer::timeout, this, [this] {
+    if (current_ + 1 < run_.size()) {
+      selectToken(current_ + 1);
+    } else {
+      setPlaying(false);
+    }
+  });
+}
+
+TeachingView::~TeachingView() = default;
+
+void TeachingView::buildUi() {
+  auto* v = new QVBoxLayout(this);
+  v->setContentsMargins(12, 10, 12, 10);
+  auto* top = new QHBoxLayout;
+  title_ = new QLabel(this);
+  title_->setWordWrap(true);
+  top->addWidget(title_, 1);
+  auto* tour = new QPushButton(QStringLiteral("Tour"), this);
+  tour->setToolTip(QStringLiteral("A short guided tour of this view"));
+  connect(tour, &QPushButton::clicked, this, &TeachingView::startTour);
+  top->addWidget(tour);
+  v->addLayout(top);
+
+  map_ = new CacheMap(this);
+  v->addWidget(map_, 3);
+  phases_ = new PhaseBar(this);
+  v->addWidget(phases_);
+
+  auto* steps = new QWidget(this);
+  steps->setObjectName(QStringLiteral("stepControls"));
+  auto* sh = new QHBoxLayout(steps);
+  sh->setContentsMargins(0, 0, 0, 0);
+  auto* back = new QPushButton(QStringLiteral("◀ Step"), steps);
+  play_ = new QPushButton(QStringLiteral("▶ Play"), steps);
+  auto* fwd = new QPushButton(QStringLiteral("Step ▶"), steps);
+  play_->setCheckable(true);
+  speed_ = new QComboBox(steps);
+  for (const int tps : {1, 2, 4, 8, 16}) speed_->addItem(QStringLiteral("%1 tokens/s").arg(tps), tps);
+  speed_->setCurrentIndex(2);
+  slider_ = new QSlider(Qt::Horizontal, steps);
+  slider_->setRange(0, 0);
+  slider_->setAccessibleName(QStringLiteral("Token"));
+  sh->addWidget(back);
+  sh->addWidget(play_);
+  sh->addWidget(fwd);
+  sh->addWidget(speed_);
+  sh->addWidget(slider_, 1);
+  v->addWidget(steps);
+  connect(back, &QPushButton::clicked, this, [this] { selectToken(current_ - 1); });
+  connect(fwd, &QPushButton::clicked, this, [this] { selectToken(current_ + 1); });
+  connect(play_, &QPushButton::toggled, this, &TeachingView::setPlaying);
+  connect(speed_, &QComboBox::currentIndexChanged, this,
+          [this] { play_timer_.setInterval(1000 / std::max(1, speed_->currentData().toInt())); });
+  connect(slider_, &QSlider::valueChanged, this, [this](int i) {
+    if (i != current_) selectToken(i);
+  });
+
+  token_info_ = new QLabel(this);
+  token_info_->setWordWrap(true);
+  token_info_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  v->addWidget(token_info_);
+
+  auto* box = new QGroupBox(QStringLiteral("What if…"), this);
+  box->setObjectName(QStringLiteral("whatIf"));
+  auto* g = new QGridLayout(box);
+  k_box_ = new QSpinBox(box);
+  k_box_->setRange(1, 64);
+  k_box_->setValue(8);
+  k_box_->setPrefix(QStringLiteral("window k = "));
+  budget_edit_ = new QLineEdit(box);
+  budget_edit_->setPlaceholderText(QStringLiteral("budget, e.g. 9M (empty: unlimited)"));
+  auto* replay = new QPushButton(QStringLiteral("Replay"), box);
+  what_if_info_ = new QLabel(box);
+  what_if_info_->setWordWrap(true);
+  g->addWidget(k_box_, 0, 0);
+  g->addWidget(budget_edit_, 0, 1);
+  g->addWidget(replay, 0, 2);
+  g->addWidget(what_if_info_, 1, 0, 1, 3);
+  plot_ = new QCustomPlot(box);
+  plot_->setMinimumHeight(150);
+  plot_->addGraph();
+  plot_->addGraph();
+  plot_->graph(0)->setName(QStringLiteral("this run"));
+  plot_->graph(0)->setPen(QPen(palette_time_color(TimePart::Io), 2));
+  plot_->graph(1)->setName(QStringLiteral("what-if"));
+  QPen dashed(palette_churn_color(Churn::Window), 2, Qt::DashLine);
+  plot_->graph(1)->setPen(dashed);
+  plot_->xAxis->setLabel(QStringLiteral("token"));
+  plot_->yAxis->setLabel(QStringLiteral("KB read per token"));
+  plot_->legend->setVisible(true);
+  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  plot_->setBackground(palette().brush(QPalette::Base));
+  for (QCPAxis* a : {plot_->xAxis, plot_->yAxis}) {
+    a->setLabelColor(palette().color(QPalette::Text));
+    a->setTickLabelColor(palette().color(QPalette::Text));
+    a->setBasePen(QPen(palette().color(QPalette::Text)));
+    a->setTickPen(QPen(palette().color(QPalette::Text)));
+  }
+  marker_ = new QCPItemStraightLine(plot_);
+  marker_->setPen(QPen(palette_marker_color(palette()), 1, Qt::DotLine));
+  plot_->legend->setBrush(palette().brush(QPalette::Base));
+  plot_->legend->setTextColor(palette().color(QPalette::Text));
+  g->addWidget(plot_, 2, 0, 1, 3);
+  g->setColumnStretch(1, 1);
+  g->setRowStretch(2, 1);  // spare height goes to the plot, not around the sentence
+  what_if_info_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+  v->addWidget(box, 2);
+  connect(replay, &QPushButton::clicked, this, [this] {
+    qint64 budget = 0;
+    try {
+      const QString b = budget_edit_->text().trimmed();
+      budget = b.isEmpty() ? 0 : size_parse_bytes(b.toStdString());
+    } catch (const Error& e) {
+      what_if_info_->setText(QString::fromStdString(e.what()));
+      return;
+    }
+    const QString err = runWhatIf(k_box_->value(), budget);
+    if (!err.isEmpty()) what_if_info_->setText(err);
+  });
+  refreshToken();
+}
+
+void TeachingView::showEvent(QShowEvent* e) {
+  QWidget::showEvent(e);
+  emit recordingChanged(true);
+}
+
+void TeachingView::hideEvent(QHideEvent* e) {
+  QWidget::hideEvent(e);
+  setPlaying(false);
+  emit recordingChanged(false);
+}
+
+void TeachingView::addTelemetry(const TokenTelemetry& t) {
+  run_.addTelemetry(t);
+  if (current_ >= 0 && current_ < run_.size() && run_.at(current_).index == t.index) refreshToken();
+}
+
+void TeachingView::addSample(const ActiveSetsSample& s) {
+  const int before = run_.size();
+  try {
+    run_.addSample(s);
+  } catch (const Error& e) {
+    title_->setText(QString::fromStdString(e.what()));
+    return;
+  }
+  if (run_.size() < before) current_ = -1;  // a new model: the run started over
+  if (!refresh_timer_.isActive()) refresh_timer_.start();
+}
+
+void TeachingView::selectToken(int i) {
+  if (run_.size() == 0) return;
+  i = std::clamp(i, 0, run_.size() - 1);
+  current_ = i;
+  follow_ = i == run_.size() - 1;
+  if (slider_->value() != i) slider_->setValue(i);
+  refreshToken();
+  refreshPlot();
+}
+
+void TeachingView::setPlaying(bool on) {
+  if (on && current_ + 1 >= run_.size()) selectToken(0);  // replay from the start
+  if (on) {
+    play_timer_.start();
+  } else {
+    play_timer_.stop();
+  }
+  if (play_->isChecked() != on) play_->setChecked(on);
+  play_->setText(on ? QStringLiteral("❚❚ Pause") : QStringLiteral("▶ Play"));
+}
+
+void TeachingView::refreshToken() {
+  const ActiveTraceHeader* h = run_.header();
+  if (h) {
+    title_->setText(QStringLiteral("<b>%1 tokens recorded</b> since this view opened · %2 "
+                                   "layers × %3 neurons · bundles of %4 bytes · %5")
+                        .arg(run_.size())
+                        .arg(h->layout.n_layers)
+                        .arg(h->layout.neurons)
+                        .arg(h->layout.bundle_bytes)
+                        .arg(h->oracle ? QStringLiteral("oracle sets") : QStringLiteral("predicted sets")));
+  } else {
+    title_->setText(QStringLiteral("<b>Teaching view</b> · records every token's neurons while "
+                                   "it is open (flash models)."));
+  }
+  map_->setToken(&run_, current_);
+  if (current_ < 0 || current_ >= run_.size()) {
+    phases_->setToken(nullptr);
+    token_info_->setText(QString());
+    return;
+  }
+  const TeachingToken& t = run_.at(current_);
+  const TokenTelemetry& shown = t.has_real ? t.real : t.replica;
+  phases_->setToken(t.has_real ? &t.real : nullptr);
+  const Churn3 c = churn_of(shown);
+  token_info_->setText(
+      QStringLiteral("<b>Token %1</b> (%2) · window k = %3, in force %4 · predicted %5 neurons, "
+                     "loaded %6, evicted %7, streamed %8 · read %9 in %10 requests · "
+                     "%11 ms")
+          .arg(current_)
+          .arg(t.sets.prompt ? QStringLiteral("prompt") : QStringLiteral("generated"))
+          .arg(shown.window_requested)
+          .arg(shown.window_in_force)
+          .arg(c.predicted)
+          .arg(c.added)
+          .arg(c.removed)
+          .arg(c.streamed)
+          .arg(bytes_text(double(shown.bytes_read)))
+          .arg(shown.read_requests)
+          .arg(shown.total_ms, 0, 'f', 2));
+}
+
+QString TeachingView::runWhatIf(int window, qint64 budget_bytes) {
+  if (run_.size() == 0) return QStringLiteral("Nothing recorded yet: send a message first.");
+  try {
+    what_if_ = run_.whatIf(window, budget_bytes);
+  } catch (const Error& e) {
+    what_if_.clear();
+    return QString::fromStdString(e.what());
+  }
+  double real_b = 0, sim_b = 0, real_n = 0, sim_n = 0, k = 0;
+  int n = 0;
+  for (int i = 0; i < run_.size() && i < int(what_if_.size()); ++i) {
+    const TeachingToken& t = run_.at(i);
+    const TokenTelemetry& r = t.has_real ? t.real : t.replica;
+    real_b += double(r.bytes_read);
+    sim_b += double(what_if_[size_t(i)].bytes_read);
+    real_n += double(r.ffn_neurons_loaded);
+    sim_n += double(what_if_[size_t(i)].ffn_neurons_loaded);
+    k += what_if_[size_t(i)].window_in_force;
+    ++n;
+  }
+  what_if_label_ = QStringLiteral("k = %1, %2").arg(window).arg(
+      budget_bytes ? bytes_text(double(budget_bytes)) : QStringLiteral("unlimited"));
+  what_if_info_->setText(
+      QStringLiteral("Over %1 tokens: this run read %2/token and loaded %3 neurons/token; with %4 "
+                     "it would read %5/token, load %6 neurons/token, window in force %7 on "
+                     "average.")
+          .arg(n)
+          .arg(bytes_text(real_b / n))
+          .arg(real_n / n, 0, 'f', 1)
+          .arg(what_if_label_)
+          .arg(bytes_text(sim_b / n))
+          .arg(sim_n / n, 0, 'f', 1)
+          .arg(k / n, 0, 'f', 2));
+  refreshPlot();
+  return {};
+}
+
+void TeachingView::refreshPlot() {
+  QVector<double> x, real, sim;
+  for (int i = 0; i < run_.size(); ++i) {
+    const TeachingToken& t = run_.at(i);
+    x.push_back(i);
+    real.push_back(double((t.has_real ? t.real : t.replica).bytes_read) / 1e3);
+    if (i < int(what_if_.size())) sim.push_back(double(what_if_[size_t(i)].bytes_read) / 1e3);
+  }
+  plot_->graph(0)->setData(x, real);
+  plot_->graph(1)->setData(x.mid(0, sim.size()), sim);
+  plot_->graph(1)->setName(what_if_label_.isEmpty() ? QStringLiteral("what-if")
+                                                    : QStringLiteral("what-if: ") + what_if_label_);
+  const double at = std::max(0, current_);
+  marker_->point1->setCoords(at, 0);
+  marker_->point2->setCoords(at, 1);
+  plot_->rescaleAxes();
+  plot_->xAxis->setRange(0, std::max(1, run_.size() - 1));
+  plot_->yAxis->setRangeLower(0);
+  plot_->replot();
+}
+
+void TeachingView::startTour() {
+  tour_step_ = 0;
+  tourShow();
+}
+
+void TeachingView::tourShow() {
+  if (tour_step_ < 0 || tour_step_ >= int(std::size(kTour))) {
+    tour_step_ = -1;
+    if (tour_) tour_->hide();
+    return;
+  }
+  if (!tour_) {
+    tour_ = new QWidget(this);
+    tour_->setObjectName(QStringLiteral("tourBubble"));
+    tour_->setAutoFillBackground(true);
+    QPalette p = tour_->palette();
+    p.setColor(QPalette::Window, p.color(QPalette::ToolTipBase));
+    p.setColor(QPalette::WindowText, p.color(QPalette::ToolTipText));
+    tour_->setPalette(p);
+    auto* l = new QVBoxLayout(tour_);
+    tour_text_ = new QLabel(tour_);
+    tour_text_->setWordWrap(true);
+    l->addWidget(tour_text_);
+    auto* row = new QHBoxLayout;
+    auto* skip = new QPushButton(QStringLiteral("Skip tour"), tour_);
+    auto* next = new QPushButton(QStringLiteral("Next"), tour_);
+    row->addWidget(skip);
+    row->addStretch(1);
+    row->addWidget(next);
+    l->addLayout(row);
+    connect(skip, &QPushButton::clicked, this, [this] {
+      tour_step_ = -1;
+      tourShow();
+    });
+    connect(next, &QPushButton::clicked, this, [this] {
+      ++tour_step_;
+      tourShow();
+    });
+  }
+  const TourStep& s = kTour[tour_step_];
+  tour_text_->setText(QStringLiteral("<b>%1/%2</b> %3")
+                          .arg(tour_step_ + 1)
+                          .arg(int(std::size(kTour)))
+                          .arg(QString::fromUtf8(s.text)));
+  QWidget* target = findChild<QWidget*>(QString::fromLatin1(s.target));
+  const int w = std::min(420, width() - 40);
+  tour_->setFixedWidth(w);
+  tour_->adjustSize();
+  QPoint at(20, 20);
+  if (target) {
+    const QRect r(target->mapTo(this, QPoint(0, 0)), target->size());
+    at = QPoint(std::clamp(r.center().x() - w / 2, 10, width() - w - 10),
+                std::clamp(r.top() + 12, 10, height() - tour_->height() - 10));
+  }
+  tour_->move(at);
+  tour_->show();
+  tour_->raise();
+}
+
+}  // namespace flashchat::ui
