@@ -181,7 +181,7 @@ class UiMainWindowTest : public QObject {
     QVERIFY(w.controls()->budget() >= min);
     QVERIFY(w.controls()->budget() < min + (w.model().model_bytes - min) / 500);
     // Still usable: a reply runs.
-    w.controls()->setBudget(w.model().model_bytes * 65 / 100);
+    w.controls()->setBudget(min + w.model().model_bytes / 10);
     w.sendMessage(QStringLiteral("The river"));
     QVERIFY(wait_idle(w));
     QCOMPARE(w.conversations()->find(w.currentConversationId())->messages.size(), 2);

@@ -26,7 +26,8 @@ namespace {
 
 constexpr int kKills = 12;
 constexpr int kSaveIntervalMs = 500;  // as MainWindow's save timer
-constexpr int kTokenPauseMs = 6;      // slows the tiny model to a real model's pace
+constexpr int kTokenPauseMs = 15;     // slows the tiny model to a real model's pace (a reply
+                                      // then spans a save interval or more)
 // What "up to the last second" allows on top of the second: the writer's commit interval and
 // scheduling on a loaded 2-core machine.
 constexpr int kSlackMs = 400;
@@ -99,7 +100,7 @@ int child_main(const QString& dir) {
     };
     cb.on_telemetry = [&](const TokenTelemetry& t) { writer.appendTelemetry(run.uid, t); };
     GenerateOptions o;
-    o.max_new_tokens = 48;
+    o.max_new_tokens = 96;  // with the pauses ~1.5 s: most kills land mid-reply
     o.sampling.temperature = 0.8f;
     o.sampling.seed = 1000 + turn;
     session.reset_context();
@@ -150,7 +151,7 @@ class UiStoreCrashTest : public QObject {
       QVERIFY(child.waitForStarted(10000));
       QVERIFY(QTest::qWaitFor([&] { return child.canReadLine() || child.state() != QProcess::Running; }, 60000));
       QCOMPARE(child.readLine().trimmed(), QByteArray("R"));
-      const int kill_after_ms = 150 + static_cast<int>(rng.bounded(2600));
+      const int kill_after_ms = 150 + static_cast<int>(rng.bounded(4000));
       QElapsedTimer since_ready;
       since_ready.start();
       while (since_ready.elapsed() < kill_after_ms && child.state() == QProcess::Running) {
