@@ -34,10 +34,10 @@ void MainWindow::onTelemetry(const TokenTelemetry& t) {
   }
   if (demo_step_ == 2 && demo_reply_tokens_ == 12) {
     demo_step_ = 3;
-    // 75% of the model -> 68% (or 5% above the short-chat minimum when that is higher, since the
-    // KV cache has grown by then): the neuron cache shrinks.
+    // 75% of the model -> 73% (at least 5% above the short-chat minimum): the neuron cache
+    // shrinks, and the KV cache still has room to grow to the full context at k = 8.
     controls_->setBudget(std::max(controls_->minimumBudget() + model_.model_bytes / 20,
-                                  model_.model_bytes * 68 / 100));
+                                  model_.model_bytes * 73 / 100));
   } else if (demo_step_ == 3 && demo_reply_tokens_ == 24) {
     demo_step_ = 4;
     controls_->setWindow(8);
