@@ -62,12 +62,13 @@ int64_t budget_map_bytes(const FlashLayout& layout, FfnMode mode, int window) {
   // (int32); NeuronWindow refs + stamp (4 + 4) and up to k active sets plus a spare one (n x 4
   // each) with the deque's blocks; the row-split vectors (a few bytes per layer).
   const int64_t per_layer = n * (4 + 1 + 4 + 4 + 4) + (k + 1) * n * 4 + 1024 + 64 * k + 32;
-  // Once (layers run one at a time): FlashFfn's eleven id lists (three for the look-ahead), identity ids, hidden values and
-  // predictor scratch (n x 4 each, the predictor's rank <= 1024 on top), the victim picker's
-  // pairs (n x 8), its output scratch (dim x 4) and the read lists of one layer (two ReadRuns per
-  // neuron without bundling, twice: the FFN's and the I/O thread's copy; a pointer per neuron).
-  // All reserved whole.
-  const int64_t once = n * (14 * 4 + 8 + 2 * 2 * 24 + 8) + 1024 * 4 + int64_t{layout.dim} * 4;
+  // Once (layers run one at a time): twelve id lists (FlashFfn's active set and four look-ahead
+  // lists, the CachePlanner's seven admission lists), identity ids, hidden values and predictor
+  // scratch (n x 4 each, the predictor's rank <= 1024 on top), the victim picker's pairs (n x 8),
+  // the output scratch (dim x 4) and the read lists of one layer (two ReadRuns per neuron
+  // without bundling, twice: the FFN's and the I/O thread's copy; a pointer per neuron). All
+  // reserved whole.
+  const int64_t once = n * (15 * 4 + 8 + 2 * 2 * 24 + 8) + 1024 * 4 + int64_t{layout.dim} * 4;
   return int64_t{layout.n_layers} * per_layer + once;
 }
 
