@@ -123,7 +123,7 @@ int64_t FlashFfn::state_bytes() const {
                                        dsts_.capacity() * sizeof(uint8_t*));
   for (const auto& r : recorded_) bytes += static_cast<int64_t>(r.capacity() * sizeof(int32_t));
   if (planner_) bytes += planner_->state_bytes();
-  return bytes + store_.async_state_bytes();
+  return bytes;
 }
 
 int64_t FlashFfn::cache_bytes() const {

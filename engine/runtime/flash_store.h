@@ -165,15 +165,13 @@ class FlashStore {
   void read(uint64_t offset, uint64_t length, uint8_t* dst);
 
   // Overlapped reads: read_runs(runs) on the store's own I/O thread (started on first use), so
-  // the caller can compute while the requests are in flight. `runs` is copied; their
-  // destinations must stay valid and unread until read_runs_wait() returns. One pending read at
-  // a time (throws Error when one is pending).
+  // the caller can compute while the requests are in flight. `runs` is not copied: the list
+  // and its destinations must stay valid and untouched until read_runs_wait() returns. One
+  // pending read at a time (throws Error when one is pending).
   void read_runs_async(std::span<const ReadRun> runs);
   // Waits for the pending read_runs_async (returns at once when none is pending). Throws what
   // read_runs threw, after which the store is usable again.
   void read_runs_wait();
-  // Bytes the I/O thread's copy of the runs holds (runtime state).
-  int64_t async_state_bytes() const;
 
   const Counters& counters() const { return counters_; }
   void reset_counters() { counters_ = Counters(); }

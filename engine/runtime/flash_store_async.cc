@@ -2,8 +2,8 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <span>
 #include <thread>
-#include <vector>
 
 #include "core/error.h"
 #include "runtime/flash_store.h"
@@ -15,7 +15,7 @@ struct FlashStore::Async {
   std::thread thread;
   std::mutex mutex;
   std::condition_variable cv;
-  std::vector<ReadRun> runs;
+  std::span<const ReadRun> runs;  // the caller's list: it stays untouched until read_runs_wait
   bool pending = false;  // a job was handed over and not yet collected
   bool done = false;     // the job finished (error holds its exception, if any)
   bool stop = false;
@@ -23,10 +23,6 @@ struct FlashStore::Async {
 };
 
 void FlashStore::AsyncDeleter::operator()(Async* a) const { delete a; }
-
-int64_t FlashStore::async_state_bytes() const {
-  return async_ ? static_cast<int64_t>(async_->runs.capacity() * sizeof(ReadRun)) : 0;
-}
 
 void FlashStore::read_runs_async(std::span<const ReadRun> runs) {
   if (fd_ < 0) fail(path_.empty() ? "flash store" : path_, "read_runs_async: no file open");
@@ -54,7 +50,7 @@ void FlashStore::read_runs_async(std::span<const ReadRun> runs) {
   }
   std::lock_guard<std::mutex> lock(async_->mutex);
   if (async_->pending) fail(path_, "read_runs_async: a read is already pending");
-  async_->runs.assign(runs.begin(), runs.end());
+  async_->runs = runs;
   async_->pending = true;
   async_->done = false;
   async_->error = nullptr;

@@ -52,8 +52,13 @@ void NeuronWindow::push(std::span<const int32_t> active, const NeuronCache* cach
   }
   // The new set is counted in before the oldest is released, so a neuron that stays in the
   // window is neither removed nor re-added. Storage of dropped sets is recycled.
+  // Grown by hand, never past n, so a set holds at most n ids (the budget's bound, budget.h).
   std::vector<int32_t> fresh = std::move(spare_);
   fresh.clear();
+  if (fresh.capacity() < active.size()) {
+    fresh.reserve(std::min(static_cast<size_t>(n_neurons_),
+                           std::max(active.size(), 2 * fresh.capacity())));
+  }
   for (const int32_t n : active) {
     uint32_t& st = stamp_[static_cast<size_t>(n)];
     if (st == stamp_now_) continue;
