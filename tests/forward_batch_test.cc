@@ -119,6 +119,7 @@ class ForwardBatchTest : public QObject {
   void defaultModelModes_data();
   void defaultModelModes();
   void flashOracleBlocksEqualTokens();
+  void flashSubBlocksEqualTokensWithinTheBound();
   void naiveBlockReadsEachLayerOnce();
   void recordsEveryTokensFfnInput();
   void rejectsBadBlocks();
@@ -206,6 +207,55 @@ void ForwardBatchTest::flashOracleBlocksEqualTokens() {
   Transformer tdense(m.model(), context, &ffn_dense), tblk(m.model(), context, &ffn_blk);
   const double worst_dense = compare_block_feed(tdense, tblk, prompt, {32}, 4, false);
   qInfo("flash oracle blocks vs dense: worst relative logit difference %.3g", worst_dense);
+}
+
+// A block whose predicted sets overflow the set pool (here 1 id per neuron instead of
+// kBatchIdsPerNeuron) runs as sub-blocks: still equal to the token path, each sub-block reads
+// its own union (more reads than one pool-wide block), and the FFN's state stays within the
+// bound the budget counts (budget_map_bytes), as with the full pool.
+void ForwardBatchTest::flashSubBlocksEqualTokensWithinTheBound() {
+  OpenedModel m = model_open(resource_path_find("models/default"));
+  const FlashLayout& lay = m.flash->ffn;
+  FlashFfnOptions fo;
+  fo.mode = FfnMode::Flash;
+  FlashFfnOptions small = fo;
+  small.batch_ids_per_neuron = 1;
+  const int64_t fixed = m.model().bytes().total();
+  const int64_t budget = FlashFfn(*m.flash, fo, fixed, 0).minimum_budget_bytes() +
+                         int64_t{lay.neurons} * lay.bundle_bytes * lay.n_layers / 8;
+  FlashFfn ffn_ref(*m.flash, fo, fixed, budget), ffn_small(*m.flash, small, fixed, budget),
+      ffn_full(*m.flash, fo, fixed, budget);
+  const int context = m.model().config.max_seq_len;
+  Transformer ref(m.model(), context, &ffn_ref), tsmall(m.model(), context, &ffn_small),
+      tfull(m.model(), context, &ffn_full);
+  const std::vector<int> prompt = m.tokenizer->encode(
+      "Once upon a time there was a little girl who lived in a village near the forest. "
+      "Whenever she went out, the little girl wore a red riding cloak.", true);
+  QVERIFY(prompt.size() >= 32);
+  const std::vector<int> block(prompt.begin(), prompt.begin() + 32);
+  // Sub-blocks against the token path.
+  compare_block_feed(ref, tsmall, block, {32}, 0, false);
+  if (QTest::currentTestFailed()) return;
+  // The same block with the whole pool: fewer bundles predicted (one union instead of several).
+  ffn_small.begin_token();
+  tsmall.reset();
+  tsmall.forward_batch(block.data(), 32, 0);
+  TokenTelemetry t_small, t_full;
+  ffn_small.fill_telemetry(t_small);
+  ffn_full.begin_token();
+  tfull.forward_batch(block.data(), 32, 0);
+  ffn_full.fill_telemetry(t_full);
+  int64_t p_small = 0, p_full = 0;
+  for (const LayerTelemetry& l : t_small.layers) p_small += l.neurons_predicted;
+  for (const LayerTelemetry& l : t_full.layers) p_full += l.neurons_predicted;
+  qInfo("predicted bundles of a 32-token block: %lld in sub-blocks, %lld in one", 
+        static_cast<long long>(p_small), static_cast<long long>(p_full));
+  QVERIFY2(p_small > p_full, "the small pool did not split the block");
+  for (const FlashFfn* f : {&ffn_small, &ffn_full}) {
+    const int64_t held = f->state_bytes() + f->batch_state_bytes();
+    const int64_t bound = budget_map_bytes(lay, FfnMode::Flash, fo.window);
+    QVERIFY2(held <= bound, qPrintable(QString("FFN state %1 > bound %2").arg(held).arg(bound)));
+  }
 }
 
 // Naive mode streams each layer's whole FFN: a block reads it once, not once per token.

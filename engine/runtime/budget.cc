@@ -65,11 +65,17 @@ int64_t budget_map_bytes(const FlashLayout& layout, FfnMode mode, int window) {
   // Once (layers run one at a time): twelve id lists (FlashFfn's active set and four look-ahead
   // lists, the CachePlanner's seven admission lists), identity ids, hidden values and predictor
   // scratch (n x 4 each, the predictor's rank <= 1024 on top), the victim picker's pairs (n x 8),
-  // the output scratch (dim x 4) and the read lists of one layer (two ReadRuns per neuron
-  // without bundling, twice: the FFN's and the I/O thread's copy; a pointer per neuron). All
+  // the output scratch (dim x 4) and the read list of one layer (two ReadRuns per neuron
+  // without bundling; the I/O thread reads the FFN's list, no copy; a pointer per neuron). All
   // reserved whole.
-  const int64_t once = n * (15 * 4 + 8 + 2 * 2 * 24 + 8) + 1024 * 4 + int64_t{layout.dim} * 4;
-  return int64_t{layout.n_layers} * per_layer + once;
+  const int64_t once = n * (15 * 4 + 8 + 2 * 24 + 8) + 1024 * 4 + int64_t{layout.dim} * 4;
+  // A prompt block (flash): two pools of kBatchIdsPerNeuron x n ids (sets and row lists), the
+  // union and its misses (n x 4 each), a mark per neuron, two spans per token.
+  const int64_t block = mode == FfnMode::Flash
+                            ? n * (2 * kBatchIdsPerNeuron * 4 + 2 * 4 + 1) +
+                                  2 * kPromptBlockTokens * 16
+                            : 0;
+  return int64_t{layout.n_layers} * per_layer + once + block;
 }
 
 namespace {

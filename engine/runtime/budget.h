@@ -15,6 +15,15 @@
 namespace flashchat {
 
 enum class FfnMode : uint8_t { Dram, Naive, Mmap, Flash };
+
+// Prompt tokens per forward pass (session/generator.h feeds prompts in blocks of this many):
+// enough to read every weight row once for many tokens (the matrix-matrix kernels run near
+// their compute bound from ~16 tokens on), few enough that the block scratch stays small and a
+// stop or a settings change waits at most one block.
+constexpr int kPromptBlockTokens = 32;
+// A prompt block's predicted sets share a pool of this many ids per FFN neuron (FlashFfn splits
+// a block whose sets overflow it into sub-blocks), so its state is bounded whatever the tokens.
+constexpr int kBatchIdsPerNeuron = 4;
 const char* ffn_mode_name(FfnMode m);
 
 // DRAM held outside the FFN (neuron cache and I/O buffers), bytes.

@@ -181,7 +181,7 @@ void bundle_ffn_compute_selected(const FlashLayout& layout, const ModelConfig& c
 // x (n, dim) -> out (n, dim) +=, token t over rows[row_lists[t]] (ascending) or all rows
 void bundle_ffn_compute_tokens(const FlashLayout& layout, const ModelConfig& cfg,
                                const uint8_t* rows, int32_t n_rows, const int32_t* row_neuron_ids,
-                               const std::vector<int32_t>* row_lists, int n, const float* up_bias,
+                               const std::span<const int32_t>* row_lists, int n, const float* up_bias,
                                const float* x, float* out) {
   check_layout(layout, cfg);
   if (n <= 0 || n_rows <= 0) return;
@@ -189,7 +189,7 @@ void bundle_ffn_compute_tokens(const FlashLayout& layout, const ModelConfig& cfg
     fail("bundle ffn", "null input");
   }
   for (int t = 0; t < n; ++t) {
-    const std::vector<int32_t>* list = row_lists != nullptr ? &row_lists[t] : nullptr;
+    const std::span<const int32_t>* list = row_lists != nullptr ? &row_lists[t] : nullptr;
     if (list == nullptr) {
       check_items(layout, n_rows, row_neuron_ids, nullptr, n_rows);
       break;  // the same rows for every token
@@ -237,7 +237,7 @@ void bundle_ffn_compute_tokens(const FlashLayout& layout, const ModelConfig& cfg
         }
         const Ctx c{layout, cfg, rows, row_neuron_ids, row_lists[t].data(), up_bias, x + t * d,
                     nullptr};
-        const std::vector<int32_t>& list = row_lists[t];
+        const std::span<const int32_t> list = row_lists[t];
         size_t& k = cursor[static_cast<size_t>(t - t0)];
         const size_t k0 = k;
         while (k < list.size() && list[k] < c1) ++k;

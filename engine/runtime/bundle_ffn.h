@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "flash/flash_model.h"
@@ -53,7 +54,7 @@ void bundle_ffn_compute_selected(const FlashLayout& layout, const ModelConfig& c
 // Error like bundle_ffn_compute, or when a list is not ascending.
 void bundle_ffn_compute_tokens(const FlashLayout& layout, const ModelConfig& cfg,
                                const uint8_t* rows, int32_t n_rows, const int32_t* row_neuron_ids,
-                               const std::vector<int32_t>* row_lists, int n, const float* up_bias,
+                               const std::span<const int32_t>* row_lists, int n, const float* up_bias,
                                const float* x, float* out);
 
 }  // namespace flashchat

@@ -28,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <span>
 #include <vector>
 
 #include "core/mapped_file.h"
@@ -55,6 +56,9 @@ struct FlashFfnOptions {
                                     // attention and read those bundles while attention runs (off
                                     // by default: on the default model the look-ahead guesses
                                     // only 11-44% right and triples the bytes read)
+  // Ids per neuron in a prompt block's set pool, 1..kBatchIdsPerNeuron (budget.h; the budget
+  // counts the largest). Smaller only to test the sub-blocks.
+  int batch_ids_per_neuron = kBatchIdsPerNeuron;
   FlashStoreOptions store;
 };
 
@@ -183,9 +187,15 @@ class FlashFfn : public FfnBackend {
   std::vector<float> scratch_out_, hidden_, pred_scratch_;
   std::vector<ReadRun> runs_;
   std::vector<uint8_t*> dsts_;
-  // ffn_forward_batch's lists: each token's set, their union, its bundles not cached, row lists.
-  std::vector<std::vector<int32_t>> batch_sets_, batch_lists_;
+  // ffn_forward_batch's state (flash mode; bounded by budget_map_bytes): two pools of
+  // kBatchIdsPerNeuron x neurons ids holding each token's set and its row list (spans into
+  // them, one per token of a sub-block), a mark per neuron, the union and its bundles not cached.
+  std::vector<int32_t> batch_ids_, batch_rows_;
+  std::vector<std::span<const int32_t>> batch_sets_, batch_lists_;
+  std::vector<uint8_t> batch_mark_;
   std::vector<int32_t> batch_union_, batch_missing_;
+  void flash_block(int layer, int t0, int t1, const float* x, float* out, int32_t& predicted,
+                   int32_t& streamed);
   void stream_block(int layer, int n, const float* x, float* out, bool all_rows);
 
   // Per-token accounting.

@@ -15,14 +15,10 @@
 #include "model/sampler.h"
 #include "model/tokenizer.h"
 #include "model/transformer.h"
+#include "runtime/budget.h"  // kPromptBlockTokens
 
 namespace flashchat {
 
-// Prompt tokens per forward_batch: enough to read every weight row once for many tokens (the
-// matrix-matrix kernels run near their compute bound from ~16 tokens on), few enough that the
-// block scratch stays small (32 rows of activations) and a stop or a settings change waits at
-// most one block.
-constexpr int kPromptBlockTokens = 32;
 
 struct GenerateOptions {
   int max_new_tokens = 256;
