@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "compute/matvec.h"
+#include "compute/simd_level.h"
 #include "core/error.h"
 #include "formats/dtype.h"
 
@@ -137,6 +138,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--shape", shapes, "ROWSxCOLS, repeatable");
   app.add_option("--dtype", dtypes, "F32, F16, BF16, repeatable");
+  std::vector<std::string> simd_levels = {flashchat::simd_level_name(flashchat::simd_level())};
+  app.add_option("--simd", simd_levels,
+                 "kernel level(s) to run side by side: avx2, avx512 (default: the one in force)")
+      ->check(CLI::IsMember({"avx2", "avx512"}));
   CLI11_PARSE(app, argc, argv);
 
   std::unique_ptr<tbb::global_control> limit;
@@ -180,15 +185,20 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "matvec_bench: bad dtype '%s' (F32, F16, BF16)\n", d.c_str());
           return 2;
         }
-        const MatvecResult r = measure_matvec(dtype, rows, cols, footprint_mib, iters);
+        for (const std::string& level : simd_levels) {
+        flashchat::simd_level_set(level == "avx512" ? flashchat::SimdLevel::Avx512
+                                                    : flashchat::SimdLevel::Avx2);
+        MatvecResult r = measure_matvec(dtype, rows, cols, footprint_mib, iters);
+        if (simd_levels.size() > 1) r.dtype += "/" + level;
         std::printf(
-            "%-4s %6lldx%-6lld %8.1f MiB x%-3d best %7.3f ms (%6.2f GB/s, %5.2fx bw)  "
+            "%-11s %6lldx%-6lld %8.1f MiB x%-3d best %7.3f ms (%6.2f GB/s, %5.2fx bw)  "
             "median %7.3f ms (%6.2f GB/s, %5.2fx bw)\n",
             r.dtype.c_str(), static_cast<long long>(r.rows), static_cast<long long>(r.cols),
             r.weight_mib, r.copies, r.best_ms, r.best_gbs, r.best_gbs / bw, r.median_ms,
             r.median_gbs, r.median_gbs / bw);
         std::fflush(stdout);
         results.push_back(r);
+        }
       }
     }
 

@@ -1,5 +1,6 @@
 // matvec.cc - matrix-vector kernels: F32 through Eigen, F16/BF16 with AVX2 + F16C (8 elements
-// converted at a time inside the dot product), block-quantised rows through bundle_kernels'
+// converted at a time inside the dot product; F16 16 at a time on AVX-512 CPUs, bit-identical:
+// simd_level.h), block-quantised rows through bundle_kernels'
 // raw-row dots (a block at a time, never a whole matrix), parallel over output rows with TBB.
 #include "compute/matvec.h"
 
@@ -14,6 +15,8 @@
 
 #include "compute/bundle_kernels.h"
 #include "compute/simd_avx2.h"
+#include "compute/simd_avx512.h"
+#include "compute/simd_level.h"
 #include "core/error.h"
 
 namespace flashchat {
@@ -45,6 +48,14 @@ inline float scalar_bf16(uint16_t b) {
 // arithmetic per row, so a row's result never depends on how rows are grouped or scheduled.
 template <__m256 (*Load8)(const uint16_t*), float (*Scalar)(uint16_t)>
 inline float dot_half(const uint16_t* w, const float* x, int64_t n) {
+  if constexpr (Load8 == &load8_f16) {
+    if (simd_detail::g_avx512) {  // the same sums 16 lanes at a time (simd_level.h)
+      int64_t i = 0;
+      float sum = hsum(simd512::dot_f16_acc2(w, x, n, &i));
+      for (; i < n; ++i) sum = std::fma(Scalar(w[i]), x[i], sum);
+      return sum;
+    }
+  }
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -64,6 +75,19 @@ inline float dot_half(const uint16_t* w, const float* x, int64_t n) {
 // memory-level parallelism than one row at a time), x loaded once for all four.
 template <__m256 (*Load8)(const uint16_t*), float (*Scalar)(uint16_t)>
 inline void dot4_half(const uint16_t* const w[4], const float* x, int64_t n, float* out) {
+  if constexpr (Load8 == &load8_f16) {
+    if (simd_detail::g_avx512) {
+      __m256 acc[4];
+      int64_t i = 0;
+      simd512::dot4_f16_acc2(w, x, n, acc, &i);
+      for (int r = 0; r < 4; ++r) {
+        float sum = hsum(acc[r]);
+        for (int64_t j = i; j < n; ++j) sum = std::fma(Scalar(w[r][j]), x[j], sum);
+        out[r] = sum;
+      }
+      return;
+    }
+  }
   __m256 a0[4], a1[4];
   for (int r = 0; r < 4; ++r) a0[r] = a1[r] = _mm256_setzero_ps();
   int64_t i = 0;
@@ -92,6 +116,9 @@ template <__m256 (*Load8)(const uint16_t*), float (*Scalar)(uint16_t)>
 inline void axpy_half(const uint16_t* w, float a, float* out, int64_t n) {
   const __m256 va = _mm256_set1_ps(a);
   int64_t i = 0;
+  if constexpr (Load8 == &load8_f16) {
+    if (simd_detail::g_avx512) i = simd512::axpy_f16(w, a, out, n);
+  }
   for (; i + 8 <= n; i += 8) {
     _mm256_storeu_ps(out + i, _mm256_fmadd_ps(va, Load8(w + i), _mm256_loadu_ps(out + i)));
   }
