@@ -236,6 +236,7 @@ void EngineWorker::setStepMode(bool on) {
   {
     std::lock_guard<std::mutex> lock(step_mutex_);
     step_mode_ = on;
+    step_on_ = on;
     step_permits_ = 0;
   }
   step_cv_.notify_all();
@@ -256,6 +257,7 @@ bool EngineWorker::stepMode() const {
 }
 
 void EngineWorker::stepGate() {
+  if (!step_on_.load()) return;  // step mode off: no lock between tokens
   std::unique_lock<std::mutex> lock(step_mutex_);
   if (!step_mode_ || stop_requested_) return;
   if (step_permits_ == 0) {

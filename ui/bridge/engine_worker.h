@@ -178,6 +178,7 @@ class EngineWorker : public QObject {
   std::condition_variable step_cv_;
   bool step_mode_ = false;
   int step_permits_ = 0;
+  std::atomic<bool> step_on_{false};  // step_mode_ for the lock-free check between tokens
 
   // Engine-thread state of the reply in progress.
   QString pending_text_;
