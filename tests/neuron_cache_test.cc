@@ -240,6 +240,94 @@ class NeuronCacheTest : public QObject {
     QVERIFY2(cache_matches(c, {1, 2, 3}, &why), qPrintable(why));
   }
 
+  // The move log (for the teaching view's animation): replaying the logged operations on a
+  // plain row -> neuron array reproduces the cache's own maps after random appends, replaces,
+  // removes, remove_many, shrinks and a clear; each remove logs a swap with the last row
+  // (copies counted) or a drop of the last row.
+  void move_log_replays_to_the_same_rows() {
+    NeuronCache c(300, 64, 200, /*hold_rows=*/false);
+    std::vector<flashchat::RowMove> log;
+    c.set_move_log(&log);
+    std::vector<int32_t> rows(200, -1);
+    int32_t used = 0;
+    int64_t moves = 0;
+    auto replay = [&] {
+      for (const flashchat::RowMove& m : log) {
+        switch (m.kind) {
+          case flashchat::RowMove::Kind::Append:
+            QCOMPARE(m.row, used);
+            rows[size_t(m.row)] = m.neuron;
+            ++used;
+            break;
+          case flashchat::RowMove::Kind::Replace:
+            QCOMPARE(rows[size_t(m.row)], m.old_neuron);
+            rows[size_t(m.row)] = m.neuron;
+            break;
+          case flashchat::RowMove::Kind::Move:
+            QCOMPARE(m.from, used - 1);  // always the last used row
+            QCOMPARE(rows[size_t(m.row)], m.old_neuron);
+            QCOMPARE(rows[size_t(m.from)], m.neuron);
+            rows[size_t(m.row)] = rows[size_t(m.from)];
+            rows[size_t(m.from)] = -1;
+            --used;
+            ++moves;
+            break;
+          case flashchat::RowMove::Kind::Drop:
+            QCOMPARE(m.row, used - 1);
+            QCOMPARE(rows[size_t(m.row)], m.old_neuron);
+            rows[size_t(m.row)] = -1;
+            --used;
+            break;
+        }
+      }
+      log.clear();
+      QCOMPARE(used, c.used_rows());
+      for (int32_t r = 0; r < used; ++r) QCOMPARE(rows[size_t(r)], c.row_to_neuron()[size_t(r)]);
+    };
+    std::mt19937 rng(5);
+    std::set<int32_t> held;
+    for (int round = 0; round < 40; ++round) {
+      for (int i = 0; i < 30 && c.free_rows() > 0; ++i) {
+        const int32_t n = int32_t(rng() % 300);
+        if (held.insert(n).second) c.append(n);
+      }
+      replay();
+      for (int i = 0; i < 5 && !held.empty(); ++i) {  // evict in place
+        const int32_t old = *std::next(held.begin(), long(rng() % held.size()));
+        const int32_t n = int32_t(rng() % 300);
+        if (held.count(n)) continue;
+        c.replace(old, n);
+        held.erase(old);
+        held.insert(n);
+      }
+      replay();
+      std::vector<int32_t> gone;
+      for (const int32_t n : held) {
+        if (rng() % 3 == 0) gone.push_back(n);
+      }
+      if (round % 2 == 0) {
+        c.remove_many(gone);
+      } else {
+        for (const int32_t n : gone) c.remove(n);
+      }
+      for (const int32_t n : gone) held.erase(n);
+      replay();
+      if (round % 10 == 9) {
+        for (const int32_t n : c.set_capacity(std::max(0, c.used_rows() - 7))) held.erase(n);
+        replay();
+        c.set_capacity(200);
+      }
+    }
+    QVERIFY(moves > 0);
+    QCOMPARE(moves, c.rows_copied());
+    c.clear();
+    held.clear();
+    replay();
+    c.set_move_log(nullptr);
+    c.append(1);
+    QVERIFY(log.empty());  // off: nothing logged
+  }
+
   void window_basic() {
     NeuronWindow w(20, 2);
     std::vector<int32_t> add, rem;

@@ -1,7 +1,8 @@
 // ui_bridge_test - the engine-to-UI bridge on the shipped default model: text streams in batches
 // (<= 30 per second) that add up to the reply, telemetry arrives per token, Stop ends the reply
 // within one token of the request, window/budget changes apply on the next token (with a
-// marker), and errors (bad model, budget below the minimum, I/O failure mid-reply) arrive as
+// marker), step mode pauses after every token and each step yields exactly one (Stop wakes a
+// paused reply), and errors (bad model, budget below the minimum, I/O failure mid-reply) arrive as
 // error signals after which the worker still works.
 #include <QDir>
 #include <QElapsedTimer>
@@ -150,6 +151,67 @@ class UiBridgeTest : public QObject {
     QVERIFY(QTest::qWaitFor([&] { return !rec.finished.empty(); }, 60000));
     QVERIFY(rec.finished.front().reason != StopReason::Cancelled);
     QCOMPARE(rec.finished.front().tokens_after_stop, -1);
+  }
+
+  void step_mode_yields_one_token_per_step() {
+    EngineHost host;
+    Recorder rec(host.worker());
+    load(host, rec, default_model());
+    EngineWorker* w = host.worker();
+    std::vector<int> paused;
+    QObject::connect(w, &EngineWorker::stepPaused, &rec.ctx, [&](int g) { paused.push_back(g); });
+    auto generated_passes = [&] {
+      int n = 0;
+      for (const TokenTelemetry& t : rec.telemetry) n += !t.prompt;
+      return n;
+    };
+    w->setStepMode(true);
+    QVERIFY(w->stepMode());
+    host.runChat(turn("The old man walked along the river"), options(40, 3));
+    QVERIFY(QTest::qWaitFor([&] { return !paused.empty(); }, 30000));
+    QCOMPARE(paused.front(), 1);  // the prompt, then the first token, then the pause
+    QCOMPARE(generated_passes(), 0);
+    QVERIFY(!rec.texts.isEmpty());  // the token's text was flushed before the pause
+    QTest::qWait(400);  // stays paused
+    QCOMPARE(int(paused.size()), 1);
+    QCOMPARE(generated_passes(), 0);
+    QVERIFY(rec.finished.empty());
+    QVERIFY(w->busy());
+    for (int step = 2; step <= 4; ++step) {
+      w->stepOnce();
+      QVERIFY(QTest::qWaitFor([&] { return int(paused.size()) == step; }, 30000));
+      QCOMPARE(paused.back(), step);
+      QCOMPARE(generated_passes(), step - 1);  // exactly one forward pass per step
+      QTest::qWait(200);
+      QCOMPARE(int(paused.size()), step);
+      QCOMPARE(generated_passes(), step - 1);
+      QVERIFY(rec.finished.empty());
+    }
+    // Play at full speed: step mode off, the reply runs to its end.
+    w->setStepMode(false);
+    QVERIFY(QTest::qWaitFor([&] { return !rec.finished.empty(); }, 60000));
+    QCOMPARE(int(paused.size()), 4);
+    const GenerationSummary& s = rec.finished.front();
+    QVERIFY(s.reason != StopReason::Cancelled);
+    QVERIFY2(s.generated_tokens > 4 || s.reason == StopReason::EndOfText,
+             qPrintable(QString::number(s.generated_tokens)));
+    QCOMPARE(rec.texts.join(QString()), s.text);
+
+    // Stop wakes a paused reply at once and ends it there.
+    rec.reset();
+    paused.clear();
+    w->setStepMode(true);
+    host.runChat(turn("The river"), options(40, 5));
+    QVERIFY(QTest::qWaitFor([&] { return !paused.empty(); }, 30000));
+    QElapsedTimer t;
+    t.start();
+    w->requestStop();
+    QVERIFY(QTest::qWaitFor([&] { return !rec.finished.empty(); }, 5000));
+    qInfo("a paused reply ended %lld ms after Stop", t.elapsed());
+    QCOMPARE(rec.finished.front().reason, StopReason::Cancelled);
+    QCOMPARE(rec.finished.front().generated_tokens, 1);
+    QCOMPARE(generated_passes(), 0);
+    w->setStepMode(false);
   }
 
   void settings_apply_on_next_token() {

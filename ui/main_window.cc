@@ -24,6 +24,7 @@
 #if __has_include("plots/live_panel.h")
 #include "plots/live_panel.h"
 #include "teaching/teaching_view.h"
+#include "teaching/token_cost.h"
 #define FLASHCHAT_HAVE_LIVE_PANEL 1
 #endif
 
@@ -138,6 +139,10 @@ void MainWindow::buildUi() {
   connect(composer_, &Composer::sendRequested, this, &MainWindow::sendMessage);
   connect(composer_, &Composer::stopRequested, this, &MainWindow::stopGeneration);
   connect(chat_, &ChatView::regenerate, this, &MainWindow::regenerate);
+  connect(chat_, &ChatView::tokenClicked, this,
+          [this](int, const QString& uid, int token, const QString& word, const QPoint& at) {
+            token_cost_show(database(), uid, token, word, at, chat_, teaching_);
+          });
   connect(chat_, &ChatView::copyMessage, this, [this](int i) {
     if (Conversation* c = current(); c && i < c->messages.size()) {
       QApplication::clipboard()->setText(generating_ && i < working_.messages.size()
@@ -298,11 +303,8 @@ void MainWindow::showTeachingView() {
     teaching_ = new TeachingView(this);
     teaching_->setWindowFlag(Qt::Window);
     teaching_->resize(1100, 760);
-    EngineWorker* w = worker();
-    connect(teaching_, &TeachingView::recordingChanged, this,
-            [w](bool on) { w->setRecordActiveSets(on); });
-    connect(w, &EngineWorker::telemetryReady, teaching_, &TeachingView::addTelemetry);
-    connect(w, &EngineWorker::activeSetsReady, teaching_, &TeachingView::addSample);
+    teaching_->attachEngine(worker());
+    teaching_->setModelDir(model_.flash ? model_.path : QString());
   }
   teaching_->show();
   teaching_->raise();

@@ -147,6 +147,7 @@ void MainWindow::finishReply(const GenerationSummary& s) {
     // The disk limit as the plot shows it now (the first measurement may land mid-run).
     writer_->finishRun(run_uid_, QDateTime::currentMSecsSinceEpoch(), last.stop_reason,
                        live_panel_ ? live_panel_->deviceReadLimit() : 0);
+    chat_->setTokenEnds(run_uid_, s.token_ends);  // clicking a word shows its token's cost
     run_uid_.clear();
   }
   chat_->finishAssistant(last.content, last.stop_reason);

@@ -11,11 +11,14 @@
 #include <QStyleFactory>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <algorithm>
 #include <cstdio>
 
 #include "core/error.h"
 #include "storage/db_open.h"
 #include "main_window.h"
+#include "teaching/bundling_figure.h"
+#include "teaching/row_matrix.h"
 #include "teaching/teaching_view.h"
 
 namespace {
@@ -108,6 +111,8 @@ int main(int argc, char** argv) {
   if (teaching) {
     window.showTeachingView();  // before the demo, so that it records the run
     pictured = window.teachingView();
+    // The picture shows what the predictor missed and predicted in vain.
+    if (cli.isSet(shot)) window.teachingView()->setEvaluate(true);
   }
   if (cli.isSet(shot)) {
     const QStringList wh = cli.value(size).split('x');
@@ -133,6 +138,8 @@ int main(int argc, char** argv) {
   }
   window.show();
   if (teaching) window.showTeachingView();
+  // The bundling figure of the picture: measured on this disk while the demo runs.
+  if (teaching && cli.isSet(shot)) window.teachingView()->bundlingFigure()->measure();
 
   if (!cli.isSet(shot)) return app.exec();
 
@@ -149,10 +156,28 @@ int main(int argc, char** argv) {
     if (teaching) {
       // Step back to a generated token two thirds into the run, a what-if at k = 8 beside it.
       flashchat::ui::TeachingView* t = window.teachingView();
+      for (int waited_ms = 0; t->bundlingFigure()->measuring() && waited_ms < 20000; waited_ms += 50) {
+        QEventLoop settle;
+        QTimer::singleShot(50, &settle, &QEventLoop::quit);
+        settle.exec();
+      }
       t->runWhatIf(8, 0);
       int i = t->run().size() * 2 / 3;
       while (i + 1 < t->run().size() && t->run().at(i).sets.prompt) ++i;
+      // ... preferably one whose first layer made room (a hole filled or a row replaced).
+      for (int j = i; j < t->run().size(); ++j) {
+        const auto& moves = t->run().at(j).moves;
+        if (!t->run().at(j).sets.prompt && !moves.empty() &&
+            std::any_of(moves.front().begin(), moves.front().end(), [](const flashchat::RowMove& m) {
+              return m.kind != flashchat::RowMove::Kind::Append;
+            })) {
+          i = j;
+          break;
+        }
+      }
       t->selectToken(i);
+      // The memory management half-way: a hole being filled by the last row.
+      t->rowMatrix()->showStep(t->rowMatrix()->moveCount() / 2);
     }
     if (!pictured->grab().save(file)) {
       std::fprintf(stderr, "flashchat: cannot write %s\n", qPrintable(file));

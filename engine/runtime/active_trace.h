@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,16 @@ struct ActiveTraceHeader {
   bool prefetch = false;          // the run used the look-ahead (the replay models no look-ahead)
 };
 
+// Predictor evaluation of one generated token (in memory only, never written to a trace file):
+// per layer the truly active neurons (ascending; |activation| above the layer's label
+// threshold), and per neuron the predictor's score sigmoid(B(Ax) + bias) and the true
+// activation. Only while evaluation is on and the sets are recorded (the teaching view asks).
+struct ActiveEvaluation {
+  std::vector<std::vector<int32_t>> truly_active;
+  std::vector<std::vector<float>> score;
+  std::vector<std::vector<float>> activation;
+};
+
 struct ActiveTraceToken {
   int64_t fixed_bytes = 0;   // DRAM outside the FFN before this token
   int32_t window = 0;        // k in force
@@ -38,6 +49,7 @@ struct ActiveTraceToken {
   // which leaves the cache as it is (the bundles it lacks are streamed once for the block).
   bool block = false;
   std::vector<std::vector<int32_t>> active;  // per layer, ascending ids
+  std::shared_ptr<const ActiveEvaluation> evaluation;  // null unless evaluated (not on file)
 };
 
 struct ActiveTrace {

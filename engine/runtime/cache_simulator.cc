@@ -32,6 +32,17 @@ CacheSimulator::CacheSimulator(const ActiveTraceHeader& header, const CacheSimOp
 
 CacheSimulator::~CacheSimulator() = default;
 
+void CacheSimulator::set_move_log(bool on) {
+  moves_.assign(on ? static_cast<size_t>(h_.layout.n_layers) : 0, {});
+  for (int l = 0; l < h_.layout.n_layers; ++l) {
+    planner_->cache(l).set_move_log(on ? &moves_[static_cast<size_t>(l)] : nullptr);
+  }
+}
+
+void CacheSimulator::moves_clear() {
+  for (auto& m : moves_) m.clear();
+}
+
 // The reads FlashFfn issues for `neurons` (ascending): into cache rows (rows given) or through
 // the I/O buffer in chunks (rows == nullptr), each chunk one read as stream_and_compute does.
 void CacheSimulator::add_reads(int layer, const std::vector<int32_t>& neurons, uint64_t dst_base,

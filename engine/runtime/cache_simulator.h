@@ -42,6 +42,11 @@ class CacheSimulator {
   void fixed_bytes_set(int64_t fixed_bytes);
 
   const CachePlanner& planner() const { return *planner_; }
+  // Keeps every layer's row operations (appends, replaces, swaps with the last row, drops) in
+  // moves() from now on; moves_clear() empties them (e.g. before each token). Off by default.
+  void set_move_log(bool on);
+  void moves_clear();
+  const std::vector<std::vector<RowMove>>& moves() const { return moves_; }
   // Per layer, the neurons the last step loaded into the cache (ascending).
   const std::vector<std::vector<int32_t>>& last_added() const { return added_; }
 
@@ -58,6 +63,7 @@ class CacheSimulator {
   std::vector<ReadRun> runs_;
   std::vector<uint8_t*> dsts_;
   std::vector<std::vector<int32_t>> added_;
+  std::vector<std::vector<RowMove>> moves_;  // per layer, while the move log is on
 };
 
 // Replays every token of `trace` (with its fixed bytes) at opts; one telemetry per token.

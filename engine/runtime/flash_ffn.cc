@@ -213,9 +213,26 @@ void FlashFfn::load_all_layers() {
   store_.reset_counters();  // the one-time load is not per-token traffic
 }
 
+void FlashFfn::set_evaluate_predictor(bool on) {
+  if (on && !map_) map_ = mapped_file_open(fm_.ffn_path);
+  options_.evaluate_predictor = on;
+  if (!on) eval_.reset();
+}
+
 void FlashFfn::begin_token() {
   prefetch_collect();  // a look-ahead of an interrupted token (its rows are complete after this)
   recorded_block_ = false;
+  const bool evaluate = record_active_ && options_.evaluate_predictor && !options_.oracle &&
+                        options_.mode == FfnMode::Flash;
+  if (evaluate) {
+    eval_ = std::make_shared<ActiveEvaluation>();  // the view may still hold the last one
+    const size_t layers = static_cast<size_t>(layout_.n_layers);
+    eval_->truly_active.resize(layers);
+    eval_->score.resize(layers);
+    eval_->activation.resize(layers);
+  } else {
+    eval_.reset();
+  }
   predictor_ms_ = io_ms_ = io_hidden_ms_ = memory_ms_ = 0;
   bytes_read_ = requests_ = 0;
   for (auto& t : tel_) t = LayerTelemetry();
@@ -270,6 +287,23 @@ void FlashFfn::select_active(int layer, const float* x) {
     }
     lt.true_active = true_active;
     lt.true_positive = true_positive;
+    if (eval_ && !options_.oracle) {
+      // The view's copy: truly active ids, scores (predictor_predict left z = B(Ax) after its
+      // rank entries) and activations.
+      const size_t li = static_cast<size_t>(layer);
+      const Predictor& p = fm_.predictors[li];
+      auto& truly = eval_->truly_active[li];
+      auto& score = eval_->score[li];
+      truly.clear();
+      score.resize(static_cast<size_t>(layout_.neurons));
+      for (int32_t i = 0; i < layout_.neurons; ++i) {
+        const size_t ni = static_cast<size_t>(i);
+        if (std::fabs(hidden_[ni]) > threshold) truly.push_back(i);
+        const float z = pred_scratch_[static_cast<size_t>(p.rank) + ni] + p.bias[ni];
+        score[ni] = 1.0f / (1.0f + std::exp(-z));
+      }
+      eval_->activation[li].assign(hidden_.begin(), hidden_.begin() + layout_.neurons);
+    }
   }
 }
 

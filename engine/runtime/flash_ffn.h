@@ -34,6 +34,7 @@
 #include "core/mapped_file.h"
 #include "flash/flash_model.h"
 #include "model/transformer.h"
+#include "runtime/active_trace.h"
 #include "runtime/budget.h"
 #include "runtime/cache_planner.h"
 #include "runtime/flash_store.h"
@@ -121,6 +122,15 @@ class FlashFfn : public FfnBackend {
   // (recorded_active(); ascending ids) for a trace or a view. Off by default: nothing is copied.
   void set_record_active(bool on);
   const std::vector<std::vector<int32_t>>& recorded_active() const { return recorded_; }
+  // Predictor evaluation from the next token on (flash mode with a predictor): the true
+  // activations are computed through a mapping of ffn.bin (dense up-projection per layer, page
+  // cache outside the budget). Off by default: costs nothing. Between tokens only.
+  void set_evaluate_predictor(bool on);
+  // With both recording and evaluation on: the last generated token's evaluation (null for a
+  // prompt block or when off). A fresh object per token, so a view may keep it.
+  std::shared_ptr<const ActiveEvaluation> recorded_evaluation() const {
+    return recorded_block_ ? nullptr : eval_;
+  }
   // The last forward pass was a block of prompt tokens: recorded_active() holds the union of
   // its tokens' sets (the cache was left as it was).
   bool recorded_block() const { return recorded_block_; }
@@ -170,6 +180,7 @@ class FlashFfn : public FfnBackend {
   bool record_active_ = false;
   bool recorded_block_ = false;
   std::vector<std::vector<int32_t>> recorded_;
+  std::shared_ptr<ActiveEvaluation> eval_;  // this token's, while recording and evaluating
   IoBufferPlan io_plan_;
   struct FreeDeleter {
     void operator()(uint8_t* p) const;

@@ -83,6 +83,7 @@ uint8_t* NeuronCache::append(int32_t neuron) {
     fail(kSource, "append: cache full (" + std::to_string(capacity_) + " rows)");
   }
   const int32_t row = used_++;
+  if (log_) log_->push_back({RowMove::Kind::Append, row, -1, neuron, -1});
   touched_rows_ = std::max(touched_rows_, used_);
   row_to_neuron_[static_cast<size_t>(row)] = neuron;
   neuron_to_row_[static_cast<size_t>(neuron)] = row;
@@ -97,6 +98,7 @@ uint8_t* NeuronCache::replace(int32_t old_neuron, int32_t new_neuron) {
   if (neuron_to_row_[static_cast<size_t>(new_neuron)] >= 0) {
     fail(kSource, "replace: neuron " + std::to_string(new_neuron) + " is already cached");
   }
+  if (log_) log_->push_back({RowMove::Kind::Replace, row, -1, new_neuron, old_neuron});
   neuron_to_row_[static_cast<size_t>(old_neuron)] = -1;
   neuron_to_row_[static_cast<size_t>(new_neuron)] = row;
   row_to_neuron_[static_cast<size_t>(row)] = new_neuron;
@@ -117,6 +119,9 @@ void NeuronCache::remove(int32_t neuron) {
     row_to_neuron_[static_cast<size_t>(row)] = moved;
     neuron_to_row_[static_cast<size_t>(moved)] = row;
     ++rows_copied_;
+    if (log_) log_->push_back({RowMove::Kind::Move, row, last, moved, neuron});
+  } else if (log_) {
+    log_->push_back({RowMove::Kind::Drop, row, -1, -1, neuron});
   }
   row_to_neuron_[static_cast<size_t>(last)] = -1;
   neuron_to_row_[static_cast<size_t>(neuron)] = -1;
@@ -155,7 +160,8 @@ void NeuronCache::remove_many(std::span<const int32_t> neurons) {
 }
 
 void NeuronCache::clear() {
-  for (int32_t r = 0; r < used_; ++r) {
+  for (int32_t r = used_ - 1; r >= 0; --r) {  // last row first: each a drop of the last row
+    if (log_) log_->push_back({RowMove::Kind::Drop, r, -1, -1, row_to_neuron_[static_cast<size_t>(r)]});
     neuron_to_row_[static_cast<size_t>(row_to_neuron_[static_cast<size_t>(r)])] = -1;
     row_to_neuron_[static_cast<size_t>(r)] = -1;
   }
@@ -172,6 +178,7 @@ std::vector<int32_t> NeuronCache::set_capacity(int32_t rows) {
     const int32_t last = used_ - 1;
     const int32_t n = row_to_neuron_[static_cast<size_t>(last)];
     dropped.push_back(n);
+    if (log_) log_->push_back({RowMove::Kind::Drop, last, -1, -1, n});
     neuron_to_row_[static_cast<size_t>(n)] = -1;
     row_to_neuron_[static_cast<size_t>(last)] = -1;
     --used_;

@@ -18,6 +18,22 @@
 
 namespace flashchat {
 
+// One row operation of the memory management, as a view animates it (NeuronCache's move log).
+//   Append:  `neuron` takes the next free row `row` (the caller fills it from flash).
+//   Replace: `old_neuron`'s row `row` is handed to `neuron` (eviction without a copy).
+//   Move:    `old_neuron` in row `row` is deleted and the last used row `from` (holding
+//            `neuron`) is copied over it: swap with last.
+//   Drop:    `old_neuron` in the last used row `row` is deleted (nothing to copy), also a
+//            shrink or a clear.
+struct RowMove {
+  enum class Kind : uint8_t { Append, Replace, Move, Drop };
+  Kind kind = Kind::Append;
+  int32_t row = -1;
+  int32_t from = -1;
+  int32_t neuron = -1;
+  int32_t old_neuron = -1;
+};
+
 class NeuronCache {
  public:
   // n_neurons: neurons in the layer (ids 0..n-1). bundle_bytes: bytes per row (> 0).
@@ -89,6 +105,10 @@ class NeuronCache {
   // Empties the cache (capacity unchanged).
   void clear();
 
+  // Every later row operation is appended to *log (nullptr: off, the default; costs one test of
+  // a pointer per operation). The caller owns and clears the vector.
+  void set_move_log(std::vector<RowMove>* log) { log_ = log; }
+
   // Changes the usable rows to `rows` (0 <= rows <= max_capacity(); throws Error otherwise).
   // Shrinking below used_rows() drops the neurons in rows [rows, used) and returns them (the
   // other rows do not move). No allocation either way.
@@ -110,6 +130,7 @@ class NeuronCache {
   std::vector<int32_t> row_to_neuron_;
   std::vector<int32_t> neuron_to_row_;
   std::vector<uint8_t> removing_;  // remove_many scratch, one flag per neuron
+  std::vector<RowMove>* log_ = nullptr;
 };
 
 }  // namespace flashchat

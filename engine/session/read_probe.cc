@@ -20,6 +20,7 @@
 #include "flash/flash_manifest.h"
 #include "flash/flash_model.h"
 #include "runtime/budget.h"
+#include "runtime/cache_planner.h"
 #include "runtime/flash_store.h"
 
 namespace flashchat {
@@ -173,13 +174,15 @@ struct FreeDeleter {
   void operator()(uint8_t* p) const { std::free(p); }
 };
 
-// Random runs of adjacent bundles, each as long as one engine request (at least one bundle),
-// never two adjacent runs (so the block layer cannot merge them into a sequential read), a batch
-// of up to 2 x queue depth runs per read_runs() call, layer after layer, until a limit.
-void measure(FlashStore& store, const FlashLayout& layout, const ReadProbeLimits& limits,
-             ReadProbeResult* r) {
-  const int run_bundles = static_cast<int>(std::clamp<int64_t>(
-      store.options().request_bytes / layout.bundle_bytes, 1, layout.neurons));
+// Random runs of `run_bundles` adjacent bundles (at least one), never two adjacent runs (so the
+// block layer cannot merge them into a sequential read), a batch of up to 2 x queue depth runs
+// per read_runs() call, layer after layer, until a limit; read with bundling on or off
+// (ffn_runs_append, as FlashFfn reads). Fills bytes_read, seconds and mb_per_s; returns the
+// store's counters of the measurement and the neurons read.
+std::pair<FlashStore::Counters, int64_t> measure(FlashStore& store, const FlashLayout& layout, int run_bundles,
+                                    bool bundling, const ReadProbeLimits& limits,
+                                    ReadProbeResult* r) {
+  run_bundles = std::clamp(run_bundles, 1, layout.neurons);
   const int slots = layout.neurons / run_bundles;   // run positions in a layer
   const int candidates = (slots + 1) / 2;           // every other one: no two adjacent
   const int batch = std::clamp(2 * store.options().queue_depth, 1, std::max(1, candidates / 2));
@@ -193,6 +196,7 @@ void measure(FlashStore& store, const FlashLayout& layout, const ReadProbeLimits
   std::vector<int32_t> chosen, neurons;
   std::vector<uint8_t*> dsts;
   std::vector<ReadRun> runs;
+  int64_t neurons_read = 0;
   auto one_batch = [&](int layer) {
     // Partial Fisher-Yates: `batch` distinct random run starts, ascending like the engine's ids.
     for (int i = 0; i < batch; ++i) {
@@ -210,12 +214,13 @@ void measure(FlashStore& store, const FlashLayout& layout, const ReadProbeLimits
       }
     }
     runs.clear();
-    bundle_runs_append(layout.layer_offsets[static_cast<size_t>(layer)], layout.bundle_bytes,
-                       neurons, dsts, runs);
+    ffn_runs_append(layout, layer, bundling, neurons, dsts, runs);
     store.read_runs(runs);
+    neurons_read += static_cast<int64_t>(neurons.size());
   };
   for (int w = 0; w < kWarmupBatches; ++w) one_batch(w % layout.n_layers);
   store.reset_counters();
+  neurons_read = 0;
   const Clock::time_point start = Clock::now();
   int layer = 0;
   while (true) {
@@ -229,6 +234,7 @@ void measure(FlashStore& store, const FlashLayout& layout, const ReadProbeLimits
   r->seconds = c.io_ms / 1e3;
   r->mb_per_s = c.io_ms > 0 ? double(c.bytes_read) / 1e3 / c.io_ms : 0.0;
   if (!(r->mb_per_s > 0)) fail(store.path(), "the read probe measured no throughput");
+  return {c, neurons_read};
 }
 
 }  // namespace
@@ -249,10 +255,40 @@ ReadProbeResult read_probe_run(const std::string& flash_model_dir, const std::st
 
   FlashStore store;
   store.open(r.ffn_path, /*direct=*/true, options);
-  measure(store, layout, limits, &r);
+  measure(store, layout,
+          static_cast<int>(std::clamp<int64_t>(options.request_bytes / layout.bundle_bytes, 1,
+                                               layout.neurons)),
+          /*bundling=*/true, limits, &r);
   r.measured = true;
   cache_write(cache_file, id, store, r);
   return r;
+}
+
+std::vector<ReadSweepPoint> read_probe_sweep(const std::string& flash_model_dir,
+                                             const std::vector<int>& run_neurons,
+                                             const ReadProbeLimits& limits) {
+  std::string ffn_path;
+  FlashLayout layout = layout_read(flash_model_dir, &ffn_path);
+  const FlashStoreOptions options = engine_store_options(layout);
+  FlashStore store;
+  store.open(ffn_path, /*direct=*/true, options);
+  std::vector<ReadSweepPoint> points;
+  for (const int k : run_neurons) {
+    for (const bool bundled : {true, false}) {
+      ReadProbeResult r;
+      const auto [c, neurons] = measure(store, layout, k, bundled, limits, &r);
+      ReadSweepPoint p;
+      p.run_neurons = k;
+      p.bundled = bundled;
+      p.mb_per_s = r.mb_per_s;
+      p.useful_mb_per_s = c.io_ms > 0 ? double(c.bytes_requested) / 1e3 / c.io_ms : 0.0;
+      p.bytes_read = r.bytes_read;
+      p.request_bytes = c.requests > 0 ? double(c.bytes_requested) / double(c.requests) : 0.0;
+      p.neurons_per_s = r.seconds > 0 ? double(neurons) / r.seconds : 0.0;
+      points.push_back(p);
+    }
+  }
+  return points;
 }
 
 double read_probe_mb_per_s(const std::string& flash_model_dir, const std::string& cache_file,

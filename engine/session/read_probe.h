@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace flashchat {
 
@@ -39,6 +40,27 @@ struct ReadProbeResult {
 // manifest or ffn.bin cannot be read, a read fails, or the cache file cannot be written.
 ReadProbeResult read_probe_run(const std::string& flash_model_dir, const std::string& cache_file,
                                bool remeasure, const ReadProbeLimits& limits = {});
+
+// One point of the bundling figure: random places in ffn.bin, `run_neurons` adjacent neurons
+// each, read as the engine reads them with bundling on (one request per run of bundles) or off
+// (each neuron's gate/up rows and its down column as separate requests).
+struct ReadSweepPoint {
+  int run_neurons = 0;
+  bool bundled = true;
+  double mb_per_s = 0;            // bytes transferred / time inside FlashStore::read_runs
+  double useful_mb_per_s = 0;     // the neurons' own bytes (no 4 KiB alignment pads) / time
+  double request_bytes = 0;       // mean bytes asked for per request issued (pads excluded)
+  double neurons_per_s = 0;       // neurons' weights fetched per second
+  int64_t bytes_read = 0;
+};
+
+// Measures every run length in `run_neurons` (e.g. 1, 2, 4, ... 32) bundled and unbundled, with
+// the engine's store options for this model, `limits` per point (defaults: 24 MiB or 0.3 s).
+// No cache: the caller keeps the result. Throws Error like read_probe_run.
+std::vector<ReadSweepPoint> read_probe_sweep(const std::string& flash_model_dir,
+                                             const std::vector<int>& run_neurons,
+                                             const ReadProbeLimits& limits = {int64_t{24} << 20,
+                                                                              0.3});
 
 // The MB/s of read_probe_run().
 double read_probe_mb_per_s(const std::string& flash_model_dir, const std::string& cache_file,

@@ -203,7 +203,7 @@ std::unique_ptr<FlashFfn> Session::make_ffn(const SessionSettings& s) const {
   o.overlap_io = options_.overlap_io;
   o.prefetch = options_.prefetch;
   o.oracle = options_.oracle;
-  o.evaluate_predictor = options_.evaluate_predictor;
+  o.evaluate_predictor = options_.evaluate_predictor || evaluate_wanted_.load();
   o.direct_io = options_.direct_io;
   return std::make_unique<FlashFfn>(*opened_.flash, o, fixed_dram().total(), s.budget_bytes);
 }
@@ -347,6 +347,10 @@ void Session::apply_pending() {
                          " positions: " + e.what() + "); raise the budget or start a new chat");
     }
     ffn_->set_record_active(callbacks_ != nullptr && callbacks_->on_active_sets != nullptr);
+    const bool evaluate = options_.evaluate_predictor || evaluate_wanted_.load();
+    if (ffn_->options().evaluate_predictor != evaluate) {
+      ffn_->set_evaluate_predictor(evaluate);
+    }
     ffn_->begin_token();
   }
   std::lock_guard<std::mutex> lock(mutex_);
@@ -415,6 +419,7 @@ void Session::on_forward(int /*token*/, int pos, bool prompt, double forward_ms,
     a.prompt = prompt;
     a.block = ffn_->recorded_block();
     a.active = ffn_->recorded_active();
+    a.evaluation = ffn_->recorded_evaluation();
     callbacks_->on_active_sets(a);
   }
   std::lock_guard<std::mutex> lock(mutex_);

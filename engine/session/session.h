@@ -138,6 +138,11 @@ class Session {
   void set_window(int k);
   void set_budget(int64_t bytes);
   void set_mode(FfnMode mode);
+  // Flash mode with predictors: from the next token on, also compute each layer's true active
+  // set (dense up-projection through a mapping of ffn.bin) and fill the telemetry's
+  // true_active / true_positive; with on_active_sets the sets carry an ActiveEvaluation. Off
+  // (the default unless SessionOptions::evaluate_predictor): nothing extra is computed.
+  void set_evaluate_predictor(bool on) { evaluate_wanted_ = on; }
   SessionSettings settings() const;  // in force
   // Smallest budget `mode` accepts now (with the KV cache as allocated now).
   int64_t minimum_budget_bytes(FfnMode mode) const;
@@ -181,6 +186,7 @@ class Session {
   int context_size_ = 0;
   std::atomic<int> context_used_{0};
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> evaluate_wanted_{false};
 
   // Guards settings_, pending_, fixed_total_ and last_telemetry_ (the engine thread writes them,
   // any thread reads).

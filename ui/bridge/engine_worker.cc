@@ -53,6 +53,10 @@ EngineWorker::~EngineWorker() = default;
 
 void EngineWorker::requestStop() {
   if (!stop_requested_.exchange(true) && busy_) generated_at_stop_ = generated_.load();
+  {
+    std::lock_guard<std::mutex> lock(step_mutex_);  // a paused reply wakes and ends
+  }
+  step_cv_.notify_all();
   std::lock_guard<std::mutex> lock(session_mutex_);
   if (session_) session_->request_stop();
 }
@@ -128,6 +132,7 @@ void EngineWorker::loadModel(const QString& path, FfnMode mode, int window, qint
     emit error(err);
     return;
   }
+  session->set_evaluate_predictor(evaluate_.load());
   ModelSummary s;
   const ModelInfo info = session->info();
   s.path = path;
@@ -180,8 +185,11 @@ GenerateResult EngineWorker::chatGenerate(const std::vector<ChatMessage>& messag
   // the part it has already processed.
   emit generationStarted();
   GenerateCallbacks cb;
-  cb.on_token = [this](const TokenEvent& e) {
+  const int max_tokens = options.max_new_tokens;
+  cb.on_token = [this, max_tokens](const TokenEvent& e) {
     onToken(e);
+    // A sampled token (not the closing flush) that another forward pass follows.
+    if (e.token >= 0 && generated_.load() < max_tokens) stepGate();
     return !stop_requested_.load();
   };
   cb.on_telemetry = [this](const TokenTelemetry& t) { onTelemetry(t); };
@@ -207,8 +215,59 @@ void EngineWorker::onToken(const TokenEvent& e) {
     ttft_ms_ = since_start_.nsecsElapsed() / 1e6;
     emit firstToken(ttft_ms_);
   }
-  pending_text_ += QString::fromStdString(e.text);
+  const QString text = QString::fromStdString(e.text);
+  pending_text_ += text;
+  reply_chars_ += int(text.size());
+  if (e.token >= 0) {
+    token_ends_.append(reply_chars_);
+  } else if (!token_ends_.isEmpty()) {
+    token_ends_.last() = reply_chars_;  // the closing flush: text the last tokens held back
+  }
   if (since_flush_.elapsed() >= kTextFlushMs) flushText();
+}
+
+void EngineWorker::setEvaluatePredictor(bool on) {
+  evaluate_ = on;
+  std::lock_guard<std::mutex> lock(session_mutex_);
+  if (session_) session_->set_evaluate_predictor(on);
+}
+
+void EngineWorker::setStepMode(bool on) {
+  {
+    std::lock_guard<std::mutex> lock(step_mutex_);
+    step_mode_ = on;
+    step_on_ = on;
+    step_permits_ = 0;
+  }
+  step_cv_.notify_all();
+}
+
+void EngineWorker::stepOnce() {
+  {
+    std::lock_guard<std::mutex> lock(step_mutex_);
+    if (!step_mode_) return;
+    ++step_permits_;
+  }
+  step_cv_.notify_all();
+}
+
+bool EngineWorker::stepMode() const {
+  std::lock_guard<std::mutex> lock(step_mutex_);
+  return step_mode_;
+}
+
+void EngineWorker::stepGate() {
+  if (!step_on_.load()) return;  // step mode off: no lock between tokens
+  std::unique_lock<std::mutex> lock(step_mutex_);
+  if (!step_mode_ || stop_requested_) return;
+  if (step_permits_ == 0) {
+    lock.unlock();
+    flushText();  // the token just generated shows before the pause
+    emit stepPaused(generated_.load());
+    lock.lock();
+    step_cv_.wait(lock, [this] { return !step_mode_ || step_permits_ > 0 || stop_requested_; });
+  }
+  if (step_mode_ && step_permits_ > 0 && !stop_requested_) --step_permits_;
 }
 
 void EngineWorker::setThreads(int threads) { session_set_threads(std::max(0, threads)); }
@@ -278,12 +337,18 @@ void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
     return;
   }
   busy_ = true;
+  {
+    std::lock_guard<std::mutex> lock(step_mutex_);
+    step_permits_ = 0;  // steps granted for an earlier reply do not carry over
+  }
   generated_ = 0;
   generated_at_stop_ = -1;
   first_token_seen_ = false;
   ttft_ms_ = 0;
   last_progress_emit_ms_ = -1000;
   pending_text_.clear();
+  token_ends_.clear();
+  reply_chars_ = 0;
   since_start_.start();
   since_flush_.start();
   try {
@@ -296,6 +361,7 @@ void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
     s.prompt_ms = r.prompt_ms;
     s.generate_ms = r.generate_ms;
     s.tokens_per_second = r.tokens_per_second();
+    s.token_ends = token_ends_;
   } catch (const std::exception& e) {
     flushText();
     busy_ = false;

@@ -6,10 +6,12 @@
 #pragma once
 
 #include <QElapsedTimer>
+#include <QList>
 #include <QObject>
 #include <QString>
 #include <QThread>
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -74,6 +76,9 @@ struct GenerationSummary {
   double tokens_per_second = 0;
   int tokens_after_stop = -1;   // generated after requestStop() was called (-1: no stop)
   int context_used = 0, context_size = 0;
+  // Where each generated token's text ends in `text` (UTF-16 offsets; a token holding back
+  // part of a character or a possible stop string ends where its text was released).
+  QList<int> token_ends;
 };
 
 class EngineWorker : public QObject {
@@ -99,6 +104,15 @@ class EngineWorker : public QObject {
   // Flash models: emit activeSetsReady for every forward pass from the next reply on (the
   // teaching view asks while it is open). Off: the engine records and copies nothing.
   void setRecordActiveSets(bool on) { record_active_ = on; }
+  // Flash models with predictors: compute the true active sets too (the teaching view's
+  // "evaluate the predictor"), from the next token on; kept across model loads.
+  void setEvaluatePredictor(bool on);
+  // Step mode (the teaching view): while on, a reply pauses after every generated token until
+  // stepOnce() grants exactly one more forward pass (or step mode goes off, or Stop). Granted
+  // steps are counted, so each one yields one token. The engine thread waits; nothing else does.
+  void setStepMode(bool on);
+  void stepOnce();
+  bool stepMode() const;
   // Index of the last token whose telemetry was emitted (-1 before any).
   qint64 lastTelemetryIndex() const { return last_index_; }
 
@@ -124,6 +138,8 @@ class EngineWorker : public QObject {
   void activeSetsReady(const flashchat::ui::ActiveSetsSample& sample);
   // A setting took effect at this token ("k 4→8", "budget 6.4→5.3 MB", "mode flash→mmap").
   void settingApplied(qint64 token_index, const QString& label);
+  // Step mode: the reply waits for stepOnce() after `generated` tokens (its text is flushed).
+  void stepPaused(int generated);
   void finished(const flashchat::ui::GenerationSummary& summary);
   void readLimitMeasured(double mb_per_s, bool measured_now);
   void error(const flashchat::ui::EngineError& error);
@@ -137,6 +153,8 @@ class EngineWorker : public QObject {
   void onPromptProgress(int done, int total);
   void onSettings(const SettingsChange& c);
   void flushText();
+  // Step mode: waits on the engine thread for a granted step (returns at once when off).
+  void stepGate();
   EngineError settingError(const std::string& what, FfnMode mode, qint64 asked_bytes = 0) const;
   // Runs a session setter under the session lock; on refusal emits error() (outside the lock).
   QString applySetting(const std::function<void(Session&)>& apply, FfnMode mode_for_error,
@@ -149,13 +167,23 @@ class EngineWorker : public QObject {
 
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> record_active_{false};
+  std::atomic<bool> evaluate_{false};
   std::atomic<bool> busy_{false};
   std::atomic<qint64> last_index_{-1};
   std::atomic<int> generated_{0};
   std::atomic<int> generated_at_stop_{-1};
 
+  // Step mode: guarded by step_mutex_; step_cv_ wakes the engine thread.
+  mutable std::mutex step_mutex_;
+  std::condition_variable step_cv_;
+  bool step_mode_ = false;
+  int step_permits_ = 0;
+  std::atomic<bool> step_on_{false};  // step_mode_ for the lock-free check between tokens
+
   // Engine-thread state of the reply in progress.
   QString pending_text_;
+  QList<int> token_ends_;
+  int reply_chars_ = 0;
   QElapsedTimer since_flush_, since_start_;
   bool first_token_seen_ = false;
   double ttft_ms_ = 0;

@@ -32,6 +32,7 @@ MessageWidget* ChatView::addMessage(const QString& role, int index) {
   connect(m, &MessageWidget::copyRequested, this, &ChatView::copyMessage);
   connect(m, &MessageWidget::editRequested, this, &ChatView::editMessage);
   connect(m, &MessageWidget::regenerateRequested, this, &ChatView::regenerate);
+  connect(m, &MessageWidget::tokenClicked, this, &ChatView::tokenClicked);
   insertBlock(m);
   messages_.append(m);
   return m;
@@ -46,6 +47,8 @@ void ChatView::setConversation(const Conversation& c) {
   for (int i = 0; i < c.messages.size(); ++i) {
     MessageWidget* m = addMessage(c.messages[i].role, i);
     m->setContent(c.messages[i].content);
+    const QString& uid = c.messages[i].run_uid;
+    if (!uid.isEmpty()) m->setTokens(uid, token_ends_.value(uid));
     m->setNote(c.messages[i].stop_reason);
   }
   updateRegenerate();
@@ -57,6 +60,7 @@ void ChatView::appendMessage(const ChatMessageEntry& entry) {
   MessageWidget* m = addMessage(entry.role, static_cast<int>(messages_.size()));
   m->setContent(entry.content);
   m->setNote(entry.stop_reason);
+  if (!entry.run_uid.isEmpty()) m->setTokens(entry.run_uid, token_ends_.value(entry.run_uid));
   m->setActionsEnabled(!busy_);
   stick_to_bottom_ = true;
   updateRegenerate();
@@ -67,6 +71,18 @@ void ChatView::beginAssistant() {
   streaming_->setNote(QStringLiteral("writing…"));
   stick_to_bottom_ = true;
   updateRegenerate();
+}
+
+void ChatView::setTokenEnds(const QString& run_uid, const QList<int>& token_ends) {
+  if (run_uid.isEmpty()) return;
+  token_ends_.insert(run_uid, token_ends);
+  if (streaming_) {
+    streaming_->setTokens(run_uid, token_ends);
+    return;
+  }
+  for (MessageWidget* m : messages_) {
+    if (m->runUid() == run_uid) m->setTokens(run_uid, token_ends);
+  }
 }
 
 void ChatView::appendText(const QString& text) {

@@ -2,6 +2,8 @@
 // cards). Streaming appends to the last block only; the rest is never re-rendered per token.
 #pragma once
 
+#include <QHash>
+
 #include <QPointer>
 #include <QScrollArea>
 #include <QVBoxLayout>
@@ -32,6 +34,9 @@ class ChatView : public QScrollArea {
   void setBusy(bool busy);
   void scrollToBottom();
 
+  // The token boundaries of the reply recorded as `run_uid` (the reply being finished, or one
+  // shown later in this session): clicking its words emits tokenClicked.
+  void setTokenEnds(const QString& run_uid, const QList<int>& token_ends);
   int messageCount() const { return static_cast<int>(messages_.size()); }
   MessageWidget* message(int i) const { return messages_.value(i); }
   MessageWidget* streaming() const { return streaming_; }
@@ -45,6 +50,8 @@ class ChatView : public QScrollArea {
   void editMessage(int index);
   void regenerate();
   void noticeAction(const QString& id);
+  void tokenClicked(int index, const QString& run_uid, int token, const QString& word,
+                    const QPoint& global_pos);
 
  private:
   MessageWidget* addMessage(const QString& role, int index);
@@ -56,6 +63,7 @@ class ChatView : public QScrollArea {
   QList<QPointer<NoticeCard>> notices_;
   QPointer<NoticeCard> welcome_;
   MessageWidget* streaming_ = nullptr;
+  QHash<QString, QList<int>> token_ends_;  // per run uid, this session's replies
   bool busy_ = false;
   bool stick_to_bottom_ = true;
 };

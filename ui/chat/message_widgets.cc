@@ -7,7 +7,9 @@
 #include <QHBoxLayout>
 #include <QPlainTextEdit>
 #include <QScrollBar>
+#include <QMouseEvent>
 #include <QTextCursor>
+#include <algorithm>
 #include <cmath>
 
 #include "chat/markdown_segments.h"
@@ -138,6 +140,81 @@ void MessageWidget::clearBody() {
     delete item;
   }
   stream_ = nullptr;
+  blocks_.clear();
+}
+
+void MessageWidget::setTokens(const QString& run_uid, const QList<int>& token_ends) {
+  run_uid_ = run_uid;
+  token_ends_ = token_ends;
+  for (TextBlock* b : blocks_) {
+    b->viewport()->setCursor(token_ends_.isEmpty() ? Qt::IBeamCursor : Qt::PointingHandCursor);
+    b->setToolTip(token_ends_.isEmpty() ? QString()
+                                        : tr("Click a word to see what its token cost"));
+  }
+}
+
+int MessageWidget::tokenAtOffset(int offset) const {
+  if (offset < 0 || token_ends_.isEmpty()) return -1;
+  const auto it = std::upper_bound(token_ends_.begin(), token_ends_.end(), offset);
+  return it == token_ends_.end() ? -1 : int(it - token_ends_.begin());
+}
+
+namespace {
+
+bool word_char(QChar c) { return c.isLetterOrNumber() || c == QLatin1Char('\'') || c == QLatin1Char('_'); }
+
+// The word around `pos` in `text`: [start, end).
+std::pair<int, int> word_around(const QString& text, int pos) {
+  pos = std::clamp(pos, 0, int(text.size()));
+  int a = pos, b = pos;
+  if (a < text.size() && !word_char(text[a]) && a > 0 && word_char(text[a - 1])) --a, --b;
+  while (a > 0 && word_char(text[a - 1])) --a;
+  while (b < text.size() && word_char(text[b])) ++b;
+  if (a == b && b < text.size()) ++b;  // punctuation: the character itself
+  return {a, b};
+}
+
+}  // namespace
+
+int MessageWidget::contentOffset(const TextBlock* block, int pos) const {
+  // The Markdown source and the rendered text differ in markup only: the clicked word is the
+  // k-th occurrence of that word in the rendered blocks, so it is the k-th in the source.
+  if (!blocks_.contains(const_cast<TextBlock*>(block))) return -1;
+  const QString clicked = block->document()->toPlainText();
+  const auto [a, e] = word_around(clicked, pos);
+  const QString word = clicked.mid(a, e - a);
+  if (word.isEmpty()) return -1;
+  int k = 0;  // occurrences before the clicked one, over the blocks in order
+  for (const TextBlock* b : blocks_) {
+    const QString text = b == block ? clicked : b->document()->toPlainText();
+    for (int at = text.indexOf(word); at >= 0 && (b != block || at < a); at = text.indexOf(word, at + 1)) {
+      ++k;
+    }
+    if (b == block) break;
+  }
+  int at = content_.indexOf(word);
+  for (int i = 0; i < k && at >= 0; ++i) at = content_.indexOf(word, at + 1);
+  return at;
+}
+
+bool MessageWidget::eventFilter(QObject* watched, QEvent* e) {
+  if (e->type() == QEvent::MouseButtonRelease && !token_ends_.isEmpty()) {
+    auto* me = static_cast<QMouseEvent*>(e);
+    for (TextBlock* b : blocks_) {
+      if (watched != b->viewport() || me->button() != Qt::LeftButton) continue;
+      if (b->textCursor().hasSelection()) break;  // selecting text, not asking
+      const int pos = b->cursorForPosition(me->position().toPoint()).position();
+      const int offset = contentOffset(b, pos);
+      const int token = tokenAtOffset(offset);
+      if (token >= 0) {
+        const QString text = b->document()->toPlainText();
+        const auto [a, z] = word_around(text, pos);
+        emit tokenClicked(index_, run_uid_, token, text.mid(a, z - a), me->globalPosition().toPoint());
+      }
+      break;
+    }
+  }
+  return QFrame::eventFilter(watched, e);
 }
 
 void MessageWidget::setContent(const QString& markdown) {
@@ -153,6 +230,8 @@ void MessageWidget::setContent(const QString& markdown) {
         text->setPlainText(seg.text);  // what the user typed, verbatim
       } else {
         text->document()->setMarkdown(seg.text);
+        text->viewport()->installEventFilter(this);
+        blocks_.append(text);
       }
       body_->addWidget(text);
     }
@@ -161,6 +240,7 @@ void MessageWidget::setContent(const QString& markdown) {
     auto* text = new TextBlock(this);
     body_->addWidget(text);
   }
+  setTokens(run_uid_, token_ends_);  // cursor and hint on the new blocks
 }
 
 void MessageWidget::appendStreamed(const QString& text) {
@@ -168,6 +248,8 @@ void MessageWidget::appendStreamed(const QString& text) {
     clearBody();
     stream_ = new TextBlock(this);
     body_->addWidget(stream_);
+    stream_->viewport()->installEventFilter(this);
+    blocks_.append(stream_);
   }
   content_ += text;
   QTextCursor c(stream_->document());

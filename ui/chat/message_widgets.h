@@ -43,6 +43,16 @@ class MessageWidget : public QFrame {
   void setNote(const QString& note);  // e.g. "stopped", "reached the token limit"
   void setActionsEnabled(bool enabled);
   void setRegenerateVisible(bool visible);
+  // Assistant replies: where each generated token's text ends in content() (UTF-16 offsets,
+  // ascending; from GenerationSummary::token_ends) and the run that recorded their telemetry.
+  // With them, clicking a word emits tokenClicked.
+  void setTokens(const QString& run_uid, const QList<int>& token_ends);
+  QString runUid() const { return run_uid_; }
+  // The generated token (0-based) whose text holds content() offset `offset`, or -1.
+  int tokenAtOffset(int offset) const;
+  // The offset in content() of `pos` in `block`'s rendered text (one of this message's text
+  // blocks), matching the word under it in the Markdown source; -1 when not found.
+  int contentOffset(const TextBlock* block, int pos) const;
   QString content() const { return content_; }
   QString role() const { return role_; }
   int index() const { return index_; }
@@ -51,6 +61,12 @@ class MessageWidget : public QFrame {
   void copyRequested(int index);
   void editRequested(int index);
   void regenerateRequested();
+  // A word of a reply was clicked: its generated token (0-based) and run.
+  void tokenClicked(int index, const QString& run_uid, int token, const QString& word,
+                    const QPoint& global_pos);
+
+ protected:
+  bool eventFilter(QObject* watched, QEvent* e) override;
 
  private:
   void clearBody();
@@ -63,6 +79,9 @@ class MessageWidget : public QFrame {
   QPushButton* regenerate_ = nullptr;
   QList<QPushButton*> actions_;
   TextBlock* stream_ = nullptr;
+  QString run_uid_;
+  QList<int> token_ends_;
+  QList<TextBlock*> blocks_;  // the text blocks, in order (clicks map through them)
 };
 
 // A calm card: title, text, optional detail, action buttons (id, label), and a close button.

@@ -44,6 +44,11 @@ QColor palette_time_color(TimePart p) {
   return kGrey;
 }
 
+QColor palette_eval_color(PredictorEval e) {
+  return e == PredictorEval::Missed ? kReddishPurple  // as the predictor's time and DRAM
+                                    : kYellow;
+}
+
 QColor palette_churn_color(Churn c) {
   switch (c) {
     case Churn::Added: return kBluishGreen;    // enters the neuron cache

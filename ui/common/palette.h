@@ -34,6 +34,10 @@ enum class RefLine { Budget, DeviceLimit, ProcessRss };
 QColor palette_dram_color(DramCategory c);
 QColor palette_time_color(TimePart p);
 QColor palette_churn_color(Churn c);
+// Predictor evaluation in the teaching view's map: predicted but not truly active (a wasted
+// load), truly active but not predicted (missed).
+enum class PredictorEval { PredictedInactive, Missed };
+QColor palette_eval_color(PredictorEval e);
 // Neutral: a mid-contrast grey derived from the widget palette's text colour.
 QColor palette_ref_color(RefLine r, const QPalette& widget_palette);
 // Pen width 1, dashed (budget, device limit) or dash-dotted (process RSS).

@@ -4,6 +4,7 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QToolTip>
+#include <algorithm>
 #include <array>
 
 #include "common/palette.h"
@@ -15,9 +16,12 @@ constexpr int kLabelWidth = 64;
 constexpr int kLegendHeight = 22;
 constexpr int kMinCellPx = 3;
 // Which state a bin shows when its neurons differ: what happened this token first.
-constexpr std::array<CellState, 5> kPriority = {CellState::Loaded, CellState::Evicted,
-                                                CellState::Streamed, CellState::Resident,
-                                                CellState::Empty};
+// A predictor's miss first: it is rare and what evaluation is for.
+constexpr std::array<CellState, kCellStateCount> kPriority = {
+    CellState::Missed,   CellState::Loaded,            CellState::Evicted, CellState::Streamed,
+    CellState::PredictedInactive, CellState::Resident, CellState::Empty};
+// Per-neuron predictor scores in a tooltip: at most this many neurons.
+constexpr int kScoreLines = 6;
 
 }  // namespace
 
@@ -38,6 +42,8 @@ QColor CacheMap::stateColor(CellState s, const QPalette& p) {
     case CellState::Loaded: return palette_churn_color(Churn::Added);
     case CellState::Evicted: return palette_churn_color(Churn::Removed);
     case CellState::Streamed: return palette_churn_color(Churn::Streamed);
+    case CellState::PredictedInactive: return palette_eval_color(PredictorEval::PredictedInactive);
+    case CellState::Missed: return palette_eval_color(PredictorEval::Missed);
     case CellState::Resident: {  // the cache's colour, pale: what stays is the background
       const QColor c = palette_dram_color(DramCategory::NeuronCache), b = p.color(QPalette::Base);
       return QColor((c.red() * 2 + b.red() * 3) / 5, (c.green() * 2 + b.green() * 3) / 5,
@@ -54,14 +60,46 @@ QString CacheMap::stateName(CellState s) {
     case CellState::Loaded: return QStringLiteral("just loaded");
     case CellState::Evicted: return QStringLiteral("just evicted");
     case CellState::Streamed: return QStringLiteral("streamed (no room)");
+    case CellState::PredictedInactive: return tr("predicted, not active");
+    case CellState::Missed: return tr("missed by the predictor");
     case CellState::Resident: return QStringLiteral("resident");
     case CellState::Empty: break;
   }
   return QStringLiteral("on flash only");
 }
 
+std::vector<CellState> CacheMap::legendStates() const {
+  std::vector<CellState> legend = {CellState::Resident, CellState::Loaded, CellState::Evicted,
+                                   CellState::Streamed, CellState::Empty};
+  if (run_ && token_ >= 0 && token_ < run_->size() && run_->at(token_).sets.evaluation) {
+    legend.push_back(CellState::PredictedInactive);
+    legend.push_back(CellState::Missed);
+  }
+  return legend;
+}
+
+// Legend entries left to right, wrapped onto more lines when the width runs out: their
+// top-left corners (relative to the legend's first line).
+std::vector<QPoint> CacheMap::legendLayout(const std::vector<CellState>& legend) const {
+  std::vector<QPoint> at;
+  const QFontMetrics fm = fontMetrics();
+  int x = kLabelWidth, line = 0;
+  for (const CellState s : legend) {
+    const int w = 16 + fm.horizontalAdvance(stateName(s)) + 16;
+    if (x + w > width() && x > kLabelWidth) {
+      x = kLabelWidth;
+      ++line;
+    }
+    at.emplace_back(x, line * kLegendHeight);
+    x += w;
+  }
+  return at;
+}
+
 QRect CacheMap::mapRect() const {
-  return rect().adjusted(kLabelWidth, 4, -6, -kLegendHeight - 4);
+  const auto at = legendLayout(legendStates());
+  const int lines = at.empty() ? 1 : at.back().y() / kLegendHeight + 1;
+  return rect().adjusted(kLabelWidth, 4, -6, -lines * kLegendHeight - 4);
 }
 
 int CacheMap::bins() const {
@@ -90,8 +128,12 @@ void CacheMap::paintEvent(QPaintEvent*) {
     const int y = r.top() + int(layer * rh);
     const int h = std::max(1, int((layer + 1) * rh) - int(layer * rh) - 1);
     p.setPen(palette().color(QPalette::Text));
+    QFont f = font();
+    f.setBold(layer == selected_layer_);
+    p.setFont(f);
     p.drawText(QRect(0, y, kLabelWidth - 6, h), Qt::AlignRight | Qt::AlignVCenter,
-               QStringLiteral("layer %1").arg(layer));
+               layer == selected_layer_ ? tr("▸ layer %1").arg(layer) : QStringLiteral("layer %1").arg(layer));
+    p.setFont(font());
     for (int b = 0; b < nb; ++b) {
       const int n0 = int(int64_t(b) * l.neurons / nb), n1 = int(int64_t(b + 1) * l.neurons / nb);
       CellState show = CellState::Empty;
@@ -109,17 +151,17 @@ void CacheMap::paintEvent(QPaintEvent*) {
     }
   }
   // Legend.
-  int x = r.left();
-  const int ly = height() - kLegendHeight;
-  for (const CellState s : {CellState::Resident, CellState::Loaded, CellState::Evicted,
-                            CellState::Streamed, CellState::Empty}) {
-    p.fillRect(QRect(x, ly + 5, 12, 12), stateColor(s, palette()));
+  const std::vector<CellState> legend = legendStates();
+  const std::vector<QPoint> at = legendLayout(legend);
+  const int ly = r.bottom() + 5;
+  for (size_t i = 0; i < legend.size(); ++i) {
+    const int x = at[i].x(), y = ly + at[i].y();
+    p.fillRect(QRect(x, y + 5, 12, 12), stateColor(legend[i], palette()));
     p.setPen(palette().color(QPalette::Mid));
-    p.drawRect(QRect(x, ly + 5, 11, 11));  // so the pale swatches show on any background
+    p.drawRect(QRect(x, y + 5, 11, 11));  // so the pale swatches show on any background
     p.setPen(palette().color(QPalette::Text));
-    const QString name = stateName(s);
-    p.drawText(QRect(x + 16, ly, 200, kLegendHeight), Qt::AlignLeft | Qt::AlignVCenter, name);
-    x += 16 + p.fontMetrics().horizontalAdvance(name) + 16;
+    p.drawText(QRect(x + 16, y, 400, kLegendHeight), Qt::AlignLeft | Qt::AlignVCenter,
+               stateName(legend[i]));
   }
 }
 
@@ -130,7 +172,7 @@ QString CacheMap::cellInfo(int layer, int bin) const {
   if (layer < 0 || layer >= l.n_layers || bin < 0 || bin >= nb) return {};
   const int n0 = int(int64_t(bin) * l.neurons / nb), n1 = int(int64_t(bin + 1) * l.neurons / nb);
   const auto& st = run_->at(token_).state[static_cast<size_t>(layer)];
-  std::array<int, 5> count{};
+  std::array<int, kCellStateCount> count{};
   for (int n = n0; n < n1; ++n) ++count[static_cast<size_t>(st[static_cast<size_t>(n)])];
   QString s = QStringLiteral("layer %1, neuron%2 %3%4\n")
                   .arg(layer)
@@ -142,6 +184,34 @@ QString CacheMap::cellInfo(int layer, int bin) const {
       s += QStringLiteral("  %1: %2\n").arg(stateName(c)).arg(count[static_cast<size_t>(c)]);
     }
   }
+  const auto& ev = run_->at(token_).sets.evaluation;
+  if (ev && !ev->score.empty()) {
+    // Predictor score vs the true activation: the neurons that were predicted or active first.
+    const auto& score = ev->score[static_cast<size_t>(layer)];
+    const auto& act = ev->activation[static_cast<size_t>(layer)];
+    const auto& truly = ev->truly_active[static_cast<size_t>(layer)];
+    std::vector<int> shown;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int n = n0; n < n1 && int(shown.size()) < kScoreLines; ++n) {
+        const bool interesting =
+            score[static_cast<size_t>(n)] > 0.5f || std::binary_search(truly.begin(), truly.end(), n);
+        if (interesting == (pass == 0)) shown.push_back(n);
+      }
+    }
+    std::sort(shown.begin(), shown.end());
+    for (const int n : shown) {
+      const bool on = std::binary_search(truly.begin(), truly.end(), n);
+      s += tr("  neuron %1: predictor score %2 (%3), true activation %4 (%5)\n")
+               .arg(n)
+               .arg(double(score[static_cast<size_t>(n)]), 0, 'f', 2)
+               .arg(score[static_cast<size_t>(n)] > 0.5f ? tr("predicted") : tr("not predicted"))
+               .arg(double(act[static_cast<size_t>(n)]), 0, 'g', 3)
+               .arg(on ? tr("active") : tr("inactive"));
+    }
+    if (n1 - n0 > int(shown.size())) s += tr("  (%1 more neurons in this cell)\n").arg(n1 - n0 - int(shown.size()));
+  } else if (ev) {
+    s += tr("  (scores kept for the last %1 tokens only)\n").arg(TeachingRun::kEvalValuesKept);
+  }
   int last = -1;
   for (int n = n0; n < n1; ++n) last = std::max(last, run_->lastUsed(token_, layer, n));
   s += last < 0 ? QStringLiteral("last used: not since recording began\n")
@@ -150,6 +220,18 @@ QString CacheMap::cellInfo(int layer, int bin) const {
            .arg(qulonglong(l.bundle_offset(layer, n0)))
            .arg(l.bundle_bytes);
   return s;
+}
+
+void CacheMap::setSelectedLayer(int layer) {
+  selected_layer_ = layer;
+  update();
+}
+
+void CacheMap::mousePressEvent(QMouseEvent* e) {
+  const QRect r = mapRect();
+  if (!run_ || !run_->header() || e->position().y() < r.top() || e->position().y() >= r.bottom()) return;
+  const int layer = int((e->position().y() - r.top()) * run_->header()->layout.n_layers / r.height());
+  emit layerClicked(std::clamp(layer, 0, run_->header()->layout.n_layers - 1));
 }
 
 void CacheMap::mouseMoveEvent(QMouseEvent* e) {

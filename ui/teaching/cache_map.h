@@ -5,6 +5,7 @@
 #pragma once
 
 #include <QWidget>
+#include <vector>
 
 #include "teaching/teaching_run.h"
 
@@ -23,15 +24,25 @@ class CacheMap : public QWidget {
   // The text hovering (layer, bin) shows; "" outside the map.
   QString cellInfo(int layer, int bin) const;
   int bins() const;
+  // The layer the memory-management animation shows (marked by its label; -1: none).
+  void setSelectedLayer(int layer);
+  int selectedLayer() const { return selected_layer_; }
+
+ signals:
+  void layerClicked(int layer);
 
  protected:
   void paintEvent(QPaintEvent* e) override;
   void mouseMoveEvent(QMouseEvent* e) override;
+  void mousePressEvent(QMouseEvent* e) override;
 
  private:
   QRect mapRect() const;
+  std::vector<CellState> legendStates() const;
+  std::vector<QPoint> legendLayout(const std::vector<CellState>& legend) const;
   const TeachingRun* run_ = nullptr;
   int token_ = -1;
+  int selected_layer_ = -1;
 };
 
 }  // namespace flashchat::ui

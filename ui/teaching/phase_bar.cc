@@ -49,7 +49,9 @@ void PhaseBar::paintEvent(QPaintEvent*) {
     p.fillRect(r, palette_time_color(s.part));
     const QString label = QStringLiteral("%1 %2 ms").arg(s.name).arg(s.ms, 0, 'f', 2);
     // Labels above the bar, left to right without overlapping; tiny phases still get theirs.
-    const int lx = std::max(int(x), label_right + 6);
+    // A phase at the very end (sampling) gets its label pulled left, right-aligned.
+    const int lx = std::max(label_right + 6,
+                            std::min(int(x), width() - 4 - fm.horizontalAdvance(label)));
     if (lx + fm.horizontalAdvance(label) <= width()) {
       p.setPen(palette().color(QPalette::Text));
       p.drawText(QPoint(lx, bar.top() - 6), label);

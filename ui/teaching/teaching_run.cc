@@ -7,6 +7,17 @@
 
 namespace flashchat::ui {
 
+TokenChurn token_churn(const TokenTelemetry& t) {
+  TokenChurn c;
+  for (const LayerTelemetry& l : t.layers) {
+    c.predicted += l.neurons_predicted;
+    c.added += l.neurons_added;
+    c.removed += l.neurons_removed;
+    c.streamed += l.neurons_streamed;
+  }
+  return c;
+}
+
 void TeachingRun::clear() {
   header_.reset();
   replica_.reset();
@@ -44,7 +55,9 @@ void TeachingRun::addSample(const ActiveSetsSample& s) {
     h.open_fixed_bytes = s.token.fixed_bytes;
     replica_ = std::make_unique<CacheSimulator>(h, CacheSimOptions{s.token.window,
                                                                     s.token.budget_bytes});
+    replica_->set_move_log(true);  // the view's own replica: the engine logs nothing
   }
+  replica_->moves_clear();
   // Rows the grown KV cache took go before the token (uncounted, as in the engine's telemetry).
   replica_->fixed_bytes_set(s.token.fixed_bytes);
   std::vector<std::vector<uint8_t>> before(static_cast<size_t>(l.n_layers));
@@ -77,7 +90,21 @@ void TeachingRun::addSample(const ActiveSetsSample& s) {
     for (const int32_t n : s.token.active[static_cast<size_t>(layer)]) {
       if (row_of[static_cast<size_t>(n)] < 0) st[static_cast<size_t>(n)] = CellState::Streamed;
     }
+    if (s.token.evaluation && !s.token.block) {
+      // Predicted but not truly active, and truly active but not predicted (both ascending).
+      const auto& pred = s.token.active[static_cast<size_t>(layer)];
+      const auto& truly = s.token.evaluation->truly_active[static_cast<size_t>(layer)];
+      for (const int32_t n : pred) {
+        if (!std::binary_search(truly.begin(), truly.end(), n)) {
+          st[static_cast<size_t>(n)] = CellState::PredictedInactive;
+        }
+      }
+      for (const int32_t n : truly) {
+        if (!std::binary_search(pred.begin(), pred.end(), n)) st[static_cast<size_t>(n)] = CellState::Missed;
+      }
+    }
   }
+  t.moves = replica_->moves();
   const auto it = pending_real_.find(s.index);
   if (it != pending_real_.end()) {
     t.real = it->second;
@@ -85,6 +112,16 @@ void TeachingRun::addSample(const ActiveSetsSample& s) {
     pending_real_.erase(it);
   }
   tokens_.push_back(std::move(t));
+  // Older tokens keep only their truly active sets (the map's colours), not the values.
+  const int old = size() - 1 - kEvalValuesKept;
+  if (old >= 0) {
+    auto& e = tokens_[static_cast<size_t>(old)].sets.evaluation;
+    if (e && !e->score.empty()) {
+      auto slim = std::make_shared<ActiveEvaluation>();
+      slim->truly_active = e->truly_active;
+      e = std::move(slim);
+    }
+  }
 }
 
 ActiveTrace TeachingRun::trace() const {

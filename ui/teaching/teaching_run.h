@@ -20,7 +20,16 @@ namespace flashchat::ui {
 
 // After a token: Loaded = read into the cache by it; Evicted = held before it, not after;
 // Streamed = active but read through the I/O buffer (no room); Resident = held before and after.
-enum class CellState : uint8_t { Empty, Resident, Loaded, Evicted, Streamed };
+// With predictor evaluation (the token carries an ActiveEvaluation) two states replace those:
+// PredictedInactive = predicted but not truly active; Missed = truly active, not predicted.
+enum class CellState : uint8_t { Empty, Resident, Loaded, Evicted, Streamed, PredictedInactive, Missed };
+inline constexpr int kCellStateCount = 7;
+
+// One token's neuron churn summed over its layers.
+struct TokenChurn {
+  int64_t predicted = 0, added = 0, removed = 0, streamed = 0;
+};
+TokenChurn token_churn(const TokenTelemetry& t);
 
 struct TeachingToken {
   qint64 index = -1;            // TokenTelemetry::index
@@ -32,6 +41,9 @@ struct TeachingToken {
   // Per layer: neurons a rebalance evicted at the token's start and the token loaded again
   // (counted as removed and added; shown as loaded).
   std::vector<int32_t> reloaded;
+  // Per layer, the rows the cache's memory management moved during this token (teaching_run's
+  // replica of the engine's planner; empty for recordings without the move log).
+  std::vector<std::vector<RowMove>> moves;
 };
 
 class TeachingRun {
@@ -51,6 +63,9 @@ class TeachingRun {
   // The recorded sets replayed at another window / budget; throws Error on a budget below the
   // minimum.
   std::vector<TokenTelemetry> whatIf(int window, qint64 budget_bytes) const;
+  // Tokens whose evaluation keeps its per-neuron scores and activations (older ones keep only
+  // the truly active sets): bounds the view's memory to a few MB.
+  static constexpr int kEvalValuesKept = 256;
 
  private:
   std::shared_ptr<const ActiveTraceHeader> header_;

@@ -3,6 +3,7 @@
 
 #include <qcustomplot.h>
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QGridLayout>
 #include <QGroupBox>
@@ -18,24 +19,13 @@
 #include "core/error.h"
 #include "core/units.h"
 #include "teaching/cache_map.h"
+#include "teaching/bundling_figure.h"
 #include "teaching/phase_bar.h"
+#include "teaching/plot_style.h"
+#include "teaching/row_matrix.h"
 
 namespace flashchat::ui {
 namespace {
-
-struct Churn3 {
-  int64_t predicted = 0, added = 0, removed = 0, streamed = 0;
-};
-Churn3 churn_of(const TokenTelemetry& t) {
-  Churn3 c;
-  for (const LayerTelemetry& l : t.layers) {
-    c.predicted += l.neurons_predicted;
-    c.added += l.neurons_added;
-    c.removed += l.neurons_removed;
-    c.streamed += l.neurons_streamed;
-  }
-  return c;
-}
 
 QString bytes_text(double b) { return QString::fromStdString(size_format_bytes(int64_t(b))); }
 
@@ -82,8 +72,8 @@ TeachingView::TeachingView(QWidget* parent) : QWidget(parent) {
   });
   play_timer_.setInterval(250);
   connect(&play_timer_, &QTimer::timeout, this, [this] {
-    if (current_ + 1 < run_.size()) {
-      selectToken(current_ + 1);
+    if (current_ + 1 < run_.size() || liveStep()) {
+      stepForward();  // live: waits at the last token for the engine's next one
     } else {
       setPlaying(false);
     }
@@ -99,14 +89,37 @@ void TeachingView::buildUi() {
   title_ = new QLabel(this);
   title_->setWordWrap(true);
   top->addWidget(title_, 1);
+  evaluate_ = new QCheckBox(tr("Evaluate the predictor"), this);
+  evaluate_->setObjectName(QStringLiteral("evaluatePredictor"));
+  evaluate_->setToolTip(tr("Also compute every neuron's true activation (the whole "
+                           "up-projection, read through the page cache) to colour what the "
+                           "predictor predicted in vain and what it missed. Slower; off costs "
+                           "nothing."));
+  connect(evaluate_, &QCheckBox::toggled, this, [this](bool on) {
+    if (isVisible()) emit evaluationChanged(on);
+  });
+  top->addWidget(evaluate_);
   auto* tour = new QPushButton(QStringLiteral("Tour"), this);
   tour->setToolTip(QStringLiteral("A short guided tour of this view"));
   connect(tour, &QPushButton::clicked, this, &TeachingView::startTour);
   top->addWidget(tour);
   v->addLayout(top);
 
+  auto* mid = new QHBoxLayout;
   map_ = new CacheMap(this);
-  v->addWidget(map_, 3);
+  mid->addWidget(map_, 3);
+  auto* mm = new QVBoxLayout;
+  layer_box_ = new QSpinBox(this);
+  layer_box_->setRange(0, 0);
+  layer_box_->setPrefix(tr("memory management of layer "));
+  layer_box_->setToolTip(tr("The preallocated matrix of this layer (or click a layer in the map)"));
+  matrix_ = new RowMatrix(this);
+  mm->addWidget(layer_box_);
+  mm->addWidget(matrix_, 1);
+  mid->addLayout(mm, 2);
+  v->addLayout(mid, 3);
+  connect(map_, &CacheMap::layerClicked, this, &TeachingView::setMatrixLayer);
+  connect(layer_box_, &QSpinBox::valueChanged, this, &TeachingView::setMatrixLayer);
   phases_ = new PhaseBar(this);
   v->addWidget(phases_);
 
@@ -129,9 +142,19 @@ void TeachingView::buildUi() {
   sh->addWidget(fwd);
   sh->addWidget(speed_);
   sh->addWidget(slider_, 1);
+  live_ = new QCheckBox(tr("Step the engine"), steps);
+  live_->setObjectName(QStringLiteral("liveStep"));
+  live_->setToolTip(tr("Generate one token at a time: the reply pauses after every token; Step "
+                       "asks for exactly one more, Play continues at the chosen speed, Pause "
+                       "stops after the current token."));
+  sh->addWidget(live_);
   v->addWidget(steps);
   connect(back, &QPushButton::clicked, this, [this] { selectToken(current_ - 1); });
-  connect(fwd, &QPushButton::clicked, this, [this] { selectToken(current_ + 1); });
+  connect(fwd, &QPushButton::clicked, this, &TeachingView::stepForward);
+  connect(live_, &QCheckBox::toggled, this, [this](bool on) {
+    engine_waiting_ = false;
+    emit liveStepChanged(on);
+  });
   connect(play_, &QPushButton::toggled, this, &TeachingView::setPlaying);
   connect(speed_, &QComboBox::currentIndexChanged, this,
           [this] { play_timer_.setInterval(1000 / std::max(1, speed_->currentData().toInt())); });
@@ -173,22 +196,22 @@ void TeachingView::buildUi() {
   plot_->yAxis->setLabel(QStringLiteral("KB read per token"));
   plot_->legend->setVisible(true);
   plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
-  plot_->setBackground(palette().brush(QPalette::Base));
-  for (QCPAxis* a : {plot_->xAxis, plot_->yAxis}) {
-    a->setLabelColor(palette().color(QPalette::Text));
-    a->setTickLabelColor(palette().color(QPalette::Text));
-    a->setBasePen(QPen(palette().color(QPalette::Text)));
-    a->setTickPen(QPen(palette().color(QPalette::Text)));
-  }
+  teaching_plot_style(plot_, palette());
   marker_ = new QCPItemStraightLine(plot_);
   marker_->setPen(QPen(palette_marker_color(palette()), 1, Qt::DotLine));
-  plot_->legend->setBrush(palette().brush(QPalette::Base));
-  plot_->legend->setTextColor(palette().color(QPalette::Text));
   g->addWidget(plot_, 2, 0, 1, 3);
   g->setColumnStretch(1, 1);
   g->setRowStretch(2, 1);  // spare height goes to the plot, not around the sentence
   what_if_info_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
-  v->addWidget(box, 2);
+  what_if_info_->setMinimumHeight(what_if_info_->fontMetrics().lineSpacing() * 3);  // its sentence
+  auto* bottom = new QHBoxLayout;
+  bottom->addWidget(box, 3);
+  auto* bbox = new QGroupBox(tr("Bundling on this disk"), this);
+  auto* bl = new QVBoxLayout(bbox);
+  bundling_ = new BundlingFigure(bbox);
+  bl->addWidget(bundling_);
+  bottom->addWidget(bbox, 2);
+  v->addLayout(bottom, 2);
   connect(replay, &QPushButton::clicked, this, [this] {
     qint64 budget = 0;
     try {
@@ -207,11 +230,14 @@ void TeachingView::buildUi() {
 void TeachingView::showEvent(QShowEvent* e) {
   QWidget::showEvent(e);
   emit recordingChanged(true);
+  if (evaluate_->isChecked()) emit evaluationChanged(true);
 }
 
 void TeachingView::hideEvent(QHideEvent* e) {
   QWidget::hideEvent(e);
   setPlaying(false);
+  setLiveStep(false);  // a closed view must not hold the reply
+  if (evaluate_->isChecked()) emit evaluationChanged(false);
   emit recordingChanged(false);
 }
 
@@ -242,15 +268,60 @@ void TeachingView::selectToken(int i) {
   refreshPlot();
 }
 
+void TeachingView::setLiveStep(bool on) {
+  if (live_->isChecked() != on) live_->setChecked(on);
+}
+
+void TeachingView::setEvaluate(bool on) {
+  if (evaluate_->isChecked() != on) evaluate_->setChecked(on);
+}
+
+bool TeachingView::liveStep() const { return live_->isChecked(); }
+
+void TeachingView::enginePaused(int /*generated*/) {
+  if (liveStep()) engine_waiting_ = true;
+}
+
+void TeachingView::stepForward() {
+  if (current_ + 1 < run_.size()) {
+    selectToken(current_ + 1);
+  } else if (liveStep() && engine_waiting_) {
+    engine_waiting_ = false;
+    emit engineStepRequested();
+  }
+}
+
+void TeachingView::setMatrixLayer(int layer) {
+  if (layer_box_->value() != layer) {
+    layer_box_->setValue(layer);  // comes back here through valueChanged
+    return;
+  }
+  map_->setSelectedLayer(layer);
+  refreshToken();
+}
+
+void TeachingView::setModelDir(const QString& dir) { bundling_->setModelDir(dir); }
+
+bool TeachingView::selectTokenIndex(qint64 index) {
+  for (int i = run_.size() - 1; i >= 0; --i) {
+    if (run_.at(i).index == index) {
+      selectToken(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 void TeachingView::setPlaying(bool on) {
-  if (on && current_ + 1 >= run_.size()) selectToken(0);  // replay from the start
+  // Replay from the start (a live run continues from where it is).
+  if (on && !liveStep() && current_ + 1 >= run_.size()) selectToken(0);
   if (on) {
     play_timer_.start();
   } else {
     play_timer_.stop();
   }
   if (play_->isChecked() != on) play_->setChecked(on);
-  play_->setText(on ? QStringLiteral("❚❚ Pause") : QStringLiteral("▶ Play"));
+  play_->setText(on ? tr("❚❚ Pause") : tr("▶ Play"));
 }
 
 void TeachingView::refreshToken() {
@@ -268,7 +339,10 @@ void TeachingView::refreshToken() {
                                    "it is open (flash models)."));
   }
   map_->setToken(&run_, current_);
+  if (h) layer_box_->setMaximum(h->layout.n_layers - 1);
+  if (map_->selectedLayer() < 0 && h) map_->setSelectedLayer(layer_box_->value());
   if (current_ < 0 || current_ >= run_.size()) {
+    matrix_->clear();
     phases_->setToken(nullptr);
     token_info_->setText(QString());
     return;
@@ -276,7 +350,14 @@ void TeachingView::refreshToken() {
   const TeachingToken& t = run_.at(current_);
   const TokenTelemetry& shown = t.has_real ? t.real : t.replica;
   phases_->setToken(t.has_real ? &t.real : nullptr);
-  const Churn3 c = churn_of(shown);
+  const int layer = layer_box_->value();
+  if (layer < int(t.moves.size()) && layer < int(t.replica.layers.size())) {
+    const LayerTelemetry& lt = t.replica.layers[size_t(layer)];
+    matrix_->setMoves(t.moves[size_t(layer)], lt.cache_rows_used, lt.cache_capacity, layer);
+  } else {
+    matrix_->clear();
+  }
+  const TokenChurn c = token_churn(shown);
   token_info_->setText(
       QStringLiteral("<b>Token %1</b> (%2) · window k = %3, in force %4 · predicted %5 neurons, "
                      "loaded %6, evicted %7, streamed %8 · read %9 in %10 requests · "

@@ -26,11 +26,15 @@ class QSlider;
 class QSpinBox;
 class QComboBox;
 class QLineEdit;
+class QCheckBox;
 
 namespace flashchat::ui {
 
+class EngineWorker;
+class BundlingFigure;
 class CacheMap;
 class PhaseBar;
+class RowMatrix;
 
 class TeachingView : public QWidget {
   Q_OBJECT
@@ -41,20 +45,43 @@ class TeachingView : public QWidget {
   const TeachingRun& run() const { return run_; }
   int currentToken() const { return current_; }
   CacheMap* cacheMap() const { return map_; }
+  RowMatrix* rowMatrix() const { return matrix_; }
+  BundlingFigure* bundlingFigure() const { return bundling_; }
+  // The layer the memory-management animation shows.
+  void setMatrixLayer(int layer);
+  // The loaded flash model ("" = none), for the bundling figure.
+  void setModelDir(const QString& dir);
   // What-if at (window, budget; 0 = unlimited); returns "" or the reason it cannot run.
   QString runWhatIf(int window, qint64 budget_bytes);
   // The guided tour: step 0.., -1 = closed.
   void startTour();
   int tourStep() const { return tour_step_; }
+  // Wires the view to the engine bridge (recording, telemetry, live step mode); call once.
+  void attachEngine(EngineWorker* worker);
+  // Live step mode: the engine pauses after every token; Step / Play ask it for the next one.
+  void setLiveStep(bool on);
+  bool liveStep() const;
+  bool engineWaiting() const { return engine_waiting_; }
+  // "Evaluate the predictor": the engine also computes the true active sets (while shown).
+  void setEvaluate(bool on);
+  // Step ▶: the next recorded token, or (live, at the last one) one more from the engine.
+  void stepForward();
 
  public slots:
   void addTelemetry(const flashchat::TokenTelemetry& t);
   void addSample(const flashchat::ui::ActiveSetsSample& s);
   void selectToken(int i);
+  // Selects the recorded pass with this TokenTelemetry::index; false when it was not recorded.
+  bool selectTokenIndex(qint64 index);
   void setPlaying(bool on);
+  // The engine paused after `generated` tokens of the reply (live step mode).
+  void enginePaused(int generated);
 
  signals:
   void recordingChanged(bool on);
+  void liveStepChanged(bool on);
+  void evaluationChanged(bool on);
+  void engineStepRequested();
 
  protected:
   void showEvent(QShowEvent* e) override;
@@ -73,6 +100,9 @@ class TeachingView : public QWidget {
   QString what_if_label_;
   CacheMap* map_ = nullptr;
   PhaseBar* phases_ = nullptr;
+  RowMatrix* matrix_ = nullptr;
+  BundlingFigure* bundling_ = nullptr;
+  QSpinBox* layer_box_ = nullptr;
   QLabel* title_ = nullptr;
   QLabel* token_info_ = nullptr;
   QLabel* what_if_info_ = nullptr;
@@ -83,6 +113,9 @@ class TeachingView : public QWidget {
   QLineEdit* budget_edit_ = nullptr;
   QCustomPlot* plot_ = nullptr;
   QCPItemStraightLine* marker_ = nullptr;  // the selected token
+  QCheckBox* live_ = nullptr;
+  QCheckBox* evaluate_ = nullptr;
+  bool engine_waiting_ = false;
   QTimer play_timer_;
   QTimer refresh_timer_;  // new tokens redraw at most every 100 ms
   QWidget* tour_ = nullptr;
