@@ -136,6 +136,13 @@ const float* Transformer::forward_batch(const int* tokens, int n, int pos0) {
 
   for (int l = 0; l < cfg_.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
+    float* FFN_OUT = batch_.ffn_out.data();
+    if (cfg_.parallel_residual) {
+      // Falcon: the FFN of the residual before attention (XB2 is free until wo).
+      for (int t = 0; t < n; ++t) norm(L.ffn_norm, L.ffn_norm_bias, X + t * dim, XB2 + t * dim);
+      ffn_inputs_record(l, XB2, n);
+      ffn_->ffn_forward_batch(l, XB2, n, FFN_OUT);
+    }
     for (int t = 0; t < n; ++t) norm(L.attn_norm, L.attn_norm_bias, X + t * dim, XB + t * dim);
     // wq (q_dim, dim) @ XB (n, dim)^T -> Q (n, q_dim); wk/wv -> K, V (n, kv_dim)
     matmul(L.wq, XB, n, Q);
@@ -151,10 +158,12 @@ const float* Transformer::forward_batch(const int* tokens, int n, int pos0) {
     rows_add_bias(L.bo, XB2, n, dim);
     for (int64_t i = 0; i < n * dim; ++i) X[i] += XB2[i];
 
-    for (int t = 0; t < n; ++t) norm(L.ffn_norm, L.ffn_norm_bias, X + t * dim, XB + t * dim);
-    ffn_inputs_record(l, XB, n);
-    ffn_->ffn_forward_batch(l, XB, n, batch_.ffn_out.data());
-    for (int64_t i = 0; i < n * dim; ++i) X[i] += batch_.ffn_out[static_cast<size_t>(i)];
+    if (!cfg_.parallel_residual) {
+      for (int t = 0; t < n; ++t) norm(L.ffn_norm, L.ffn_norm_bias, X + t * dim, XB + t * dim);
+      ffn_inputs_record(l, XB, n);
+      ffn_->ffn_forward_batch(l, XB, n, FFN_OUT);
+    }
+    for (int64_t i = 0; i < n * dim; ++i) X[i] += FFN_OUT[i];
   }
   return logits_finish(X + (n - 1) * dim, pos0 + n - 1);
 }
