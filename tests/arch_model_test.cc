@@ -284,6 +284,32 @@ class ArchModelTest : public QObject {
     }
   }
 
+  // Falcon-40B's original remote-code config (model_type "RefinedWeb", n_head_kv, no
+  // new_decoder_architecture) implies the grouped layout: the same logits.
+  void falcon_refinedweb_config_matches_reference() {
+    const Reference ref = reference_read(fixture("arch_falcon_relu"));
+    QVERIFY(!ref.tokens.empty());
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    hf_copy_edited("arch_falcon_relu", tmp.path(), [](QJsonObject& o) {
+      o["model_type"] = "RefinedWeb";
+      o["n_head_kv"] = o["num_kv_heads"];
+      o.remove("num_kv_heads");
+      o.remove("new_decoder_architecture");
+      o.remove("architectures");
+    });
+    auto m = model_load(tmp.path().toStdString());
+    QCOMPARE(m->config.n_kv_heads, 2);
+    const int n = int(ref.tokens.size());
+    Transformer t(*m, n, nullptr, KvType::F32);
+    double worst = 0;
+    for (int p = 0; p < n; ++p) {
+      worst = std::max(worst, tolerance_used(t.forward(ref.tokens[size_t(p)], p),
+                                             ref.logits[size_t(p)]));
+    }
+    QVERIFY2(worst <= 1.0, "RefinedWeb config: logits differ from the numpy reference");
+  }
+
   void configs_read() {
     auto phi = model_load(model_path("arch_phi3", "hf"));
     QCOMPARE(phi->config.max_seq_len, 48);  // capped at sliding_window

@@ -54,6 +54,13 @@ Tensor rows_select(Model& m, const Tensor& fused, const std::vector<int64_t>& ro
   return weight_rows_gather(m, fused, rows);
 }
 
+// Falcon-40B's layout: new_decoder_architecture, or the original remote-code "RefinedWeb" (40B)
+// configs, which imply it ("RefinedWebModel", the 7B, is multi-query).
+bool falcon_new_architecture(const ConfigFields& f) {
+  return f.boolean_or("new_decoder_architecture", false) ||
+         f.string_or("model_type", "") == "RefinedWeb";
+}
+
 Activation falcon_activation(const ConfigFields& f) {
   const char* key = f.get("hidden_act") != nullptr ? "hidden_act" : "activation";
   const std::string act = f.string_or(key, "gelu");
@@ -135,7 +142,7 @@ ModelConfig falcon_config(const ConfigFields& f) {
   c.head_dim = c.dim / c.n_heads;
   if (f.boolean_or("alibi", false)) f.bad("alibi", "= true (ALiBi positions) is not supported");
   if (f.boolean_or("bias", false)) f.bad("bias", "= true (linear biases) is not supported");
-  if (f.boolean_or("new_decoder_architecture", false)) {
+  if (falcon_new_architecture(f)) {
     c.n_kv_heads = f.integer(alias("num_kv_heads", "n_head_kv"));
   } else {
     c.n_kv_heads = f.boolean_or("multi_query", true) ? 1 : c.n_heads;
@@ -151,8 +158,7 @@ ModelConfig falcon_config(const ConfigFields& f) {
   }
   c.activation = falcon_activation(f);
   c.ffn_gated = false;
-  c.parallel_residual = f.boolean_or("parallel_attn", true) ||
-                        f.boolean_or("new_decoder_architecture", false);
+  c.parallel_residual = f.boolean_or("parallel_attn", true) || falcon_new_architecture(f);
   c.tied_output = f.boolean_or("tie_word_embeddings", true);
   return c;
 }
@@ -161,7 +167,7 @@ void falcon_weights(const HfTensors& t, Model& m, const ConfigFields& f) {
   ModelConfig& c = m.config;
   const int64_t dim = c.dim, hd = c.head_dim, ffn = c.ffn_dim;
   const int64_t group = c.n_heads / c.n_kv_heads;
-  const bool new_arch = f.boolean_or("new_decoder_architecture", false);
+  const bool new_arch = falcon_new_architecture(f);
   const bool multi_query = !new_arch && c.n_kv_heads == 1 && c.n_heads > 1;
   // Rows of query_key_value for q, k, v in head order (HF FalconAttention._split_heads).
   std::vector<int64_t> q_rows, k_rows, v_rows;
