@@ -170,6 +170,8 @@ double act(Activation a, double x) {
       return std::max(x, 0.0);
     case Activation::Relu2:
       return std::max(x, 0.0) * std::max(x, 0.0);
+    case Activation::GeluErf:
+      return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
   }
   return x;
 }
@@ -397,7 +399,8 @@ class TransformerTest : public QObject {
                                                        {"gelu", Activation::Gelu},
                                                        {"relu", Activation::Relu},
                                                        {"relu2", Activation::Relu2},
-                                                       {"drelu", Activation::DRelu}};
+                                                       {"drelu", Activation::DRelu},
+                                                       {"gelu_erf", Activation::GeluErf}};
     const std::pair<const char*, DType> dtypes[] = {
         {"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16}};
     for (const auto& [rname, rope] : {std::pair{"interleaved", RopeStyle::Interleaved},

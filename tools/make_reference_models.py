@@ -191,9 +191,10 @@ def opt_forward(W, cfg, tokens):
     return logits
 
 
-def rope_halves(x, pos, n, hd, theta):
-    """HF rotate_half RoPE on n heads of size hd: pairs (i, i + hd/2)."""
-    inv = theta ** (-np.arange(0, hd, 2, dtype=np.float64) / hd)
+def rope_halves(x, pos, n, hd, theta, inv_freq=None):
+    """HF rotate_half RoPE on n heads of size hd: pairs (i, i + hd/2); pair i turns by
+    pos * inv_freq[i] (default: theta^(-2i/hd))."""
+    inv = theta ** (-np.arange(0, hd, 2, dtype=np.float64) / hd) if inv_freq is None else inv_freq
     ang = pos * inv
     cos = np.concatenate([np.cos(ang), np.cos(ang)])
     sin = np.concatenate([np.sin(ang), np.sin(ang)])

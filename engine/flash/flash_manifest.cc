@@ -117,7 +117,11 @@ E enum_from_name(const ManifestFields& f, const char* key,
   f.bad(key, "= '" + s + "' is unknown (" + known + ")");
 }
 
-constexpr std::pair<const char*, Arch> kArchs[] = {{"llama", Arch::Llama}, {"opt", Arch::Opt}};
+constexpr std::pair<const char*, Arch> kArchs[] = {{"llama", Arch::Llama},
+                                                   {"opt", Arch::Opt},
+                                                   {"qwen2", Arch::Qwen2},
+                                                   {"phi3", Arch::Phi3},
+                                                   {"falcon", Arch::Falcon}};
 constexpr std::pair<const char*, RopeStyle> kRopes[] = {{"none", RopeStyle::None},
                                                         {"interleaved", RopeStyle::Interleaved},
                                                         {"halves", RopeStyle::Halves}};
@@ -125,7 +129,8 @@ constexpr std::pair<const char*, Activation> kActs[] = {{"silu", Activation::Sil
                                                         {"gelu", Activation::Gelu},
                                                         {"relu", Activation::Relu},
                                                         {"relu2", Activation::Relu2},
-                                                        {"drelu", Activation::DRelu}};
+                                                        {"drelu", Activation::DRelu},
+                                                        {"gelu_erf", Activation::GeluErf}};
 constexpr std::pair<const char*, TokenizerKind> kKinds[] = {{"spm", TokenizerKind::Spm},
                                                             {"byte_bpe", TokenizerKind::ByteBpe}};
 
@@ -245,7 +250,9 @@ json flash_config_to_json(const ModelConfig& c) {
               {"ffn_gated", c.ffn_gated},
               {"tied_output", c.tied_output},
               {"pos_offset", c.pos_offset},
-              {"has_biases", c.has_biases}};
+              {"has_biases", c.has_biases},
+              {"parallel_residual", c.parallel_residual},
+              {"rope_freq_factors", c.rope_freq_factors}};
 }
 
 ModelConfig flash_config_from_json(const ManifestFields& f) {
@@ -269,6 +276,20 @@ ModelConfig flash_config_from_json(const ManifestFields& f) {
   c.tied_output = f.boolean("tied_output");
   c.pos_offset = static_cast<int>(f.integer("pos_offset", 0, 1 << 20));
   c.has_biases = f.boolean("has_biases");
+  // Absent in manifests written before Falcon and Llama 3 scaling: sequential, plain RoPE.
+  c.parallel_residual = f.has("parallel_residual") && f.boolean("parallel_residual");
+  if (f.has("rope_freq_factors")) {
+    const json& a = f.array("rope_freq_factors");
+    if (!a.empty() && a.size() != static_cast<size_t>(c.head_dim / 2)) {
+      f.bad("rope_freq_factors", "must be empty or hold head_dim / 2 values");
+    }
+    for (const json& v : a) {
+      if (!v.is_number() || !(v.get<double>() > 0)) {
+        f.bad("rope_freq_factors", "must hold positive numbers, got " + v.dump());
+      }
+      c.rope_freq_factors.push_back(v.get<float>());
+    }
+  }
   if (c.n_heads % c.n_kv_heads != 0) f.bad("n_kv_heads", "must divide n_heads");
   if (!(c.norm_eps > 0)) f.bad("norm_eps", "must be positive");
   return c;
@@ -343,6 +364,7 @@ std::vector<FlashResidentEntry> flash_resident_entries(Model& model) {
   const ModelConfig& c = model.config;
   ModelWeights& w = model.weights;
   const bool opt = c.arch == Arch::Opt;
+  const bool ln = c.layer_norm();  // LayerNorm biases (OPT, Falcon)
   const int64_t dim = c.dim, q_dim = int64_t{c.n_heads} * c.head_dim,
                 kv_dim = int64_t{c.n_kv_heads} * c.head_dim;
   std::vector<FlashResidentEntry> e;
@@ -358,13 +380,13 @@ std::vector<FlashResidentEntry> flash_resident_entries(Model& model) {
   }
   if (!c.tied_output) mat("output.weight", w.output, c.vocab_size, dim, true);
   vec("output_norm.weight", w.output_norm, dim, true);
-  vec("output_norm.bias", w.output_norm_bias, dim, opt);
+  vec("output_norm.bias", w.output_norm_bias, dim, ln);
   w.layers.resize(static_cast<size_t>(c.n_layers));
   for (int i = 0; i < c.n_layers; ++i) {
     LayerWeights& l = w.layers[static_cast<size_t>(i)];
     const std::string b = "blk." + std::to_string(i) + ".";
     vec(b + "attn_norm.weight", l.attn_norm, dim, true);
-    vec(b + "attn_norm.bias", l.attn_norm_bias, dim, opt);
+    vec(b + "attn_norm.bias", l.attn_norm_bias, dim, ln);
     mat(b + "attn_q.weight", l.wq, q_dim, dim, true);
     mat(b + "attn_k.weight", l.wk, kv_dim, dim, true);
     mat(b + "attn_v.weight", l.wv, kv_dim, dim, true);
@@ -374,7 +396,7 @@ std::vector<FlashResidentEntry> flash_resident_entries(Model& model) {
     vec(b + "attn_v.bias", l.bv, kv_dim, c.has_biases);
     vec(b + "attn_output.bias", l.bo, dim, c.has_biases);
     vec(b + "ffn_norm.weight", l.ffn_norm, dim, true);
-    vec(b + "ffn_norm.bias", l.ffn_norm_bias, dim, opt);
+    vec(b + "ffn_norm.bias", l.ffn_norm_bias, dim, ln);
     vec(b + "ffn_up.bias", l.ffn_up_bias, c.ffn_dim, c.has_biases);
     vec(b + "ffn_down.bias", l.ffn_down_bias, dim, c.has_biases);
   }

@@ -14,6 +14,24 @@ const char* activation_name(Activation a) {
       return "relu2";
     case Activation::DRelu:
       return "drelu";
+    case Activation::GeluErf:
+      return "gelu_erf";
+  }
+  return "?";
+}
+
+const char* arch_name(Arch a) {
+  switch (a) {
+    case Arch::Llama:
+      return "llama";
+    case Arch::Opt:
+      return "opt";
+    case Arch::Qwen2:
+      return "qwen2";
+    case Arch::Phi3:
+      return "phi3";
+    case Arch::Falcon:
+      return "falcon";
   }
   return "?";
 }

@@ -3,8 +3,9 @@
 // optionally tokenizer_config.json (chat_template).
 //
 // Supported: Llama-family checkpoints (model_type "llama" / "mistral", or architectures
-// LlamaForCausalLM / MistralForCausalLM) with HF's rotate-half RoPE layout (RopeStyle::Halves),
-// and pre-LayerNorm OPT (model_type "opt"). Unsupported variants (rope scaling, attention
+// LlamaForCausalLM / MistralForCausalLM; Llama 3's rope_scaling "llama3") with HF's
+// rotate-half RoPE layout (RopeStyle::Halves), pre-LayerNorm OPT (model_type "opt"), and Qwen2,
+// Phi-3 and Falcon (model_load_hf_arch.cc). Unsupported variants (other rope scaling, attention
 // biases on Llama, post-LN OPT, OPT-350m's embedding projections, ...) are rejected with a
 // message naming config.json and the field, never loaded half-right.
 //
@@ -25,15 +26,14 @@
 #include "core/read_file.h"
 #include "core/shape_string.h"
 #include "formats/safetensors.h"
+#include "model/hf_fields.h"
 #include "model/model.h"
 #include "model/tokenizer_json.h"
 #include "model/weight_import.h"
 
 namespace flashchat {
+namespace hf {
 
-namespace {
-
-using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 json json_read_file(const std::string& path) {
@@ -41,67 +41,6 @@ json json_read_file(const std::string& path) {
   if (!j.is_object()) fail(path, "expected a JSON object at the top level");
   return j;
 }
-
-// Typed access to config.json fields; every error names the file and the field. A field that
-// is present but null counts as absent.
-struct ConfigFields {
-  const json& j;
-  std::string path;
-
-  const json* get(const char* key) const {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-  [[noreturn]] void bad(const char* key, const std::string& problem) const {
-    fail(path, std::string("field '") + key + "' " + problem);
-  }
-  int integer(const char* key) const {
-    const json* v = get(key);
-    if (v == nullptr) bad(key, "is missing");
-    return integer_value(key, *v);
-  }
-  int integer_or(const char* key, int def) const {
-    const json* v = get(key);
-    return v == nullptr ? def : integer_value(key, *v);
-  }
-  int integer_value(const char* key, const json& v) const {
-    if (!v.is_number_integer()) bad(key, "must be an integer, got " + v.dump());
-    int64_t x = v.get<int64_t>();
-    if (x <= 0 || x > std::numeric_limits<int32_t>::max()) {
-      bad(key, "must be a positive integer, got " + v.dump());
-    }
-    return static_cast<int>(x);
-  }
-  double number_or(const char* key, double def) const {
-    const json* v = get(key);
-    if (v == nullptr) return def;
-    if (!v->is_number()) bad(key, "must be a number, got " + v->dump());
-    double x = v->get<double>();
-    if (!(x > 0.0) || x > 1e30) bad(key, "must be a positive number, got " + v->dump());
-    return x;
-  }
-  bool boolean_or(const char* key, bool def) const {
-    const json* v = get(key);
-    if (v == nullptr) return def;
-    if (!v->is_boolean()) bad(key, "must be true or false, got " + v->dump());
-    return v->get<bool>();
-  }
-  std::string string_or(const char* key, const std::string& def) const {
-    const json* v = get(key);
-    if (v == nullptr) return def;
-    if (!v->is_string()) bad(key, "must be a string, got " + v->dump());
-    return v->get<std::string>();
-  }
-  bool has_architecture(const std::string& name) const {
-    const json* v = get("architectures");
-    if (v == nullptr || !v->is_array()) return false;
-    for (const json& a : *v) {
-      if (a.is_string() && a.get<std::string>() == name) return true;
-    }
-    return false;
-  }
-};
 
 Activation llama_activation(const ConfigFields& f) {
   std::string act = f.string_or("hidden_act", "silu");
@@ -143,9 +82,7 @@ ModelConfig llama_config(const ConfigFields& f) {
   c.ffn_gated = true;
   c.pos_offset = 0;
   c.has_biases = false;
-  if (f.get("rope_scaling") != nullptr) {
-    f.bad("rope_scaling", "is not supported (only plain RoPE): " + f.get("rope_scaling")->dump());
-  }
+  rope_scaling_read(f, c);
   if (f.boolean_or("attention_bias", false)) f.bad("attention_bias", "= true is not supported");
   if (f.boolean_or("mlp_bias", false)) f.bad("mlp_bias", "= true is not supported");
   return c;
@@ -187,45 +124,9 @@ ModelConfig opt_config(const ConfigFields& f) {
   return c;
 }
 
-// Tensor lookup with shape checks; errors name the shard (or the weights file) and the tensor.
-struct HfTensors {
-  const SafetensorsCheckpoint& ckpt;
-  Model& model;
-  std::string weights_path;  // model.safetensors or the index, for "missing tensor" errors
-
-  const SafetensorsTensor& get(const std::string& name) const {
-    const SafetensorsTensor* t = ckpt.find(name);
-    if (t == nullptr) fail(weights_path, "missing tensor '" + name + "'");
-    return *t;
-  }
-  void check_shape(const SafetensorsTensor& t, const std::vector<int64_t>& want) const {
-    if (t.shape != want) {
-      fail(t.file.empty() ? weights_path : t.file, "tensor " + t.name + " has shape " +
-                                                       shape_string(t.shape) + ", expected " +
-                                                       shape_string(want));
-    }
-  }
-  // (rows, cols) matrix, kept in its stored dtype.
-  Tensor matrix(const std::string& name, int64_t rows, int64_t cols) const {
-    const SafetensorsTensor& t = get(name);
-    check_shape(t, {rows, cols});
-    return weight_import_matrix(model, t.dtype, t.data, rows, cols);
-  }
-  // (n,) vector converted to owned F32.
-  Tensor vector(const std::string& name, int64_t n) const {
-    const SafetensorsTensor& t = get(name);
-    check_shape(t, {n});
-    return weight_import_vector(model, t.dtype, t.data, n);
-  }
-  // An owned F32 vector of n copies of `value` (OPT without elementwise-affine LayerNorm).
-  Tensor constant(int64_t n, float value) const {
-    std::vector<float> v(static_cast<size_t>(n), value);
-    return weight_import_vector(model, DType::F32, v.data(), n);
-  }
-};
-
 void llama_weights(const HfTensors& t, Model& m) {
   const ModelConfig& c = m.config;
+  const bool fused = c.arch == Arch::Phi3;
   const int64_t dim = c.dim, q_dim = int64_t{c.n_heads} * c.head_dim,
                 kv_dim = int64_t{c.n_kv_heads} * c.head_dim, ffn = c.ffn_dim;
   ModelWeights& w = m.weights;
@@ -235,13 +136,23 @@ void llama_weights(const HfTensors& t, Model& m) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
     LayerWeights& l = w.layers[static_cast<size_t>(i)];
     l.attn_norm = t.vector(p + "input_layernorm.weight", dim);
-    l.wq = t.matrix(p + "self_attn.q_proj.weight", q_dim, dim);
-    l.wk = t.matrix(p + "self_attn.k_proj.weight", kv_dim, dim);
-    l.wv = t.matrix(p + "self_attn.v_proj.weight", kv_dim, dim);
+    if (fused) {  // Phi-3: qkv_proj = [q; k; v] rows, gate_up_proj = [gate; up] rows
+      const Tensor qkv = t.matrix(p + "self_attn.qkv_proj.weight", q_dim + 2 * kv_dim, dim);
+      l.wq = weight_rows_view(qkv, 0, q_dim);
+      l.wk = weight_rows_view(qkv, q_dim, kv_dim);
+      l.wv = weight_rows_view(qkv, q_dim + kv_dim, kv_dim);
+      const Tensor gate_up = t.matrix(p + "mlp.gate_up_proj.weight", 2 * ffn, dim);
+      l.ffn_gate = weight_rows_view(gate_up, 0, ffn);
+      l.ffn_up = weight_rows_view(gate_up, ffn, ffn);
+    } else {
+      l.wq = t.matrix(p + "self_attn.q_proj.weight", q_dim, dim);
+      l.wk = t.matrix(p + "self_attn.k_proj.weight", kv_dim, dim);
+      l.wv = t.matrix(p + "self_attn.v_proj.weight", kv_dim, dim);
+      l.ffn_gate = t.matrix(p + "mlp.gate_proj.weight", ffn, dim);
+      l.ffn_up = t.matrix(p + "mlp.up_proj.weight", ffn, dim);
+    }
     l.wo = t.matrix(p + "self_attn.o_proj.weight", dim, q_dim);
     l.ffn_norm = t.vector(p + "post_attention_layernorm.weight", dim);
-    l.ffn_gate = t.matrix(p + "mlp.gate_proj.weight", ffn, dim);
-    l.ffn_up = t.matrix(p + "mlp.up_proj.weight", ffn, dim);
     l.ffn_down = t.matrix(p + "mlp.down_proj.weight", dim, ffn);
   }
   w.output_norm = t.vector("model.norm.weight", dim);
@@ -327,9 +238,10 @@ std::string chat_template_read(const std::string& path) {
   fail(path, "field 'chat_template' must be a string or a list of {name, template}");
 }
 
-}  // namespace
+}  // namespace hf
 
 std::unique_ptr<Model> model_load_hf(const std::string& dir) {
+  using namespace hf;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) fail(dir, "not a directory");
   const std::string config_path = dir + "/config.json";
@@ -344,13 +256,23 @@ std::unique_ptr<Model> model_load_hf(const std::string& dir) {
                   f.has_architecture("LlamaForCausalLM") ||
                   f.has_architecture("MistralForCausalLM");
   bool is_opt = model_type == "opt" || f.has_architecture("OPTForCausalLM");
+  bool is_qwen2 = model_type == "qwen2" || f.has_architecture("Qwen2ForCausalLM");
+  bool is_phi3 = model_type == "phi3" || f.has_architecture("Phi3ForCausalLM");
+  bool is_falcon = model_type == "falcon" || model_type == "RefinedWeb" ||
+                   model_type == "RefinedWebModel" || f.has_architecture("FalconForCausalLM");
   if (is_llama) {
     model->config = llama_config(f);
   } else if (is_opt) {
     model->config = opt_config(f);
+  } else if (is_qwen2) {
+    model->config = qwen2_config(f);
+  } else if (is_phi3) {
+    model->config = phi3_config(f);
+  } else if (is_falcon) {
+    model->config = falcon_config(f);
   } else {
-    fail(config_path,
-         "unsupported model_type '" + model_type + "' (supported: llama, mistral, opt)");
+    fail(config_path, "unsupported model_type '" + model_type +
+                          "' (supported: llama, mistral, qwen2, phi3, falcon, opt)");
   }
   std::string name = f.string_or("_name_or_path", "");
   if (name.empty()) {
@@ -371,10 +293,20 @@ std::unique_ptr<Model> model_load_hf(const std::string& dir) {
   for (const auto& m : ckpt.mappings()) model->storage.push_back(m);
 
   HfTensors tensors{ckpt, *model, weights_path};
-  if (model->config.arch == Arch::Llama) {
-    llama_weights(tensors, *model);
-  } else {
-    opt_weights(tensors, *model, f.boolean_or("layer_norm_elementwise_affine", true));
+  switch (model->config.arch) {
+    case Arch::Llama:
+    case Arch::Phi3:
+      llama_weights(tensors, *model);
+      break;
+    case Arch::Opt:
+      opt_weights(tensors, *model, f.boolean_or("layer_norm_elementwise_affine", true));
+      break;
+    case Arch::Qwen2:
+      qwen2_weights(tensors, *model);
+      break;
+    case Arch::Falcon:
+      falcon_weights(tensors, *model, f);
+      break;
   }
 
   const std::string tokenizer_path = dir + "/tokenizer.json";

@@ -100,6 +100,15 @@ void validate_model(const Model& model) {
   if (c.rope_style != RopeStyle::None && c.head_dim % 2 != 0) {
     fail(src, "RoPE needs an even head_dim, got " + std::to_string(c.head_dim));
   }
+  if (!c.rope_freq_factors.empty()) {
+    if (c.rope_freq_factors.size() != static_cast<size_t>(c.head_dim / 2)) {
+      fail(src, "rope_freq_factors has " + std::to_string(c.rope_freq_factors.size()) +
+                    " values, expected head_dim / 2 = " + std::to_string(c.head_dim / 2));
+    }
+    for (float f : c.rope_freq_factors) {
+      if (!(f > 0.0f) || !std::isfinite(f)) fail(src, "rope_freq_factors must be positive");
+    }
+  }
   if (static_cast<int>(model.weights.layers.size()) != c.n_layers) {
     fail(src, "model has " + std::to_string(model.weights.layers.size()) + " layers, config says " +
                   std::to_string(c.n_layers));
@@ -142,89 +151,7 @@ void validate_model(const Model& model) {
   }
 }
 
-inline float silu(float x) {
-  return x * (1.0f / (1.0f + std::exp(-x)));
-}
-inline float relu(float x) {
-  return x > 0.0f ? x : 0.0f;
-}
-inline float gelu_tanh(float x) {
-  constexpr float kSqrt2OverPi = 0.7978845608028654f;
-  return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
-}
-
-// In place: v[i] = act(v[i]) (the non-gated / gate half of an activation).
-inline float activate(Activation a, float x) {
-  switch (a) {
-    case Activation::Silu:
-      return silu(x);
-    case Activation::Gelu:
-      return gelu_tanh(x);
-    case Activation::Relu:
-    case Activation::DRelu:
-      return relu(x);
-    case Activation::Relu2: {
-      const float r = relu(x);
-      return r * r;
-    }
-  }
-  return x;
-}
-
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// FFN
-
-void ffn_activate(const ModelConfig& config, const float* gate, const float* up, float* hidden,
-                  int64_t n) {
-  const Activation a = config.activation;
-  if (gate == nullptr) {
-    for (int64_t i = 0; i < n; ++i) hidden[i] = activate(a, up[i]);
-  } else if (a == Activation::DRelu) {
-    for (int64_t i = 0; i < n; ++i) hidden[i] = relu(gate[i]) * relu(up[i]);
-  } else if (a == Activation::Silu) {
-    // llama2.c: val = gate; val *= 1/(1+expf(-val)); val *= up.
-    for (int64_t i = 0; i < n; ++i) hidden[i] = silu(gate[i]) * up[i];
-  } else {
-    for (int64_t i = 0; i < n; ++i) hidden[i] = activate(a, gate[i]) * up[i];
-  }
-}
-
-int64_t DenseFfn::scratch_bytes() const {
-  return vector_bytes(gate_) + vector_bytes(hidden_) + vector_bytes(gate_batch_) +
-         vector_bytes(hidden_batch_);
-}
-
-DenseFfn::DenseFfn(const Model& model)
-    : model_(model),
-      gate_(static_cast<size_t>(std::max(model.config.ffn_dim, 0))),
-      hidden_(static_cast<size_t>(std::max(model.config.ffn_dim, 0))) {}
-
-// x (dim,) -> hidden (ffn_dim,) -> out (dim,)
-void DenseFfn::ffn_forward(int layer, const float* x, float* out) {
-  const ModelConfig& c = model_.config;
-  if (layer < 0 || layer >= c.n_layers) {
-    fail(source_of(model_), "ffn_forward: layer " + std::to_string(layer) + " out of range");
-  }
-  const LayerWeights& L = model_.weights.layers[static_cast<size_t>(layer)];
-  if (L.ffn_up.empty()) {
-    fail(source_of(model_), "the FFN of this model is on flash: it needs a flash FFN backend");
-  }
-  // up (ffn_dim, dim) @ x (dim,) -> hidden (ffn_dim,)  (+ fc1 bias)
-  matvec(L.ffn_up, x, hidden_.data());
-  add_bias(L.ffn_up_bias, hidden_.data(), c.ffn_dim);
-  if (c.ffn_gated) {
-    // gate (ffn_dim, dim) @ x (dim,) -> gate (ffn_dim,)
-    matvec(L.ffn_gate, x, gate_.data());
-    ffn_activate(c, gate_.data(), hidden_.data(), hidden_.data(), c.ffn_dim);
-  } else {
-    ffn_activate(c, nullptr, hidden_.data(), hidden_.data(), c.ffn_dim);
-  }
-  // down (dim, ffn_dim) @ hidden (ffn_dim,) -> out (dim,)  (+ fc2 bias)
-  matvec(L.ffn_down, hidden_.data(), out);
-  add_bias(L.ffn_down_bias, out, c.dim);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Transformer
@@ -311,16 +238,22 @@ Transformer::Transformer(const Model& model, int max_context, FfnBackend* ffn, K
     for (int pos = 0; pos < max_context; ++pos) {
       for (int j = 0; j < half; ++j) {
         const size_t idx = static_cast<size_t>(pos) * half + j;
+        // Llama 3 scaling divides pair j's frequency by its factor (1 without scaling).
+        const float factor = cfg_.rope_freq_factors.empty()
+                                 ? 1.0f
+                                 : cfg_.rope_freq_factors[static_cast<size_t>(j)];
         if (cfg_.rope_style == RopeStyle::Interleaved) {
-          const float freq =
-              1.0f / std::pow(cfg_.rope_theta,
-                              static_cast<float>(2 * j) / static_cast<float>(cfg_.head_dim));
+          float freq = 1.0f / std::pow(cfg_.rope_theta, static_cast<float>(2 * j) /
+                                                            static_cast<float>(cfg_.head_dim));
+          if (factor != 1.0f) freq /= factor;
           const float val = static_cast<float>(pos) * freq;
           rope_cos_[idx] = std::cos(val);
           rope_sin_[idx] = std::sin(val);
         } else {
-          const double freq = 1.0 / std::pow(static_cast<double>(cfg_.rope_theta),
-                                             static_cast<double>(2 * j) / cfg_.head_dim);
+          const double freq = 1.0 /
+                              std::pow(static_cast<double>(cfg_.rope_theta),
+                                       static_cast<double>(2 * j) / cfg_.head_dim) /
+                              static_cast<double>(factor);
           const double val = pos * freq;
           rope_cos_[idx] = static_cast<float>(std::cos(val));
           rope_sin_[idx] = static_cast<float>(std::sin(val));
@@ -424,11 +357,11 @@ uint8_t* Transformer::kv_value_row(int layer, int pos) {
   return kv_key_row(layer, pos) + block_key_bytes_;
 }
 
-// in (dim,) -> out (dim,). RMSNorm for llama (llama2.c arithmetic), LayerNorm for OPT.
+// in (dim,) -> out (dim,). RMSNorm (llama2.c arithmetic), or LayerNorm (OPT, Falcon).
 void Transformer::norm(const Tensor& w, const Tensor& b, const float* in, float* out) const {
   const int n = cfg_.dim;
   const float* weight = w.f32();
-  if (cfg_.arch == Arch::Llama) {
+  if (!cfg_.layer_norm()) {
     float ss = 0.0f;
     for (int j = 0; j < n; ++j) ss += in[j] * in[j];
     ss /= static_cast<float>(n);
@@ -582,10 +515,17 @@ const float* Transformer::forward(int token, int pos) {
   const bool prefetch = ffn_->prefetch_wanted();
   for (int l = 0; l < cfg_.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
-    if (prefetch) {
+    if (prefetch && !cfg_.parallel_residual) {
       // The FFN's input estimated from the residual before attention (xb2 is free until wo).
       norm(L.ffn_norm, L.ffn_norm_bias, x, xb2_.data());
       ffn_->ffn_prefetch(l, xb2_.data());
+    }
+    if (cfg_.parallel_residual) {
+      // Falcon: the FFN reads the residual before attention; its output joins after attention.
+      norm(L.ffn_norm, L.ffn_norm_bias, x, xb2_.data());
+      if (prefetch) ffn_->ffn_prefetch(l, xb2_.data());  // exact: the input is known
+      ffn_inputs_record(l, xb2_.data(), 1);
+      ffn_->ffn_forward(l, xb2_.data(), ffn_out_.data());
     }
     norm(L.attn_norm, L.attn_norm_bias, x, xb_.data());
     // wq (q_dim, dim) @ xb (dim,) -> q (q_dim,); wk/wv (kv_dim, dim) @ xb -> k, v (kv_dim,)
@@ -600,9 +540,11 @@ const float* Transformer::forward(int token, int pos) {
     add_bias(L.bo, xb2_.data(), dim);
     for (int i = 0; i < dim; ++i) x[i] += xb2_[static_cast<size_t>(i)];
 
-    norm(L.ffn_norm, L.ffn_norm_bias, x, xb_.data());
-    ffn_inputs_record(l, xb_.data(), 1);
-    ffn_->ffn_forward(l, xb_.data(), ffn_out_.data());
+    if (!cfg_.parallel_residual) {
+      norm(L.ffn_norm, L.ffn_norm_bias, x, xb_.data());
+      ffn_inputs_record(l, xb_.data(), 1);
+      ffn_->ffn_forward(l, xb_.data(), ffn_out_.data());
+    }
     for (int i = 0; i < dim; ++i) x[i] += ffn_out_[static_cast<size_t>(i)];
   }
   return logits_finish(x, pos);

@@ -37,40 +37,6 @@ void FfnBackend::ffn_forward_batch(int layer, const float* x, int n, float* out)
   for (int t = 0; t < n; ++t) ffn_forward(layer, x + t * dim, out + t * dim);
 }
 
-// x (n, dim) -> hidden (n, ffn_dim) -> out (n, dim)
-void DenseFfn::ffn_forward_batch(int layer, const float* x, int n, float* out) {
-  const ModelConfig& c = model_.config;
-  if (layer < 0 || layer >= c.n_layers) {
-    fail("transformer", "ffn_forward_batch: layer " + std::to_string(layer) + " out of range");
-  }
-  const LayerWeights& L = model_.weights.layers[static_cast<size_t>(layer)];
-  if (L.ffn_up.empty()) {
-    fail("transformer", "the FFN of this model is on flash: it needs a flash FFN backend");
-  }
-  if (n <= 0) return;
-  const size_t cells = static_cast<size_t>(n) * static_cast<size_t>(c.ffn_dim);
-  if (hidden_batch_.size() < cells) hidden_batch_.resize(cells);
-  // up (ffn_dim, dim) @ x (n, dim)^T -> hidden (n, ffn_dim)  (+ fc1 bias)
-  matmul(L.ffn_up, x, n, hidden_batch_.data());
-  rows_add_bias(L.ffn_up_bias, hidden_batch_.data(), n, c.ffn_dim);
-  if (c.ffn_gated) {
-    if (gate_batch_.size() < cells) gate_batch_.resize(cells);
-    // gate (ffn_dim, dim) @ x^T -> gate (n, ffn_dim)
-    matmul(L.ffn_gate, x, n, gate_batch_.data());
-    ffn_activate(c, gate_batch_.data(), hidden_batch_.data(), hidden_batch_.data(),
-                 static_cast<int64_t>(cells));
-  } else {
-    ffn_activate(c, nullptr, hidden_batch_.data(), hidden_batch_.data(),
-                 static_cast<int64_t>(cells));
-  }
-  // down (dim, ffn_dim) @ hidden (n, ffn_dim)^T -> out (n, dim)  (+ fc2 bias)
-  matmul(L.ffn_down, hidden_batch_.data(), n, out);
-  rows_add_bias(L.ffn_down_bias, out, n, c.dim);
-  // last_hidden(): the block's last token
-  std::copy(hidden_batch_.begin() + static_cast<int64_t>(n - 1) * c.ffn_dim,
-            hidden_batch_.begin() + static_cast<int64_t>(n) * c.ffn_dim, hidden_.begin());
-}
-
 void Transformer::set_record_ffn_inputs(bool on) {
   record_ffn_inputs_ = on;
   ffn_inputs_rows_ = 0;
@@ -136,6 +102,13 @@ const float* Transformer::forward_batch(const int* tokens, int n, int pos0) {
 
   for (int l = 0; l < cfg_.n_layers; ++l) {
     const LayerWeights& L = w.layers[static_cast<size_t>(l)];
+    float* FFN_OUT = batch_.ffn_out.data();
+    if (cfg_.parallel_residual) {
+      // Falcon: the FFN of the residual before attention (XB2 is free until wo).
+      for (int t = 0; t < n; ++t) norm(L.ffn_norm, L.ffn_norm_bias, X + t * dim, XB2 + t * dim);
+      ffn_inputs_record(l, XB2, n);
+      ffn_->ffn_forward_batch(l, XB2, n, FFN_OUT);
+    }
     for (int t = 0; t < n; ++t) norm(L.attn_norm, L.attn_norm_bias, X + t * dim, XB + t * dim);
     // wq (q_dim, dim) @ XB (n, dim)^T -> Q (n, q_dim); wk/wv -> K, V (n, kv_dim)
     matmul(L.wq, XB, n, Q);
@@ -151,10 +124,12 @@ const float* Transformer::forward_batch(const int* tokens, int n, int pos0) {
     rows_add_bias(L.bo, XB2, n, dim);
     for (int64_t i = 0; i < n * dim; ++i) X[i] += XB2[i];
 
-    for (int t = 0; t < n; ++t) norm(L.ffn_norm, L.ffn_norm_bias, X + t * dim, XB + t * dim);
-    ffn_inputs_record(l, XB, n);
-    ffn_->ffn_forward_batch(l, XB, n, batch_.ffn_out.data());
-    for (int64_t i = 0; i < n * dim; ++i) X[i] += batch_.ffn_out[static_cast<size_t>(i)];
+    if (!cfg_.parallel_residual) {
+      for (int t = 0; t < n; ++t) norm(L.ffn_norm, L.ffn_norm_bias, X + t * dim, XB + t * dim);
+      ffn_inputs_record(l, XB, n);
+      ffn_->ffn_forward_batch(l, XB, n, FFN_OUT);
+    }
+    for (int64_t i = 0; i < n * dim; ++i) X[i] += FFN_OUT[i];
   }
   return logits_finish(X + (n - 1) * dim, pos0 + n - 1);
 }

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,35 @@ Tensor weight_import_matrix(Model& model, DType dtype, const void* data, int64_t
   t.dtype = dtype;
   t.data = data;
   return t;
+}
+
+Tensor weight_rows_view(const Tensor& t, int64_t begin, int64_t count) {
+  if (begin < 0 || count < 0 || begin + count > t.rows) {
+    fail("weight import", "rows [" + std::to_string(begin) + ", " + std::to_string(begin + count) +
+                              ") outside a matrix of " + std::to_string(t.rows) + " rows");
+  }
+  Tensor v = t;
+  v.rows = count;
+  v.data = t.row(begin);
+  return v;
+}
+
+Tensor weight_rows_gather(Model& model, const Tensor& t, const std::vector<int64_t>& rows) {
+  const int64_t row_bytes = t.row_bytes();
+  auto buffer = std::make_shared<std::vector<uint8_t>>(rows.size() * static_cast<size_t>(row_bytes));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i] < 0 || rows[i] >= t.rows) {
+      fail("weight import", "row " + std::to_string(rows[i]) + " outside a matrix of " +
+                                std::to_string(t.rows) + " rows");
+    }
+    std::memcpy(buffer->data() + i * static_cast<size_t>(row_bytes), t.row(rows[i]),
+                static_cast<size_t>(row_bytes));
+  }
+  model.storage.push_back(buffer);
+  Tensor g = t;
+  g.rows = static_cast<int64_t>(rows.size());
+  g.data = buffer->data();
+  return g;
 }
 
 Tensor weight_import_vector(Model& model, DType dtype, const void* data, int64_t n) {

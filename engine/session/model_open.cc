@@ -152,13 +152,15 @@ std::string model_info_describe(const OpenedModel& m, int context) {
                 c.ffn_gated ? "gated" : "ungated", activation_name(c.activation));
   out += format("vocab:         %d\n", c.vocab_size);
   out += format("context:       %d\n", c.max_seq_len);
-  out += format("norm:          %s, eps %g\n", c.arch == Arch::Opt ? "LayerNorm" : "RMSNorm", c.norm_eps);
+  out += format("norm:          %s, eps %g\n", c.layer_norm() ? "LayerNorm" : "RMSNorm", c.norm_eps);
   if (c.rope_style != RopeStyle::None) {
-    out += format("rope:          theta %g, %s pairs\n", c.rope_theta,
-                  c.rope_style == RopeStyle::Interleaved ? "adjacent" : "half-split");
+    out += format("rope:          theta %g, %s pairs%s\n", c.rope_theta,
+                  c.rope_style == RopeStyle::Interleaved ? "adjacent" : "half-split",
+                  c.rope_freq_factors.empty() ? "" : ", llama3 frequency scaling");
   } else {
     out += format("positions:     learned (offset %d)\n", c.pos_offset);
   }
+  if (c.parallel_residual) out += "blocks:        parallel attention + FFN\n";
   out += format("output head:   %s\n", c.tied_output ? "tied to token embedding" : "separate");
   // As held in memory: matrices in their stored type, norm weights and biases as F32.
   out += "tensor types: ";
