@@ -68,7 +68,10 @@ int64_t budget_map_bytes(const FlashLayout& layout, FfnMode mode, int window) {
   // the output scratch (dim x 4) and the read lists of one layer (two ReadRuns per neuron
   // without bundling, twice: the FFN's and the I/O thread's copy; a pointer per neuron). All
   // reserved whole.
-  const int64_t once = n * (15 * 4 + 8 + 2 * 2 * 24 + 8) + 1024 * 4 + int64_t{layout.dim} * 4;
+  // The exact gate mode adds the gate activations and a row of ones (n x 4 each).
+  const int64_t gate = layout.gate_resident ? 2 * n * 4 : 0;
+  const int64_t once =
+      n * (15 * 4 + 8 + 2 * 2 * 24 + 8) + gate + 1024 * 4 + int64_t{layout.dim} * 4;
   return int64_t{layout.n_layers} * per_layer + once;
 }
 
