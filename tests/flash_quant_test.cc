@@ -60,21 +60,8 @@ Logits run(const FlashModel& fm, const std::vector<int>& tokens, FfnMode mode) {
   return out;
 }
 
-// Worst max |a - b| / max |b| over positions, and the share of positions whose argmax agrees.
 std::pair<double, double> compare(const Logits& a, const Logits& b) {
-  double worst = 0;
-  int agree = 0;
-  for (size_t p = 0; p < a.size(); ++p) {
-    double diff = 0, mx = 0;
-    for (size_t v = 0; v < a[p].size(); ++v) {
-      diff = std::max(diff, std::fabs(double(a[p][v]) - b[p][v]));
-      mx = std::max(mx, std::fabs(double(b[p][v])));
-    }
-    worst = std::max(worst, diff / std::max(mx, 1e-30));
-    agree += std::max_element(a[p].begin(), a[p].end()) - a[p].begin() ==
-             std::max_element(b[p].begin(), b[p].end()) - b[p].begin();
-  }
-  return {worst, double(agree) / double(a.size())};
+  return flashchat_test::logits_compare(a, b);
 }
 
 }  // namespace
