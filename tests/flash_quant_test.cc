@@ -105,6 +105,8 @@ class FlashQuantTest : public QObject {
       const std::unique_ptr<FlashModel> q = convert(dtype_name(t), t);
       QCOMPARE(q->ffn.dtype, t);
       QVERIFY(q->ffn.split_scales);
+      QCOMPARE(QDir(QString::fromStdString(q->dir)).entryList(QDir::Files),
+               QStringList({"dram.safetensors", "ffn.bin", "ffn_scales.bin", "manifest.json"}));
       QCOMPARE(q->ffn.bundle_bytes, (t == DType::Q8_0 ? 2 : 1) * dim);  // up | down quants, ungated
       QCOMPARE(q->ffn_scale_bytes(),
                int64_t{q->ffn.n_layers} * q->ffn.neurons * 2 * (dim / 32) * 2);  // F16 per block
@@ -226,6 +228,9 @@ class FlashQuantTest : public QObject {
   void reconverting_f16_reproduces_its_bundles() {
     const std::unique_ptr<FlashModel> again = convert("f16-again", std::nullopt, true);
     QCOMPARE(again->ffn.dtype, DType::F16);
+    // Nothing else in the directory (no scale file, no leftover partial file).
+    QCOMPARE(QDir(QString::fromStdString(again->dir)).entryList(QDir::Files),
+             QStringList({"dram.safetensors", "ffn.bin", "manifest.json", "predictors.safetensors"}));
     QVERIFY(file_read_text(again->ffn_path) == file_read_text(f16_->ffn_path));
     // The predictors are reused as they are, not retrained.
     QCOMPARE(again->predictors.size(), f16_->predictors.size());

@@ -256,7 +256,7 @@ void part_convert(const FlashLayout& L, DType from, const void* src, uint8_t* ds
 // packed back to back; Q8_0 / Q4_0 bundles hold the quants only and their block scales go to
 // `scales_out` (ffn_scales.bin, [layer][neuron][part][block] F16).
 FlashLayout ffn_write(const Model& m, const ConvertOptions& options, FileWriter& w,
-                      FileWriter& scales_out, const Progress& progress, double p0, double p1) {
+                      FileWriter* scales_out, const Progress& progress, double p0, double p1) {
   const ModelConfig& c = m.config;
   FlashLayout L;
   L.dtype = ffn_dtype_choose(m, options);
@@ -267,6 +267,7 @@ FlashLayout ffn_write(const Model& m, const ConvertOptions& options, FileWriter&
   L.split_scales = dtype_has_split_scales(L.dtype);
   L.gate_resident = options.gate_sparsity;
   L.bundle_bytes = L.parts() * L.part_bytes();
+  if (L.split_scales && scales_out == nullptr) fail(w.path(), "quantised bundles without a scale file");
   const uint64_t total = static_cast<uint64_t>(c.n_layers) * c.ffn_dim * L.bundle_bytes;
   // About 8 MiB of bundles per write.
   const int64_t block = std::max<int64_t>(1, (int64_t{8} << 20) / L.bundle_bytes);
@@ -301,7 +302,7 @@ FlashLayout ffn_write(const Model& m, const ConvertOptions& options, FileWriter&
                      sc + (L.parts() - 1) * ps, c.dim, scratch, blocks);
       }
       w.write(bundles.data(), bundles.size());
-      if (L.split_scales) scales_out.write(scales.data(), scales.size() * 2);
+      if (L.split_scales) scales_out->write(scales.data(), scales.size() * 2);
       done += bundles.size();
       progress(p0 + (p1 - p0) * static_cast<double>(done) / static_cast<double>(total), "ffn");
     }
@@ -504,16 +505,19 @@ ConvertReport flash_convert(const std::string& input, const std::string& out_dir
   json files = json::object(), checksums = json::object();
 
   FileWriter ffn_writer(tmp.path + "/" + ffn_name);
-  FileWriter scales_writer(tmp.path + "/" + kFlashScalesFile);
-  report.ffn = ffn_write(*model, opts, ffn_writer, scales_writer, progress, p_load, p_ffn);
+  std::unique_ptr<FileWriter> scales_writer;  // only for quantised bundles
+  if (dtype_has_split_scales(ffn_dtype_choose(*model, opts))) {
+    scales_writer = std::make_unique<FileWriter>(tmp.path + "/" + kFlashScalesFile);
+  }
+  report.ffn = ffn_write(*model, opts, ffn_writer, scales_writer.get(), progress, p_load, p_ffn);
   ffn_writer.commit();
   files[ffn_name] = ffn_writer.size_bytes();
   checksums[ffn_name] = crc32_format(ffn_writer.crc32());
-  if (report.ffn.split_scales) {
-    scales_writer.commit();
-    files[kFlashScalesFile] = scales_writer.size_bytes();
-    checksums[kFlashScalesFile] = crc32_format(scales_writer.crc32());
-    report.scale_bytes = scales_writer.size_bytes();
+  if (scales_writer) {
+    scales_writer->commit();
+    files[kFlashScalesFile] = scales_writer->size_bytes();
+    checksums[kFlashScalesFile] = crc32_format(scales_writer->crc32());
+    report.scale_bytes = scales_writer->size_bytes();
   }
 
   const SafetensorsWriteResult dram =
