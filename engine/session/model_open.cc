@@ -183,8 +183,12 @@ std::string model_info_describe(const OpenedModel& m, int context) {
     out += format("flash FFN:     %s on flash (ffn.bin), %s bundles of %lld bytes (%s x %d neurons "
                   "x %d layers)\n",
                   size_format_bytes(static_cast<int64_t>(f.size_bytes)).c_str(),
-                  f.gated ? "gate|up|down" : "up|down", static_cast<long long>(f.bundle_bytes),
+                  f.gate_in_bundle() ? "gate|up|down" : "up|down", static_cast<long long>(f.bundle_bytes),
                   dtype_name(f.dtype), f.neurons, f.n_layers);
+    if (f.gate_resident) {
+      out += format("               exact gate mode: gate matrices resident, a neuron is read when "
+                    "|act(gate)| passes its layer's threshold\n");
+    }
     if (f.split_scales) {
       out += format("               block scales apart: %s resident (ffn_scales.bin)\n",
                     size_format_bytes(m.flash->ffn_scale_bytes()).c_str());
