@@ -8,6 +8,7 @@
 //     calibration tokens (the neurons above it carry >= 90% of sum |act(g) * u|, those above the
 //     next grid step less), fewer neurons are read and the logits move but mostly keep their
 //     argmax;
+//   - the same with Q8_0 bundles (block scales apart): flash equals dram mode;
 //   - an ungated model is refused.
 #include <QTemporaryDir>
 #include <QtTest>
@@ -91,8 +92,10 @@ class FlashGateTest : public QObject {
   std::vector<int> calib_, tokens_;
   Logits dense_logits_;
 
-  std::unique_ptr<FlashModel> convert(const char* name, double mass) {
+  std::unique_ptr<FlashModel> convert(const char* name, double mass,
+                                      std::optional<DType> weights = std::nullopt) {
     ConvertOptions o;
+    o.weights = weights;
     o.gate_sparsity = true;
     o.gate_mass = mass;
     o.calib_tokens = kCalibTokens;
@@ -143,6 +146,26 @@ class FlashGateTest : public QObject {
     const auto [diff, agree] = compare(flash, dense_logits_);
     QVERIFY2(diff <= 1e-5, qPrintable(QString::number(diff)));
     QCOMPARE(agree, 1.0);
+  }
+
+  // Q8_0 bundles (split scales) with the gate resident: mass 1 in flash mode equals the same
+  // model with every bundle multiplied (dram mode), and the model really is quantised.
+  void quantised_gate_model_is_exact_too() {
+    const std::unique_ptr<FlashModel> fm = convert("gate-q8", 1.0, DType::Q8_0);
+    QVERIFY(fm->ffn.gate_resident && fm->ffn.split_scales);
+    QCOMPARE(fm->ffn.bundle_bytes, int64_t{2} * fm->ffn.dim);
+    QCOMPARE(fm->model->weights.layers[0].ffn_gate.dtype, DType::Q8_0);
+    const std::unique_ptr<FlashFfn> flash = flash_ffn(*fm);
+    FlashFfnOptions fo;
+    fo.mode = FfnMode::Dram;
+    FlashFfn dram(*fm, fo, 0, 0);
+    const auto [diff, agree] = compare(run(*fm->model, tokens_, flash.get()),
+                                       run(*fm->model, tokens_, &dram));
+    QVERIFY2(diff <= 1e-5, qPrintable(QString::number(diff)));
+    QCOMPARE(agree, 1.0);
+    const auto [vs_dense, agree_dense] = compare(run(*fm->model, tokens_, &dram), dense_logits_);
+    QVERIFY2(vs_dense > 1e-4, "Q8_0 computes what BF16 computes: not quantised?");
+    QVERIFY2(agree_dense >= 0.8, qPrintable(QString::number(agree_dense)));
   }
 
   void calibrated_threshold_follows_the_rule() {

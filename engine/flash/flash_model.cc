@@ -107,6 +107,9 @@ FlashLayout layout_parse(const ManifestFields& f, const ModelConfig& c, uint64_t
   L.gated = f.boolean("gated");
   L.n_layers = c.n_layers;
   if (L.dim != c.dim) f.bad("dim", "= " + std::to_string(L.dim) + " differs from config.dim");
+  if (L.dim % dtype_block_elems(L.dtype) != 0) {
+    f.bad("dim", "= " + std::to_string(L.dim) + " is not a whole number of " + dtype + " blocks");
+  }
   if (L.neurons != c.ffn_dim) {
     f.bad("neurons", "= " + std::to_string(L.neurons) + " differs from config.ffn_dim");
   }
