@@ -64,7 +64,7 @@ class MatmulTest : public QObject {
  private slots:
   void equalsMatvecPerToken_data();
   void equalsMatvecPerToken();
-  void rejectsQuantisedAndEmpty();
+  void quantisedRowsAndEmpty();
 };
 
 void MatmulTest::equalsMatvecPerToken_data() {
@@ -124,11 +124,20 @@ void MatmulTest::equalsMatvecPerToken() {
   }
 }
 
-void MatmulTest::rejectsQuantisedAndEmpty() {
+void MatmulTest::quantisedRowsAndEmpty() {
+  // A Q8_0 row (scale 0.5, quants j - 16) is decoded block by block: against ones it sums to
+  // 0.5 * (496 - 512) = -8, for every token.
   std::vector<uint8_t> block(34);
+  const uint16_t half = flashchat::fp32_to_fp16(0.5f);
+  std::memcpy(block.data(), &half, 2);
+  for (int j = 0; j < 32; ++j) block[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(j - 16));
   Tensor q{DType::Q8_0, 1, 32, block.data()};
-  std::vector<float> X(32, 1.0f), Y(1);
-  QVERIFY_THROWS_EXCEPTION(flashchat::Error, flashchat::matmul(q, X.data(), 1, Y.data()));
+  std::vector<float> X(64, 1.0f), Y(2);
+  flashchat::matmul(q, X.data(), 2, Y.data());
+  QCOMPARE(Y[0], -8.0f);
+  QCOMPARE(Y[1], -8.0f);
+  Tensor partial{DType::Q8_0, 1, 16, block.data()};  // not whole blocks
+  QVERIFY_THROWS_EXCEPTION(flashchat::Error, flashchat::matmul(partial, X.data(), 1, Y.data()));
   Tensor empty{DType::F16, 4, 8, nullptr};
   std::vector<float> Y4(4);
   QVERIFY_THROWS_EXCEPTION(flashchat::Error, flashchat::matmul(empty, X.data(), 1, Y4.data()));

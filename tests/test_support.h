@@ -10,6 +10,8 @@
 #include <QProcess>
 #include <QString>
 #include <QtTest>
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -19,6 +21,25 @@
 #include "session/generator.h"
 
 namespace flashchat_test {
+
+// Logits per position: the worst max |a - b| / max |b| over positions, and the share of
+// positions whose argmax agrees.
+inline std::pair<double, double> logits_compare(const std::vector<std::vector<float>>& a,
+                                                const std::vector<std::vector<float>>& b) {
+  double worst = 0;
+  int agree = 0;
+  for (size_t p = 0; p < a.size(); ++p) {
+    double diff = 0, mx = 0;
+    for (size_t v = 0; v < a[p].size(); ++v) {
+      diff = std::max(diff, std::fabs(double(a[p][v]) - b[p][v]));
+      mx = std::max(mx, std::fabs(double(b[p][v])));
+    }
+    worst = std::max(worst, diff / std::max(mx, 1e-30));
+    agree += std::max_element(a[p].begin(), a[p].end()) - a[p].begin() ==
+             std::max_element(b[p].begin(), b[p].end()) - b[p].begin();
+  }
+  return {worst, double(agree) / double(a.size())};
+}
 
 inline QString fixtures_dir() { return qEnvironmentVariable("FLASHCHAT_FIXTURES_DIR"); }
 inline QString test_data_dir() { return qEnvironmentVariable("FLASHCHAT_TEST_DATA"); }

@@ -110,9 +110,25 @@ void report_print(const CliConvertArgs& a, const ConvertReport& r) {
   std::printf("ffn.bin:           %s (%s, %d layers x %d neurons, %lld-byte %s bundles)\n",
               size_format_bytes(static_cast<int64_t>(L.size_bytes)).c_str(), dtype_name(L.dtype),
               L.n_layers, L.neurons, static_cast<long long>(L.bundle_bytes),
-              L.gated ? "gate|up|down" : "up|down");
-  std::printf("dram.safetensors:  %s\n",
-              size_format_bytes(static_cast<int64_t>(r.dram_bytes)).c_str());
+              L.gate_in_bundle() ? "gate|up|down" : "up|down");
+  if (r.scale_bytes > 0) {
+    std::printf("ffn_scales.bin:    %s (the bundles' block scales, resident)\n",
+                size_format_bytes(static_cast<int64_t>(r.scale_bytes)).c_str());
+  }
+  std::printf("dram.safetensors:  %s%s\n",
+              size_format_bytes(static_cast<int64_t>(r.dram_bytes)).c_str(),
+              L.gate_resident ? " (with the gate matrices)" : "");
+  if (L.gate_resident) {
+    std::printf("sparsity:          gate, thresholds keep %.4g of |act(gate) * up| on %lld "
+                "calibration tokens\n",
+                a.gate_mass, static_cast<long long>(r.gate.tokens));
+    std::printf("layer  threshold  neurons kept  mass kept\n");
+    for (size_t i = 0; i < r.gate.thresholds.size(); ++i) {
+      std::printf("%5zu  %9.3g  %11.2f%%  %8.2f%%\n", i, r.gate.thresholds[i],
+                  100.0 * r.gate.kept[i], 100.0 * r.gate.mass[i]);
+    }
+    return;
+  }
   if (r.metrics.empty()) {
     std::printf("predictors:        none (--no-predictors)\n");
     return;
@@ -181,6 +197,14 @@ void cli_convert_register(CLI::App& app, CliConvertArgs& args, CLI::App** sub) {
                 "Type of the FFN bundles and resident matrices: f32, f16, bf16, q8_0, q4_0 "
                 "(default: the FFN's own type when plain, else f16)")
       ->check(CLI::IsMember({"f32", "f16", "bf16", "q8_0", "q4_0"}));
+  c->add_option("--sparsity", args.sparsity,
+                "How active neurons are chosen: predictor (low-rank predictors, the default) or "
+                "gate (gated FFNs: the gate stays resident and picks the neurons exactly)")
+      ->check(CLI::IsMember({"predictor", "gate"}));
+  c->add_option("--gate-mass", args.gate_mass,
+                "With --sparsity gate: share of the calibration |act(gate) * up| mass the kept "
+                "neurons carry, per layer (1: every neuron with a non-zero gate)")
+      ->check(CLI::Range(1e-6, 1.0));
   *sub = c;
 }
 
@@ -198,6 +222,8 @@ int cli_convert_run(const CliConvertArgs& a) {
     if (!dtype_from_name(upper, &t)) fail("--weights", "unknown type '" + a.weights + "'");
     o.weights = t;
   }
+  o.gate_sparsity = a.sparsity == "gate";
+  o.gate_mass = a.gate_mass;
   o.predictor.n_last_layers = a.last_layers;
   o.predictor.layer_ranks = a.ranks;
   o.predictor.steps = a.steps;

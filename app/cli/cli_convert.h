@@ -22,6 +22,8 @@ struct CliConvertArgs {
   int tokens = 4096;     // calibration tokens
   bool no_predictors = false;
   std::string weights;  // f32, f16, bf16, q8_0, q4_0; empty = as the input stores them
+  std::string sparsity = "predictor";  // predictor | gate
+  double gate_mass = 0.99;              // --sparsity gate: calibration mass the kept neurons carry
 };
 
 // Adds the "convert" subcommand to `app`, binding its options to `args`; *sub receives it.

@@ -132,10 +132,12 @@ int cli_dump_run(const CliDumpArgs& a) {
 }
 
 void cli_perplexity_register(CLI::App& app, CliPerplexityArgs& a, CLI::App** sub) {
-  *sub = app.add_subcommand("perplexity", "Perplexity of a model on a text file (flash models: FFN computed dense)");
+  *sub = app.add_subcommand("perplexity", "Perplexity of a model on a text file (flash models: FFN computed dense unless --mode flash)");
   (*sub)->add_option("-m,--model", a.model, "Model (GGUF, Hugging Face folder or flash model directory)")->required();
   (*sub)->add_option("--file", a.file, "Text file")->required();
   (*sub)->add_option("--ctx", a.context, "Tokens per chunk (default: the model's context)")->check(CLI::NonNegativeNumber);
+  (*sub)->add_option("--mode", a.mode, "Flash models: dram (every FFN neuron) or flash (the predicted or gate-selected neurons, window 4, no budget)")
+      ->check(CLI::IsMember({"dram", "flash"}));
 }
 
 int cli_perplexity_run(const CliPerplexityArgs& a) {
@@ -151,9 +153,10 @@ int cli_perplexity_run(const CliPerplexityArgs& a) {
   std::unique_ptr<FlashFfn> ffn;
   if (m.flash) {
     FlashFfnOptions fo;
-    fo.mode = FfnMode::Dram;
+    fo.mode = a.mode == "flash" ? FfnMode::Flash : FfnMode::Dram;
     ffn = std::make_unique<FlashFfn>(*m.flash, fo, 0, 0);
   }
+  int64_t bytes_read = 0, neurons_predicted = 0;  // flash mode: over all predicted tokens
   double nll = 0;
   int64_t predicted = 0;
   const int vocab = model.config.vocab_size;
@@ -166,6 +169,12 @@ int cli_perplexity_run(const CliPerplexityArgs& a) {
     for (size_t p = 0; p + 1 < chunk.size(); ++p) {
       if (ffn) ffn->begin_token();
       const float* logits = t.forward(chunk[p], static_cast<int>(p));
+      if (ffn && ffn->options().mode == FfnMode::Flash) {
+        TokenTelemetry tel;
+        ffn->fill_telemetry(tel);
+        bytes_read += tel.bytes_read;
+        for (const LayerTelemetry& l : tel.layers) neurons_predicted += l.neurons_predicted;
+      }
       // log softmax at the next token, in double
       double mx = logits[0];
       for (int v = 1; v < vocab; ++v) mx = std::max(mx, double(logits[v]));
@@ -178,5 +187,13 @@ int cli_perplexity_run(const CliPerplexityArgs& a) {
   const double mean = nll / static_cast<double>(predicted);
   std::printf("perplexity: %.4f (mean NLL %.5f nats over %lld predicted tokens, chunks of %d)\n",
               std::exp(mean), mean, static_cast<long long>(predicted), ctx);
+  if (ffn && ffn->options().mode == FfnMode::Flash) {
+    const FlashLayout& L = m.flash->ffn;
+    std::printf("flash FFN: %.1f KiB read per token, %.2f%% of the FFN neurons predicted active "
+                "(window 4, no budget)\n",
+                static_cast<double>(bytes_read) / 1024.0 / static_cast<double>(predicted),
+                100.0 * static_cast<double>(neurons_predicted) /
+                    (static_cast<double>(predicted) * L.n_layers * L.neurons));
+  }
   return 0;
 }

@@ -16,6 +16,7 @@ struct CliPerplexityArgs {
   std::string file;   // the text
   int context = 0;    // tokens per chunk (0 = the model's context)
   bool bos = true;    // each chunk starts with BOS when the vocabulary has one
+  std::string mode = "dram";  // flash models: dram (FFN dense) or flash (sparse, as generate runs)
 };
 
 // Add the subcommands, binding their options to `args`; *sub receives each.
@@ -26,5 +27,6 @@ void cli_perplexity_register(CLI::App& app, CliPerplexityArgs& args, CLI::App** 
 // spaces. Throws flashchat::Error for a missing file or tensor or a bad row range.
 int cli_dump_run(const CliDumpArgs& args);
 
-// Print "perplexity: P (mean NLL N nats over T predicted tokens, chunks of C)". Throws Error.
+// Print "perplexity: P (mean NLL N nats over T predicted tokens, chunks of C)"; with --mode flash
+// also the FFN's bytes read and neurons predicted active per token. Throws Error.
 int cli_perplexity_run(const CliPerplexityArgs& args);

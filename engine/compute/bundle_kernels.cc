@@ -1,6 +1,7 @@
 // bundle_kernels.cc - raw-pointer dot/axpy for F32/F16/BF16 rows (AVX2 + FMA + F16C; F16 16
-// lanes at a time on AVX-512 CPUs, bit-identical: simd_level.h) and for
-// block-quantised rows: Q8_0 and Q4_0 (the bundle formats) with dedicated AVX2 loops, the
+// lanes at a time on AVX-512 CPUs, bit-identical: simd_level.h) and for block-quantised rows:
+// Q8_0 and Q4_0 (the bundle formats; inline or with the scales apart) with dedicated AVX2 loops,
+// the
 // other GGUF types one dequantised block at a time (dtype_block_to_fp32) into a stack buffer.
 #include "compute/bundle_kernels.h"
 #include "compute/simd_avx2.h"
@@ -134,53 +135,68 @@ inline void q4_0_unpack(const uint8_t* qs, __m128i* lo, __m128i* hi) {
   *hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), eight);
 }
 
-// The 32 quants of a Q8_0 / Q4_0 block as four vectors of 8 floats.
-inline void block_quants(DType t, const uint8_t* blk, __m256 v[4]) {
+// The 32 quants of a Q8_0 / Q4_0 block (qs: its quants, after the scale) as four vectors of 8
+// floats.
+inline void block_quants(DType t, const uint8_t* qs, __m256 v[4]) {
   if (t == DType::Q8_0) {
     for (int k = 0; k < 4; ++k) {
-      v[k] = i8x8_to_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk + 2 + 8 * k)));
+      v[k] = i8x8_to_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(qs + 8 * k)));
     }
     return;
   }
   __m128i lo, hi;
-  q4_0_unpack(blk + 2, &lo, &hi);
+  q4_0_unpack(qs, &lo, &hi);
   v[0] = i8x8_to_ps(lo);
   v[1] = i8x8_to_ps(_mm_srli_si128(lo, 8));
   v[2] = i8x8_to_ps(hi);
   v[3] = i8x8_to_ps(_mm_srli_si128(hi, 8));
 }
 
-inline float block_scale(const uint8_t* blk) {
+inline float half_to_float(const void* p) {
   uint16_t h;
-  std::memcpy(&h, blk, 2);
+  std::memcpy(&h, p, 2);
   return _cvtsh_ss(h);
 }
 
+// Where block b's quants and scale are: inline blocks [d | quants] ...
+struct InlineBlocks {
+  const uint8_t* w;
+  int64_t bb;
+  const uint8_t* quants(int64_t b) const { return w + b * bb + 2; }
+  float scale(int64_t b) const { return half_to_float(w + b * bb); }
+};
+// ... or split rows: quants block after block, scales apart (dtype_blocks_split).
+struct SplitBlocks {
+  const uint8_t* q;
+  const uint16_t* s;
+  int64_t qb;
+  const uint8_t* quants(int64_t b) const { return q + b * qb; }
+  float scale(int64_t b) const { return _cvtsh_ss(s[b]); }
+};
+
 // Q8_0 / Q4_0 row (n,) . x (n,)
-float dot_q_simple(DType t, const uint8_t* w, const float* x, int64_t n) {
-  const int64_t bb = dtype_block_bytes(t);
+template <class Blocks>
+float dot_q_simple(DType t, const Blocks& w, const float* x, int64_t n) {
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / 32; ++b, x += 32) {
-    const uint8_t* blk = w + b * bb;
     __m256 v[4];
-    block_quants(t, blk, v);
+    block_quants(t, w.quants(b), v);
     __m256 s = _mm256_mul_ps(v[0], _mm256_loadu_ps(x));
     s = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(x + 8), s);
     s = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x + 16), s);
     s = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x + 24), s);
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(block_scale(blk)), s, acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(w.scale(b)), s, acc);
   }
   return hsum(acc);
 }
 
 // out (n,) += a * Q8_0 / Q4_0 row (n,)
-void axpy_q_simple(DType t, const uint8_t* w, float a, float* out, int64_t n) {
-  const int64_t bb = dtype_block_bytes(t);
+template <class Blocks>
+void axpy_q_simple(DType t, const Blocks& w, float a, float* out, int64_t n) {
   for (int64_t b = 0; b < n / 32; ++b, out += 32) {
-    const uint8_t* blk = w + b * bb;
     __m256 v[4];
-    block_quants(t, blk, v);
-    const __m256 va = _mm256_set1_ps(a * block_scale(blk));
+    block_quants(t, w.quants(b), v);
+    const __m256 va = _mm256_set1_ps(a * w.scale(b));
     for (int k = 0; k < 4; ++k) {
       _mm256_storeu_ps(out + 8 * k, _mm256_fmadd_ps(va, v[k], _mm256_loadu_ps(out + 8 * k)));
     }
@@ -211,13 +227,14 @@ void axpy_q_blocks(DType t, const uint8_t* w, float a, float* out, int64_t n) {
 
 float dot_quant(DType t, const void* w, const float* x, int64_t n) {
   const auto* p = static_cast<const uint8_t*>(w);
-  return t == DType::Q8_0 || t == DType::Q4_0 ? dot_q_simple(t, p, x, n) : dot_q_blocks(t, p, x, n);
+  if (t == DType::Q8_0 || t == DType::Q4_0) return dot_q_simple(t, InlineBlocks{p, dtype_block_bytes(t)}, x, n);
+  return dot_q_blocks(t, p, x, n);
 }
 
 void axpy_quant(DType t, const void* w, float a, float* out, int64_t n) {
   const auto* p = static_cast<const uint8_t*>(w);
   if (t == DType::Q8_0 || t == DType::Q4_0) {
-    axpy_q_simple(t, p, a, out, n);
+    axpy_q_simple(t, InlineBlocks{p, dtype_block_bytes(t)}, a, out, n);
   } else {
     axpy_q_blocks(t, p, a, out, n);
   }
@@ -266,6 +283,17 @@ void axpy_raw(DType t, const void* w, float a, float* out, int64_t n) {
     case DType::BF16: return axpy<BF16>(as<BF16>(w), a, out, n);
     default: return axpy_quant(t, w, a, out, n);
   }
+}
+
+// split Q8_0 / Q4_0 row (n,) . x (n,)
+float dot_split(DType t, const uint8_t* quants, const uint16_t* scales, const float* x, int64_t n) {
+  return dot_q_simple(t, SplitBlocks{quants, scales, dtype_block_bytes(t) - 2}, x, n);
+}
+
+// out (n,) += a * split Q8_0 / Q4_0 row (n,)
+void axpy_split(DType t, const uint8_t* quants, const uint16_t* scales, float a, float* out,
+                int64_t n) {
+  axpy_q_simple(t, SplitBlocks{quants, scales, dtype_block_bytes(t) - 2}, a, out, n);
 }
 
 }  // namespace flashchat

@@ -24,4 +24,10 @@ void axpy_raw(DType t, const void* w, float a, float* out, int64_t n);
 void dot2_raw(DType t, const void* w0, const void* w1, const float* x, int64_t n, float* d0,
               float* d1);
 
+// Q8_0 / Q4_0 rows in split form (dtype_blocks_split: the quants block after block, the n / 32
+// f16 scales apart; n a multiple of 32), as flash bundles of format 2 hold them.
+float dot_split(DType t, const uint8_t* quants, const uint16_t* scales, const float* x, int64_t n);
+void axpy_split(DType t, const uint8_t* quants, const uint16_t* scales, float a, float* out,
+                int64_t n);
+
 }  // namespace flashchat

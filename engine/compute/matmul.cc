@@ -118,8 +118,9 @@ const float* row_f32(const RawRows& W, int64_t r, float* buf) {
     case DType::BF16:
       decode_half<simd::load8_bf16, scalar_bf16>(reinterpret_cast<const uint16_t*>(p), buf, W.cols);
       return buf;
-    default:
-      fail("matmul", std::string("unsupported weight dtype ") + dtype_name(W.dtype));
+    default:  // block-quantised: the row's blocks decoded (cols a multiple of the block)
+      dtype_to_fp32(W.dtype, p, buf, W.cols);
+      return buf;
   }
 }
 
@@ -186,9 +187,9 @@ void rows_kernel(const RawRows& W, const float* X, int64_t n_tokens, float* Y, i
 // W (rows, cols) at any row stride @ X (n_tokens, cols)^T -> Y (n_tokens, rows)
 void matmul_raw(DType dtype, const void* w, int64_t rows, int64_t cols, int64_t row_stride_bytes,
                 const float* X, int64_t n_tokens, float* Y) {
-  if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16) {
-    fail("matmul", std::string("unsupported weight dtype ") + dtype_name(dtype) +
-                       " (only F32, F16, BF16; quantised types are dequantised at load)");
+  if (cols % dtype_block_elems(dtype) != 0) {
+    fail("matmul", std::string(dtype_name(dtype)) + " rows of " + std::to_string(cols) +
+                       " columns are not whole blocks");
   }
   if (rows <= 0 || n_tokens <= 0) return;
   if (w == nullptr) fail("matmul", "empty tensor");

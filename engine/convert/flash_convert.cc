@@ -130,22 +130,31 @@ std::unique_ptr<Model> model_from_flash_dir(const std::string& dir, DType* bundl
   if (!in) fail(fm->ffn_path, "cannot open");
   std::vector<uint8_t> bundles(static_cast<size_t>(n * L.bundle_bytes));
   std::vector<float> part(static_cast<size_t>(d));
+  std::vector<uint8_t> blocks(L.split_scales ? static_cast<size_t>(dtype_bytes_for(L.dtype, d)) : 0);
+  // Part `offset` of bundle j of `layer` as F32 (split scales: joined back into blocks first).
+  auto part_f32 = [&](int layer, int64_t j, int64_t offset, float* dst) {
+    const uint8_t* b = bundles.data() + j * L.bundle_bytes + offset;
+    if (!L.split_scales) return dtype_to_fp32(L.dtype, b, dst, d);
+    const uint16_t* s = fm->layer_scales(layer) + j * L.bundle_scales() +
+                        offset / L.part_bytes() * L.part_scales();
+    dtype_blocks_join(L.dtype, b, s, d, blocks.data());
+    dtype_to_fp32(L.dtype, blocks.data(), dst, d);
+  };
   for (int layer = 0; layer < L.n_layers; ++layer) {
     in.seekg(static_cast<std::streamoff>(L.layer_offsets[static_cast<size_t>(layer)]));
     in.read(reinterpret_cast<char*>(bundles.data()), static_cast<std::streamsize>(bundles.size()));
     if (!in) fail(fm->ffn_path, "short read in layer " + std::to_string(layer));
-    auto gate = std::make_shared<std::vector<float>>(L.gated ? static_cast<size_t>(n * d) : 0);
+    auto gate = std::make_shared<std::vector<float>>(L.gate_in_bundle() ? static_cast<size_t>(n * d) : 0);
     auto up = std::make_shared<std::vector<float>>(static_cast<size_t>(n * d));
     auto down = std::make_shared<std::vector<float>>(static_cast<size_t>(n * d));
     for (int64_t j = 0; j < n; ++j) {
-      const uint8_t* b = bundles.data() + j * L.bundle_bytes;
-      if (L.gated) dtype_to_fp32(L.dtype, b + L.gate_offset(), gate->data() + j * d, d);
-      dtype_to_fp32(L.dtype, b + L.up_offset(), up->data() + j * d, d);
-      dtype_to_fp32(L.dtype, b + L.down_offset(), part.data(), d);
+      if (L.gate_in_bundle()) part_f32(layer, j, L.gate_offset(), gate->data() + j * d);
+      part_f32(layer, j, L.up_offset(), up->data() + j * d);
+      part_f32(layer, j, L.down_offset(), part.data());
       for (int64_t i = 0; i < d; ++i) (*down)[static_cast<size_t>(i * n + j)] = part[static_cast<size_t>(i)];
     }
     LayerWeights& l = m->weights.layers[static_cast<size_t>(layer)];
-    if (L.gated) l.ffn_gate = Tensor{DType::F32, n, d, gate->data()};
+    if (L.gate_in_bundle()) l.ffn_gate = Tensor{DType::F32, n, d, gate->data()};  // else resident
     l.ffn_up = Tensor{DType::F32, n, d, up->data()};
     l.ffn_down = Tensor{DType::F32, d, n, down->data()};
     m->storage.push_back(gate);
@@ -177,6 +186,21 @@ bool predictors_copy(const std::string& dir, const std::string& path, json* bloc
   report.calib_tokens = p.at("calib_tokens").get<int>();
   report.predictor_bytes = *size_bytes;
   return true;
+}
+
+// The calibration text's tokens (no BOS), cut to options.calib_tokens; at least 16.
+std::vector<int> calib_tokens_read(const Model& m, const ConvertOptions& options) {
+  const std::string calib =
+      options.calib_path.empty() ? flash_default_calib_path() : options.calib_path;
+  std::vector<int> tokens = Tokenizer(m.tokenizer).encode(file_read_text(calib), false);
+  if (options.calib_tokens > 0 && tokens.size() > static_cast<size_t>(options.calib_tokens)) {
+    tokens.resize(static_cast<size_t>(options.calib_tokens));
+  }
+  if (tokens.size() < 16) {
+    fail(calib, "calibration text gives only " + std::to_string(tokens.size()) +
+                    " tokens (need at least 16)");
+  }
+  return tokens;
 }
 
 // The one dtype of ffn.bin: options.weights when set, else the FFN matrices' dtype when they all
@@ -214,9 +238,25 @@ void ffn_check(const Model& m, const std::string& input) {
   }
 }
 
-// Writes ffn.bin: per layer a 4096-aligned region of bundles [gate row | up row | down column].
+// One part (n elements of `from` at src) into a bundle at dst as L.dtype: whole blocks, or with
+// split scales the quants at dst and the n / 32 scales at scales (`blocks` is scratch).
+void part_convert(const FlashLayout& L, DType from, const void* src, uint8_t* dst, uint16_t* scales,
+                  int64_t n, std::vector<float>& scratch, std::vector<uint8_t>& blocks) {
+  if (!L.split_scales) {
+    elems_convert(from, src, L.dtype, dst, n, scratch);
+    return;
+  }
+  blocks.resize(static_cast<size_t>(dtype_bytes_for(L.dtype, n)));
+  elems_convert(from, src, L.dtype, blocks.data(), n, scratch);
+  dtype_blocks_split(L.dtype, blocks.data(), n, dst, scales);
+}
+
+// Writes ffn.bin: per layer a 4096-aligned region of bundles [gate row | up row | down column]
+// (no gate row when options.gate_sparsity keeps it resident),
+// packed back to back; Q8_0 / Q4_0 bundles hold the quants only and their block scales go to
+// `scales_out` (ffn_scales.bin, [layer][neuron][part][block] F16).
 FlashLayout ffn_write(const Model& m, const ConvertOptions& options, FileWriter& w,
-                      const Progress& progress, double p0, double p1) {
+                      FileWriter* scales_out, const Progress& progress, double p0, double p1) {
   const ModelConfig& c = m.config;
   FlashLayout L;
   L.dtype = ffn_dtype_choose(m, options);
@@ -224,11 +264,16 @@ FlashLayout ffn_write(const Model& m, const ConvertOptions& options, FileWriter&
   L.neurons = c.ffn_dim;
   L.n_layers = c.n_layers;
   L.gated = c.ffn_gated;
-  L.bundle_bytes = (L.gated ? 3 : 2) * L.part_bytes();
+  L.split_scales = dtype_has_split_scales(L.dtype);
+  L.gate_resident = options.gate_sparsity;
+  L.bundle_bytes = L.parts() * L.part_bytes();
+  if (L.split_scales && scales_out == nullptr) fail(w.path(), "quantised bundles without a scale file");
   const uint64_t total = static_cast<uint64_t>(c.n_layers) * c.ffn_dim * L.bundle_bytes;
   // About 8 MiB of bundles per write.
   const int64_t block = std::max<int64_t>(1, (int64_t{8} << 20) / L.bundle_bytes);
-  std::vector<uint8_t> bundles, down_cols;
+  const int64_t ps = L.part_scales(), bs = L.bundle_scales();
+  std::vector<uint8_t> bundles, down_cols, blocks;
+  std::vector<uint16_t> scales;
   std::vector<float> scratch, down_f32;
   uint64_t done = 0;
   for (int layer = 0; layer < c.n_layers; ++layer) {
@@ -241,20 +286,23 @@ FlashLayout ffn_write(const Model& m, const ConvertOptions& options, FileWriter&
     for (int64_t j0 = 0; j0 < c.ffn_dim; j0 += block) {
       const int64_t nb = std::min<int64_t>(block, c.ffn_dim - j0);
       bundles.resize(static_cast<size_t>(nb * L.bundle_bytes));
+      scales.resize(static_cast<size_t>(nb * bs));
       columns_gather(down, j0, nb, down_cols);
       const int64_t col_bytes = dtype_bytes_for(down.dtype, down.rows);
       for (int64_t j = 0; j < nb; ++j) {
         uint8_t* b = bundles.data() + j * L.bundle_bytes;
-        if (L.gated) {
-          elems_convert(l.ffn_gate.dtype, l.ffn_gate.row(j0 + j), L.dtype, b + L.gate_offset(),
-                        c.dim, scratch);
+        uint16_t* sc = scales.data() + j * bs;  // gate, up, down
+        if (L.gate_in_bundle()) {
+          part_convert(L, l.ffn_gate.dtype, l.ffn_gate.row(j0 + j), b + L.gate_offset(), sc,
+                       c.dim, scratch, blocks);
         }
-        elems_convert(l.ffn_up.dtype, l.ffn_up.row(j0 + j), L.dtype, b + L.up_offset(), c.dim,
-                      scratch);
-        elems_convert(down.dtype, down_cols.data() + j * col_bytes, L.dtype,
-                      b + L.down_offset(), c.dim, scratch);
+        part_convert(L, l.ffn_up.dtype, l.ffn_up.row(j0 + j), b + L.up_offset(),
+                     sc + (L.gate_in_bundle() ? ps : 0), c.dim, scratch, blocks);
+        part_convert(L, down.dtype, down_cols.data() + j * col_bytes, b + L.down_offset(),
+                     sc + (L.parts() - 1) * ps, c.dim, scratch, blocks);
       }
       w.write(bundles.data(), bundles.size());
+      if (L.split_scales) scales_out->write(scales.data(), scales.size() * 2);
       done += bundles.size();
       progress(p0 + (p1 - p0) * static_cast<double>(done) / static_cast<double>(total), "ffn");
     }
@@ -269,9 +317,10 @@ SafetensorsWriteResult resident_write(Model& m, const ConvertOptions& options,
                                       const std::string& input, const std::string& path) {
   std::vector<SafetensorsWriteTensor> tensors;
   std::vector<std::vector<uint8_t>> converted;
-  converted.reserve(flash_resident_entries(m).size());
+  const auto entries = flash_resident_entries(m, options.gate_sparsity);
+  converted.reserve(entries.size());
   std::vector<float> scratch;
-  for (const FlashResidentEntry& e : flash_resident_entries(m)) {
+  for (const FlashResidentEntry& e : entries) {
     const Tensor& t = *e.tensor;
     if (t.empty()) {
       if (e.required) fail(input, "the model has no tensor for '" + e.name + "'");
@@ -309,17 +358,7 @@ double finite_or_zero(double x) {
 SafetensorsWriteResult predictors_write(const Model& m, const ConvertOptions& options,
                                         const Progress& progress, double p0, double p1,
                                         const std::string& path, ConvertReport& report) {
-  const std::string calib =
-      options.calib_path.empty() ? flash_default_calib_path() : options.calib_path;
-  const std::string text = file_read_text(calib);
-  std::vector<int> tokens = Tokenizer(m.tokenizer).encode(text, false);
-  if (options.calib_tokens > 0 && tokens.size() > static_cast<size_t>(options.calib_tokens)) {
-    tokens.resize(static_cast<size_t>(options.calib_tokens));
-  }
-  if (tokens.size() < 16) {
-    fail(calib, "calibration text gives only " + std::to_string(tokens.size()) +
-                    " tokens (need at least 16)");
-  }
+  const std::vector<int> tokens = calib_tokens_read(m, options);
   report.calib_tokens = static_cast<int>(tokens.size());
   // The trainer calls back from its worker threads (serialised); a cancellation is reported
   // to it by returning false, and it then throws.
@@ -408,7 +447,7 @@ ConvertReport flash_convert(const std::string& input, const std::string& out_dir
   ConvertReport report;
 
   // Stage weights of the progress bar.
-  const bool train = options.train_predictors;
+  const bool train = options.train_predictors && !options.gate_sparsity;
   const double p_load = 0.03, p_ffn = train ? 0.35 : 0.90, p_dram = train ? 0.40 : 0.97,
                p_pred = 0.98;
   progress(0.0, "load");
@@ -441,6 +480,13 @@ ConvertReport flash_convert(const std::string& input, const std::string& out_dir
     model = model_load(input);
   }
   ffn_check(*model, input);
+  if (opts.gate_sparsity && !model->config.ffn_gated) {
+    fail(input, "--sparsity gate needs a gated FFN (SwiGLU / GeGLU); this model's has no gate");
+  }
+  if (opts.gate_sparsity) {
+    report.gate = gate_calibrate(*model, calib_tokens_read(*model, opts), opts.gate_mass);
+    report.calib_tokens = static_cast<int>(report.gate.tokens);
+  }
   if (opts.weights) {
     const DType t = *opts.weights;
     if (!bundle_dtype_supported(t)) {
@@ -459,10 +505,20 @@ ConvertReport flash_convert(const std::string& input, const std::string& out_dir
   json files = json::object(), checksums = json::object();
 
   FileWriter ffn_writer(tmp.path + "/" + ffn_name);
-  report.ffn = ffn_write(*model, opts, ffn_writer, progress, p_load, p_ffn);
+  std::unique_ptr<FileWriter> scales_writer;  // only for quantised bundles
+  if (dtype_has_split_scales(ffn_dtype_choose(*model, opts))) {
+    scales_writer = std::make_unique<FileWriter>(tmp.path + "/" + kFlashScalesFile);
+  }
+  report.ffn = ffn_write(*model, opts, ffn_writer, scales_writer.get(), progress, p_load, p_ffn);
   ffn_writer.commit();
   files[ffn_name] = ffn_writer.size_bytes();
   checksums[ffn_name] = crc32_format(ffn_writer.crc32());
+  if (scales_writer) {
+    scales_writer->commit();
+    files[kFlashScalesFile] = scales_writer->size_bytes();
+    checksums[kFlashScalesFile] = crc32_format(scales_writer->crc32());
+    report.scale_bytes = scales_writer->size_bytes();
+  }
 
   const SafetensorsWriteResult dram =
       resident_write(*model, opts, input, tmp.path + "/" + dram_name);
@@ -486,6 +542,15 @@ ConvertReport flash_convert(const std::string& input, const std::string& out_dir
                      {"bundle_bytes", L.bundle_bytes},
                      {"layer_offsets", L.layer_offsets},
                      {"size_bytes", L.size_bytes}};
+  if (L.split_scales) manifest["ffn"]["scales_file"] = kFlashScalesFile;
+  if (L.gate_resident) {
+    json& f = manifest["ffn"];
+    f["sparsity"] = "gate";
+    f["gate_mass"] = opts.gate_mass;
+    f["gate_thresholds"] = std::vector<double>(report.gate.thresholds.begin(), report.gate.thresholds.end());
+    f["gate_kept"] = report.gate.kept;
+    f["gate_calib_tokens"] = report.gate.tokens;
+  }
 
   json copied;
   uint64_t copied_bytes = 0;

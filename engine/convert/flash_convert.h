@@ -1,6 +1,7 @@
 // flash_convert.h - converting a dense model (GGUF file or Hugging Face directory) into a flash
 // model directory (docs/FLASH_DESIGN.md): ffn.bin (row-column bundles), dram.safetensors
-// (resident weights), predictors.safetensors (trained on calibration text) and manifest.json.
+// (resident weights), ffn_scales.bin (quantised bundles' block scales, resident),
+// predictors.safetensors (trained on calibration text) and manifest.json.
 #pragma once
 
 #include <functional>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "flash/flash_model.h"
+#include "convert/gate_calib.h"
 #include "convert/predictor_train.h"
 
 namespace flashchat {
@@ -22,6 +24,12 @@ struct ConvertOptions {
   // quantised ones need dim a multiple of 32). Unset: the FFN matrices' own type when they share
   // a plain one, else F16; resident matrices as stored.
   std::optional<DType> weights;
+  // The exact gate mode for gated (SwiGLU / GeGLU) FFNs: the gate matrices stay resident, the
+  // bundles are [up row | down column], and a neuron's bundle is read when |act(gate . x)| passes
+  // its layer's threshold, calibrated on the calibration text so that the neurons above it carry
+  // gate_mass of the sum of |act(gate . x) * (up . x)| (convert/gate_calib.h). No predictors.
+  bool gate_sparsity = false;
+  double gate_mass = 0.99;
   // Called with the overall fraction done (0..1) and the stage ("load", "ffn", "resident",
   // "predictors: ...", "manifest", "done"); return false to cancel.
   std::function<bool(double fraction, const std::string& stage)> progress;
@@ -38,7 +46,9 @@ struct ConvertReport {
   double collect_seconds = 0;    // predictor calibration: the model over the tokens
   double train_seconds = 0;      // predictor training, thresholds and metrics
   int calib_tokens = 0;          // calibration tokens (training plus held-out)
+  GateCalibration gate;          // gate_sparsity: the thresholds and what they keep
   uint64_t dram_bytes = 0;       // size of dram.safetensors
+  uint64_t scale_bytes = 0;      // size of ffn_scales.bin (0: none, plain or unquantised bundles)
   uint64_t predictor_bytes = 0;  // size of predictors.safetensors
   double seconds = 0;
 };

@@ -360,7 +360,7 @@ TokenizerSpec flash_tokenizer_from_json(const ManifestFields& f) {
 // ---------------------------------------------------------------------------------------------
 // Resident tensors
 
-std::vector<FlashResidentEntry> flash_resident_entries(Model& model) {
+std::vector<FlashResidentEntry> flash_resident_entries(Model& model, bool gate_resident) {
   const ModelConfig& c = model.config;
   ModelWeights& w = model.weights;
   const bool opt = c.arch == Arch::Opt;
@@ -399,6 +399,7 @@ std::vector<FlashResidentEntry> flash_resident_entries(Model& model) {
     vec(b + "ffn_norm.bias", l.ffn_norm_bias, dim, ln);
     vec(b + "ffn_up.bias", l.ffn_up_bias, c.ffn_dim, c.has_biases);
     vec(b + "ffn_down.bias", l.ffn_down_bias, dim, c.has_biases);
+    if (gate_resident && c.ffn_gated) mat(b + "ffn_gate.weight", l.ffn_gate, c.ffn_dim, dim, true);
   }
   return e;
 }

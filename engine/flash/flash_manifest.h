@@ -16,7 +16,11 @@
 namespace flashchat {
 
 inline constexpr const char* kFlashMagic = "flashchat-flash-model";
-inline constexpr int kFlashVersion = 1;
+// 1: quantised bundles hold whole Q8_0 / Q4_0 blocks (scales inline); 2: the block scales are
+// the resident file ffn_scales.bin and the bundles hold the quants only (plain dtypes: as in 1).
+// This build reads both and writes 2.
+inline constexpr int kFlashVersion = 2;
+inline constexpr const char* kFlashScalesFile = "ffn_scales.bin";
 inline constexpr uint64_t kFlashAlignBytes = 4096;  // layer regions of ffn.bin start here
 
 // Read access to one JSON object of the manifest. Every problem throws
@@ -66,7 +70,8 @@ struct FlashResidentEntry {
   int64_t cols = 0;
   bool required = false;
 };
-std::vector<FlashResidentEntry> flash_resident_entries(Model& model);
+// gate_resident: also the gate matrices (the exact gate mode keeps them in DRAM).
+std::vector<FlashResidentEntry> flash_resident_entries(Model& model, bool gate_resident = false);
 
 // DType names of ffn.bin ("F32", "F16", "BF16"); false for anything else.
 bool flash_dtype_from_name(const std::string& name, DType* out);

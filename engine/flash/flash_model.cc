@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -77,20 +78,44 @@ FlashModelFile file_check(const std::string& dir, const std::string& name,
   return out;
 }
 
-FlashLayout layout_parse(const ManifestFields& f, const ModelConfig& c, uint64_t file_size) {
+// The manifest's format version: 1 (block scales inside quantised bundles) or 2 (apart).
+int64_t manifest_version(const ManifestFields& top, const std::string& manifest_path) {
+  const int64_t version = top.integer("version", INT64_MIN, INT64_MAX);
+  if (version < 1 || version > kFlashVersion) {
+    fail(manifest_path, "format version " + std::to_string(version) +
+                            " is not supported (this build reads versions 1 to " +
+                            std::to_string(kFlashVersion) + "); convert the model again");
+  }
+  return version;
+}
+
+FlashLayout layout_parse(const ManifestFields& f, const ModelConfig& c, uint64_t file_size,
+                         int64_t version) {
   FlashLayout L;
   const std::string dtype = f.string("dtype");
   if (!flash_dtype_from_name(dtype, &L.dtype)) f.bad("dtype", "= '" + dtype + "' (F32, F16, BF16, Q8_0, Q4_0)");
+  // Format 1 kept the scales inside quantised bundles (still read); format 2 keeps them apart.
+  L.split_scales = version >= 2 && dtype_has_split_scales(L.dtype);
+  if (L.split_scales && f.string("scales_file") != kFlashScalesFile) {
+    f.bad("scales_file", std::string("must be '") + kFlashScalesFile + "'");
+  }
+  const std::string sparsity = f.string_or("sparsity", "predictor");
+  if (sparsity != "predictor" && sparsity != "gate") f.bad("sparsity", "= '" + sparsity + "' (predictor, gate)");
+  L.gate_resident = sparsity == "gate";
   L.dim = static_cast<int>(f.integer("dim", 1, int64_t{1} << 30));
   L.neurons = static_cast<int>(f.integer("neurons", 1, int64_t{1} << 30));
   L.gated = f.boolean("gated");
   L.n_layers = c.n_layers;
   if (L.dim != c.dim) f.bad("dim", "= " + std::to_string(L.dim) + " differs from config.dim");
+  if (L.dim % dtype_block_elems(L.dtype) != 0) {
+    f.bad("dim", "= " + std::to_string(L.dim) + " is not a whole number of " + dtype + " blocks");
+  }
   if (L.neurons != c.ffn_dim) {
     f.bad("neurons", "= " + std::to_string(L.neurons) + " differs from config.ffn_dim");
   }
   if (L.gated != c.ffn_gated) f.bad("gated", "differs from config.ffn_gated");
-  const int64_t want_bundle = (L.gated ? 3 : 2) * L.part_bytes();
+  if (L.gate_resident && !L.gated) f.bad("sparsity", "= 'gate' needs a gated FFN");
+  const int64_t want_bundle = L.parts() * L.part_bytes();
   L.bundle_bytes = f.integer("bundle_bytes", 1, INT64_MAX);
   if (L.bundle_bytes != want_bundle) {
     f.bad("bundle_bytes", "= " + std::to_string(L.bundle_bytes) + ", expected " +
@@ -125,11 +150,32 @@ FlashLayout layout_parse(const ManifestFields& f, const ModelConfig& c, uint64_t
   return L;
 }
 
+// Reads ffn_scales.bin (F16, [layer][neuron][bundle_scales]) into fm.ffn_scales; its size was
+// checked against the manifest, and must match the layout.
+void scales_load(FlashModel& fm, const std::string& path) {
+  const FlashLayout& L = fm.ffn;
+  const uint64_t want = static_cast<uint64_t>(L.n_layers) * static_cast<uint64_t>(L.neurons) *
+                        static_cast<uint64_t>(L.bundle_scales()) * 2;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open");
+  in.seekg(0, std::ios::end);
+  const auto have = static_cast<uint64_t>(in.tellg());
+  if (have != want) {
+    fail(path, "is " + std::to_string(have) + " bytes, the FFN layout needs " + std::to_string(want) +
+                   " (" + std::to_string(L.bundle_scales()) + " scales per bundle)");
+  }
+  in.seekg(0);
+  fm.ffn_scales.resize(static_cast<size_t>(want / 2));
+  in.read(reinterpret_cast<char*>(fm.ffn_scales.data()), static_cast<std::streamsize>(want));
+  if (!in) fail(path, "short read");
+}
+
 // Fills the model's resident tensors from dram.safetensors; every tensor is shape-checked and
 // the file may hold nothing else.
-void resident_load(Model& model, const SafetensorsFile& file, const std::string& path) {
+void resident_load(Model& model, const SafetensorsFile& file, const std::string& path,
+                   bool gate_resident) {
   std::set<std::string> used;
-  for (FlashResidentEntry& e : flash_resident_entries(model)) {
+  for (FlashResidentEntry& e : flash_resident_entries(model, gate_resident)) {
     auto it = file.tensors().find(e.name);
     if (it == file.tensors().end()) {
       if (e.required) fail(path, "missing tensor '" + e.name + "'");
@@ -245,12 +291,7 @@ std::unique_ptr<FlashModel> flash_model_open(const std::string& dir) {
     fail(manifest_path,
          "magic is '" + magic + "', expected '" + kFlashMagic + "' (not a flash model manifest)");
   }
-  const int64_t version = top.integer("version", INT64_MIN, INT64_MAX);
-  if (version != kFlashVersion) {
-    fail(manifest_path, "format version " + std::to_string(version) +
-                            " is not supported (this build reads version " +
-                            std::to_string(kFlashVersion) + "); convert the model again");
-  }
+  const int64_t version = manifest_version(top, manifest_path);
 
   auto fm = std::make_unique<FlashModel>();
   fm->dir = dir;
@@ -272,7 +313,7 @@ std::unique_ptr<FlashModel> flash_model_open(const std::string& dir) {
   const ManifestFields ffn = top.object("ffn");
   const std::string ffn_name = file_name_field(ffn, "file");
   const std::string dram_name = "dram.safetensors";
-  fm->ffn = layout_parse(ffn, model.config, files.unsigned_integer(ffn_name.c_str()));
+  fm->ffn = layout_parse(ffn, model.config, files.unsigned_integer(ffn_name.c_str()), version);
   fm->ffn_path = dir + "/" + ffn_name;
   std::string pred_name;
   std::unique_ptr<ManifestFields> pred;
@@ -284,14 +325,27 @@ std::unique_ptr<FlashModel> flash_model_open(const std::string& dir) {
   // Sizes of every file (cheap, catches truncation); checksums are flash_model_verify's.
   std::vector<std::string> names = {dram_name, ffn_name};
   if (pred) names.push_back(pred_name);
+  if (fm->ffn.split_scales) names.push_back(kFlashScalesFile);
   for (const std::string& name : names) fm->files.push_back(file_check(dir, name, files, checksums));
+  if (fm->ffn.split_scales) scales_load(*fm, dir + "/" + kFlashScalesFile);
 
   const std::string dram_path = dir + "/" + dram_name;
   // Read into 2 MiB pages rather than mapped (see mapped_file_read_huge).
   std::shared_ptr<MappedFile> dram_bytes = mapped_file_read_huge(dram_path);
   SafetensorsFile dram = SafetensorsFile::parse(dram_bytes);
   model.storage.push_back(dram.mapping());
-  resident_load(model, dram, dram_path);
+  resident_load(model, dram, dram_path, fm->ffn.gate_resident);
+  if (fm->ffn.gate_resident) {
+    const json& t = ffn.array("gate_thresholds");
+    if (t.size() != static_cast<size_t>(model.config.n_layers)) {
+      ffn.bad("gate_thresholds", "has " + std::to_string(t.size()) + " entries for " +
+                                     std::to_string(model.config.n_layers) + " layers");
+    }
+    for (const json& v : t) {
+      if (!v.is_number() || !(v.get<double>() >= 0)) ffn.bad("gate_thresholds", "must hold numbers >= 0");
+      fm->gate_thresholds.push_back(v.get<float>());
+    }
+  }
   if (pred) predictors_load(*fm, *pred, dir + "/" + pred_name);
   return fm;
 }
@@ -305,8 +359,12 @@ FlashModelSizes flash_model_sizes(const std::string& dir) {
   const ManifestFields files = top.object("files");
   const ManifestFields ffn = top.object("ffn");
   const std::string ffn_name = file_name_field(ffn, "file");
-  sizes.ffn = layout_parse(ffn, sizes.config, files.unsigned_integer(ffn_name.c_str()));
+  sizes.ffn = layout_parse(ffn, sizes.config, files.unsigned_integer(ffn_name.c_str()),
+                           manifest_version(top, manifest_path));
   sizes.resident_file_bytes = static_cast<int64_t>(files.unsigned_integer("dram.safetensors"));
+  if (sizes.ffn.split_scales) {
+    sizes.ffn_scale_bytes = static_cast<int64_t>(files.unsigned_integer(kFlashScalesFile));
+  }
   if (top.has("predictors")) {
     const ManifestFields pred = top.object("predictors");
     for (const json& r : pred.array("ranks")) {

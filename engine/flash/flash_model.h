@@ -18,18 +18,34 @@ struct FlashLayout {
   int neurons = 0;      // per layer
   int n_layers = 0;
   bool gated = true;
-  int64_t bundle_bytes = 0;                 // (gated ? 3 : 2) * dim * sizeof(dtype)
+  // Format 2, Q8_0 / Q4_0: the bundles hold the quants only (dtype_blocks_split); the block
+  // scales are the resident table ffn_scales.bin (FlashModel::ffn_scales), so that a bundle is
+  // 2 * dim (Q8_0) or dim (Q4_0) bytes and packs into 4 KiB pages. False: inline blocks (format 1)
+  // or a plain dtype.
+  bool split_scales = false;
+  // Exact gate mode ("sparsity": "gate", gated models only): the gate matrix is resident
+  // (dram.safetensors), bundles are [up row | down column], and the active set of a token is
+  // {i : |act(gate_i . x)| > gate_thresholds[layer]} (FlashModel::gate_thresholds).
+  bool gate_resident = false;
+  int64_t bundle_bytes = 0;                 // parts() * part_bytes()
   std::vector<uint64_t> layer_offsets;      // multiples of 4096
   uint64_t size_bytes = 0;                  // of ffn.bin
 
   uint64_t bundle_offset(int layer, int neuron) const {
     return layer_offsets[static_cast<size_t>(layer)] + static_cast<uint64_t>(neuron) * bundle_bytes;
   }
+  bool gate_in_bundle() const { return gated && !gate_resident; }
+  int parts() const { return gate_in_bundle() ? 3 : 2; }
   // Byte offsets of the parts inside a bundle.
-  int64_t part_bytes() const { return dtype_bytes_for(dtype, dim); }
+  int64_t part_bytes() const {
+    return split_scales ? dtype_split_quant_bytes(dtype, dim) : dtype_bytes_for(dtype, dim);
+  }
+  // Split scales: per part dim / 32, per bundle parts() times that (gate, up, down in order).
+  int64_t part_scales() const { return split_scales ? dim / 32 : 0; }
+  int64_t bundle_scales() const { return parts() * part_scales(); }
   int64_t gate_offset() const { return 0; }
-  int64_t up_offset() const { return gated ? part_bytes() : 0; }
-  int64_t down_offset() const { return gated ? 2 * part_bytes() : part_bytes(); }
+  int64_t up_offset() const { return gate_in_bundle() ? part_bytes() : 0; }
+  int64_t down_offset() const { return (parts() - 1) * part_bytes(); }
 };
 
 // One file of the model directory as manifest.json lists it.
@@ -49,6 +65,19 @@ struct FlashModel {
   std::vector<Predictor> predictors;       // one per layer (may be empty: no predictors)
   std::vector<float> thresholds;           // per layer label threshold used in training
   std::vector<PredictorMetrics> metrics;   // per layer, from the converter
+  // ffn.split_scales: the F16 block scales of every bundle, [layer][neuron][bundle_scales()],
+  // resident (counted with the resident weights); empty otherwise.
+  std::vector<uint16_t> ffn_scales;
+  // ffn.gate_resident: per layer, the threshold on |act(gate . x)| (calibrated at conversion).
+  std::vector<float> gate_thresholds;
+
+  // The layer's scales (neuron n's at + n * ffn.bundle_scales()), or nullptr without split scales.
+  const uint16_t* layer_scales(int layer) const {
+    return ffn_scales.empty() ? nullptr
+                              : ffn_scales.data() + static_cast<size_t>(layer) * ffn.neurons *
+                                                        static_cast<size_t>(ffn.bundle_scales());
+  }
+  int64_t ffn_scale_bytes() const { return static_cast<int64_t>(ffn_scales.size() * 2); }
 };
 
 // True when `path` is a directory holding a manifest.json.
@@ -70,6 +99,7 @@ struct FlashModelSizes {
   ModelConfig config;
   FlashLayout ffn;
   int64_t resident_file_bytes = 0;  // dram.safetensors (tensor bytes + a small header)
+  int64_t ffn_scale_bytes = 0;      // ffn_scales.bin (resident; 0 without split scales)
   int64_t predictor_bytes = 0;      // as held in DRAM (F16 A and B, F32 bias), all layers
 };
 FlashModelSizes flash_model_sizes(const std::string& dir);

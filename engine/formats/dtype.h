@@ -66,4 +66,18 @@ void dtype_block_to_fp32(DType t, const uint8_t* src, float* dst);
 // q = min(15, trunc(x / d + 8.5))). Throws Error for any other target type.
 void dtype_quantize_from_fp32(DType t, const float* src, void* dst, int64_t n_elems);
 
+// Q8_0 / Q4_0 rows with the block scales kept apart from the quants (flash bundles of format
+// 2): a block is a 2-byte f16 scale followed by its quants; split, n elements (a multiple of
+// 32) are n / 32 scales plus dtype_split_quant_bytes(t, n) bytes of quants, block after block.
+bool dtype_has_split_scales(DType t);  // true for Q8_0 and Q4_0
+inline int64_t dtype_split_quant_bytes(DType t, int64_t n_elems) {
+  return n_elems / 32 * (dtype_block_bytes(t) - 2);
+}
+// blocks (n elements of t) -> quants + scales. Throws Error unless t has split scales.
+void dtype_blocks_split(DType t, const void* blocks, int64_t n_elems, uint8_t* quants,
+                        uint16_t* scales);
+// quants + scales -> blocks (the inverse). Throws Error unless t has split scales.
+void dtype_blocks_join(DType t, const uint8_t* quants, const uint16_t* scales, int64_t n_elems,
+                       void* blocks);
+
 }  // namespace flashchat

@@ -218,4 +218,37 @@ void dtype_quantize_from_fp32(DType t, const float* x, void* dst, int64_t n) {
   }
 }
 
+bool dtype_has_split_scales(DType t) { return t == DType::Q8_0 || t == DType::Q4_0; }
+
+namespace {
+void split_check(DType t, int64_t n) {
+  if (!dtype_has_split_scales(t)) {
+    fail("dtype", std::string(dtype_name(t)) + " has no split-scale form (Q8_0, Q4_0)");
+  }
+  if (n % 32 != 0) fail("dtype", std::to_string(n) + " values: not whole blocks of 32");
+}
+}  // namespace
+
+// blocks [d | quants]... -> quants..., d...
+void dtype_blocks_split(DType t, const void* blocks, int64_t n, uint8_t* quants, uint16_t* scales) {
+  split_check(t, n);
+  const int64_t bb = dtype_block_bytes(t), qb = bb - 2;
+  const auto* in = static_cast<const uint8_t*>(blocks);
+  for (int64_t b = 0; b < n / 32; ++b) {
+    std::memcpy(&scales[b], in + b * bb, 2);
+    std::memcpy(quants + b * qb, in + b * bb + 2, static_cast<size_t>(qb));
+  }
+}
+
+// quants..., d... -> blocks [d | quants]...
+void dtype_blocks_join(DType t, const uint8_t* quants, const uint16_t* scales, int64_t n, void* blocks) {
+  split_check(t, n);
+  const int64_t bb = dtype_block_bytes(t), qb = bb - 2;
+  auto* out = static_cast<uint8_t*>(blocks);
+  for (int64_t b = 0; b < n / 32; ++b) {
+    std::memcpy(out + b * bb, &scales[b], 2);
+    std::memcpy(out + b * bb + 2, quants + b * qb, static_cast<size_t>(qb));
+  }
+}
+
 }  // namespace flashchat

@@ -140,8 +140,11 @@ void validate_model(const Model& model) {
     check_vector(model, L.ffn_norm, c.dim, p + "ffn_norm", true);
     check_vector(model, L.ffn_norm_bias, c.dim, p + "ffn_norm_bias", false);
     // A flash model keeps its FFN matrices on flash (all empty here); DenseFfn refuses it.
-    const bool ffn_on_flash = L.ffn_gate.empty() && L.ffn_up.empty() && L.ffn_down.empty();
-    if (!ffn_on_flash) {
+    // On flash: up and down (the gate too, unless a flash model keeps it resident).
+    const bool ffn_on_flash = L.ffn_up.empty() && L.ffn_down.empty();
+    if (ffn_on_flash && !L.ffn_gate.empty()) {
+      check_matrix(model, L.ffn_gate, c.ffn_dim, c.dim, p + "ffn_gate");
+    } else if (!ffn_on_flash) {
       if (c.ffn_gated) check_matrix(model, L.ffn_gate, c.ffn_dim, c.dim, p + "ffn_gate");
       check_matrix(model, L.ffn_up, c.ffn_dim, c.dim, p + "ffn_up");
       check_matrix(model, L.ffn_down, c.dim, c.ffn_dim, p + "ffn_down");

@@ -68,7 +68,10 @@ int64_t budget_map_bytes(const FlashLayout& layout, FfnMode mode, int window) {
   // the output scratch (dim x 4) and the read list of one layer (two ReadRuns per neuron
   // without bundling; the I/O thread reads the FFN's list, no copy; a pointer per neuron). All
   // reserved whole.
-  const int64_t once = n * (15 * 4 + 8 + 2 * 24 + 8) + 1024 * 4 + int64_t{layout.dim} * 4;
+  // The exact gate mode adds the gate activations and a row of ones (n x 4 each).
+  const int64_t gate = layout.gate_resident ? 2 * n * 4 : 0;
+  const int64_t once =
+      n * (15 * 4 + 8 + 2 * 24 + 8) + gate + 1024 * 4 + int64_t{layout.dim} * 4;
   // A prompt block (flash): two pools of kBatchIdsPerNeuron x n ids (sets and row lists), the
   // union and its misses (n x 4 each), a mark per neuron, two spans per token.
   const int64_t block = mode == FfnMode::Flash

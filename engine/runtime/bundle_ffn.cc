@@ -38,7 +38,25 @@ struct Ctx {
   const float* up_bias;
   const float* x;
   float* row_hidden;
+  BundleAux aux;
 };
+
+// Part `part_offset` of row r's bundle . x, and out += a * part (inline or split-scale rows).
+float part_dot(const Ctx& c, const uint8_t* row, int32_t r, int64_t part_offset, const float* x) {
+  const FlashLayout& L = c.layout;
+  if (!L.split_scales) return dot_raw(L.dtype, row + part_offset, x, L.dim);
+  const uint16_t* s = c.aux.scales + int64_t{c.ids[r]} * L.bundle_scales() +
+                      part_offset / L.part_bytes() * L.part_scales();
+  return dot_split(L.dtype, row + part_offset, s, x, L.dim);
+}
+void part_axpy(const Ctx& c, const uint8_t* row, int32_t r, int64_t part_offset, float a,
+               float* out) {
+  const FlashLayout& L = c.layout;
+  if (!L.split_scales) return axpy_raw(L.dtype, row + part_offset, a, out, L.dim);
+  const uint16_t* s = c.aux.scales + int64_t{c.ids[r]} * L.bundle_scales() +
+                      part_offset / L.part_bytes() * L.part_scales();
+  axpy_split(L.dtype, row + part_offset, s, a, out, L.dim);
+}
 
 // Items [r0, r1) accumulated into acc (dim,); returns the items whose h != 0.
 int32_t compute_rows(const Ctx& c, int32_t r0, int32_t r1, float* acc) {
@@ -54,7 +72,10 @@ int32_t compute_rows(const Ctx& c, int32_t r0, int32_t r1, float* acc) {
     for (int32_t j = 0; j < nb; ++j) row_of[j] = c.select != nullptr ? c.select[b0 + j] : b0 + j;
     for (int32_t j = 0; j < nb; ++j) {
       const uint8_t* row = c.rows + int64_t{row_of[j]} * bb;
-      if (gated) {
+      if (c.layout.split_scales || !c.layout.gate_in_bundle()) {
+        if (c.layout.gate_in_bundle()) g[j] = part_dot(c, row, row_of[j], c.layout.gate_offset(), c.x);
+        u[j] = part_dot(c, row, row_of[j], c.layout.up_offset(), c.x);
+      } else if (gated) {
         // gate (d,) . x, up (d,) . x
         dot2_raw(t, row + c.layout.gate_offset(), row + c.layout.up_offset(), c.x, d, &g[j], &u[j]);
       } else {
@@ -62,13 +83,18 @@ int32_t compute_rows(const Ctx& c, int32_t r0, int32_t r1, float* acc) {
       }
       if (c.up_bias != nullptr) u[j] += c.up_bias[c.ids[row_of[j]]];
     }
-    ffn_activate(c.cfg, gated ? g : nullptr, u, h, nb);
+    if (c.layout.gate_resident) {
+      // h = act(gate . x), computed for every neuron by the caller, * up . x
+      for (int32_t j = 0; j < nb; ++j) h[j] = c.aux.gate_act[c.ids[row_of[j]]] * u[j];
+    } else {
+      ffn_activate(c.cfg, gated ? g : nullptr, u, h, nb);
+    }
     for (int32_t j = 0; j < nb; ++j) {
       if (c.row_hidden != nullptr) c.row_hidden[b0 + j] = h[j];
       if (h[j] == 0.0f) continue;
       ++active;
       // acc (d,) += h * down column (d,)
-      axpy_raw(t, c.rows + int64_t{row_of[j]} * bb + c.layout.down_offset(), h[j], acc, d);
+      part_axpy(c, c.rows + int64_t{row_of[j]} * bb, row_of[j], c.layout.down_offset(), h[j], acc);
     }
   }
   return active;
@@ -78,8 +104,11 @@ int32_t compute_rows(const Ctx& c, int32_t r0, int32_t r1, float* acc) {
 
 namespace {
 
-// Throws unless layout and cfg agree and the bundle dtype is one the kernels take.
-void check_layout(const FlashLayout& layout, const ModelConfig& cfg) {
+// Throws unless layout and cfg agree, the bundle dtype is one the kernels take and split scales
+// come with their table.
+void check_layout(const FlashLayout& layout, const ModelConfig& cfg, const BundleAux& aux) {
+  if (layout.split_scales && aux.scales == nullptr) fail("bundle ffn", "split-scale bundles without their scales");
+  if (layout.gate_resident && aux.gate_act == nullptr) fail("bundle ffn", "gate-resident bundles without the gate activations");
   if (layout.dim != cfg.dim || layout.gated != cfg.ffn_gated) {
     fail("bundle ffn", "layout (dim " + std::to_string(layout.dim) +
                            (layout.gated ? ", gated" : ", ungated") + ") does not match the model (dim " +
@@ -88,7 +117,7 @@ void check_layout(const FlashLayout& layout, const ModelConfig& cfg) {
   if (!bundle_dtype_supported(layout.dtype)) {
     fail("bundle ffn", std::string("unsupported bundle dtype ") + dtype_name(layout.dtype));
   }
-  if (layout.bundle_bytes != (layout.gated ? 3 : 2) * layout.part_bytes()) {
+  if (layout.bundle_bytes != layout.parts() * layout.part_bytes()) {
     fail("bundle ffn", "bundle_bytes " + std::to_string(layout.bundle_bytes) +
                            " does not match dim and dtype");
   }
@@ -115,15 +144,15 @@ void check_items(const FlashLayout& layout, int32_t n_rows, const int32_t* row_n
 void compute_impl(const FlashLayout& layout, const ModelConfig& cfg, const uint8_t* rows,
                   int32_t n_rows, const int32_t* row_neuron_ids, const int32_t* select,
                   int32_t n_items, const float* up_bias, const float* x, float* out,
-                  float* item_hidden, BundleFfnStats* stats) {
-  check_layout(layout, cfg);
+                  float* item_hidden, BundleFfnStats* stats, const BundleAux& aux) {
+  check_layout(layout, cfg, aux);
   if (stats != nullptr) *stats = BundleFfnStats();
   if (n_items <= 0) return;
   if (rows == nullptr || row_neuron_ids == nullptr || x == nullptr || out == nullptr) {
     fail("bundle ffn", "null input");
   }
   check_items(layout, n_rows, row_neuron_ids, select, n_items);
-  const Ctx c{layout, cfg, rows, row_neuron_ids, select, up_bias, x, item_hidden};
+  const Ctx c{layout, cfg, rows, row_neuron_ids, select, up_bias, x, item_hidden, aux};
   const int64_t d = layout.dim;
   const int64_t macs = int64_t{n_items} * d * (layout.gated ? 3 : 2);
   int32_t active = 0;
@@ -162,9 +191,10 @@ void compute_impl(const FlashLayout& layout, const ModelConfig& cfg, const uint8
 // rows (n_rows, [gate|up|down] x dim), x (dim,) -> out (dim,) +=
 void bundle_ffn_compute(const FlashLayout& layout, const ModelConfig& cfg, const uint8_t* rows,
                         int32_t n_rows, const int32_t* row_neuron_ids, const float* up_bias,
-                        const float* x, float* out, float* row_hidden, BundleFfnStats* stats) {
+                        const float* x, float* out, float* row_hidden, BundleFfnStats* stats,
+                        const BundleAux& aux) {
   compute_impl(layout, cfg, rows, n_rows, row_neuron_ids, nullptr, n_rows, up_bias, x, out,
-               row_hidden, stats);
+               row_hidden, stats, aux);
 }
 
 // rows[row_list] (n_list, [gate|up|down] x dim), x (dim,) -> out (dim,) +=
@@ -172,18 +202,19 @@ void bundle_ffn_compute_selected(const FlashLayout& layout, const ModelConfig& c
                                  const uint8_t* rows, int32_t n_rows,
                                  const int32_t* row_neuron_ids, const int32_t* row_list,
                                  int32_t n_list, const float* up_bias, const float* x, float* out,
-                                 float* item_hidden, BundleFfnStats* stats) {
+                                 float* item_hidden, BundleFfnStats* stats,
+                                 const BundleAux& aux) {
   if (n_list > 0 && row_list == nullptr) fail("bundle ffn", "null row list");
   compute_impl(layout, cfg, rows, n_rows, row_neuron_ids, row_list, n_list, up_bias, x, out,
-               item_hidden, stats);
+               item_hidden, stats, aux);
 }
 
 // x (n, dim) -> out (n, dim) +=, token t over rows[row_lists[t]] (ascending) or all rows
 void bundle_ffn_compute_tokens(const FlashLayout& layout, const ModelConfig& cfg,
                                const uint8_t* rows, int32_t n_rows, const int32_t* row_neuron_ids,
                                const std::span<const int32_t>* row_lists, int n, const float* up_bias,
-                               const float* x, float* out) {
-  check_layout(layout, cfg);
+                               const float* x, float* out, const BundleAux& aux) {
+  check_layout(layout, cfg, aux);
   if (n <= 0 || n_rows <= 0) return;
   if (rows == nullptr || row_neuron_ids == nullptr || x == nullptr || out == nullptr) {
     fail("bundle ffn", "null input");
@@ -203,7 +234,9 @@ void bundle_ffn_compute_tokens(const FlashLayout& layout, const ModelConfig& cfg
   // Every row for every token: the up (and gate) dots of the whole block as one matrix product
   // (each row decoded once), then the activations; h (n, n_rows).
   std::vector<float> h, g;
-  if (row_lists == nullptr) {
+  // Split-scale and gate-resident rows have no matmul: every token multiplies every row as a listed one would.
+  const bool all_rows_matmul = row_lists == nullptr && !layout.split_scales && !layout.gate_resident;
+  if (all_rows_matmul) {
     const size_t cells = static_cast<size_t>(n) * static_cast<size_t>(n_rows);
     h.resize(cells);
     matmul_raw(dt, rows + layout.up_offset(), n_rows, d, bb, x, n, h.data());
@@ -227,6 +260,11 @@ void bundle_ffn_compute_tokens(const FlashLayout& layout, const ModelConfig& cfg
     for (int32_t c0 = 0; c0 < n_rows; c0 += kTokenChunkRows) {
       const int32_t c1 = std::min(n_rows, c0 + kTokenChunkRows);
       for (int t = t0; t < t1; ++t) {
+        if (row_lists == nullptr && !all_rows_matmul) {
+          const Ctx c{layout, cfg, rows, row_neuron_ids, nullptr, up_bias, x + t * d, nullptr, aux};
+          compute_rows(c, c0, c1, out + t * d);
+          continue;
+        }
         if (row_lists == nullptr) {
           // out_t (d,) += h[t, r] * down column of row r
           const float* ht = h.data() + static_cast<size_t>(t) * n_rows;
@@ -236,7 +274,7 @@ void bundle_ffn_compute_tokens(const FlashLayout& layout, const ModelConfig& cfg
           continue;
         }
         const Ctx c{layout, cfg, rows, row_neuron_ids, row_lists[t].data(), up_bias, x + t * d,
-                    nullptr};
+                    nullptr, aux};
         const std::span<const int32_t> list = row_lists[t];
         size_t& k = cursor[static_cast<size_t>(t - t0)];
         const size_t k0 = k;

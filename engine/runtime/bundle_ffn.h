@@ -16,6 +16,15 @@
 
 namespace flashchat {
 
+// What a layer's bundles need besides their rows: the split block scales (FlashModel::
+// layer_scales; required when layout.split_scales) and, when the layout keeps the gate resident,
+// act(gate . x) of every neuron of the layer by neuron id (required when layout.gate_resident:
+// then h = gate_act[neuron] * (up . x)).
+struct BundleAux {
+  const uint16_t* scales = nullptr;
+  const float* gate_act = nullptr;
+};
+
 // What one bundle_ffn_compute call did (per layer per token).
 struct BundleFfnStats {
   int32_t rows = 0;         // bundles multiplied
@@ -26,13 +35,13 @@ struct BundleFfnStats {
 // row_neuron_ids (n_rows,): the neuron of each row (indexes up_bias; also checked < neurons).
 // up_bias (layout.neurons,): OPT's fc1 bias or nullptr. x (dim,): the FFN input.
 // out (dim,): accumulated into, not zeroed. row_hidden (n_rows,), optional: receives h per row.
-// stats, optional: overwritten. Parallel over rows (TBB) when the work is large; the result does
+// stats, optional: overwritten. aux: see BundleAux. Parallel over rows (TBB) when the work is large; the result does
 // not depend on the thread count. Throws Error when layout and cfg disagree (dim, gating) or
-// the dtype is not F32/F16/BF16.
+// the dtype is not F32/F16/BF16/Q8_0/Q4_0, or aux lacks what the layout needs.
 void bundle_ffn_compute(const FlashLayout& layout, const ModelConfig& cfg, const uint8_t* rows,
                         int32_t n_rows, const int32_t* row_neuron_ids, const float* up_bias,
                         const float* x, float* out, float* row_hidden = nullptr,
-                        BundleFfnStats* stats = nullptr);
+                        BundleFfnStats* stats = nullptr, const BundleAux& aux = {});
 
 // The same over only the rows listed in row_list (n_list entries, each in [0, n_rows); e.g. the
 // current token's neurons among a cache's rows), in list order. item_hidden (n_list,), optional:
@@ -41,12 +50,13 @@ void bundle_ffn_compute_selected(const FlashLayout& layout, const ModelConfig& c
                                  const uint8_t* rows, int32_t n_rows,
                                  const int32_t* row_neuron_ids, const int32_t* row_list,
                                  int32_t n_list, const float* up_bias, const float* x, float* out,
-                                 float* item_hidden = nullptr, BundleFfnStats* stats = nullptr);
+                                 float* item_hidden = nullptr, BundleFfnStats* stats = nullptr,
+                                 const BundleAux& aux = {});
 
 // A block of n tokens over the same rows (FlashFfn's prompt blocks): token t (x row t, (n, dim)
 // row-major) multiplies the rows listed in row_lists[t] (ascending row indices, each in
 // [0, n_rows)), or every row when row_lists is nullptr; out (n, dim) is accumulated into.
-// Every row: the up/gate dots of all tokens are one matrix product (compute/matmul.h, each row
+// Every row (plain or inline-block dtypes): the up/gate dots of all tokens are one matrix product (compute/matmul.h, each row
 // decoded once; a transient (n, n_rows) buffer). Then, and for listed rows, rows are visited in
 // chunks by every token of a group (groups run in parallel over TBB), so each row is read from
 // memory once per group, not once per token; each token sums its rows in ascending order. The
@@ -55,6 +65,6 @@ void bundle_ffn_compute_selected(const FlashLayout& layout, const ModelConfig& c
 void bundle_ffn_compute_tokens(const FlashLayout& layout, const ModelConfig& cfg,
                                const uint8_t* rows, int32_t n_rows, const int32_t* row_neuron_ids,
                                const std::span<const int32_t>* row_lists, int n, const float* up_bias,
-                               const float* x, float* out);
+                               const float* x, float* out, const BundleAux& aux = {});
 
 }  // namespace flashchat

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/units.h"
 #include "flash/predictor.h"
+#include "compute/matvec.h"
 #include "runtime/bundle_ffn.h"
 
 namespace flashchat {
@@ -41,7 +42,9 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
     : fm_(fm), layout_(fm.ffn), cfg_(fm.model->config), options_(options), fixed_bytes_(fixed_bytes),
       open_fixed_bytes_(fixed_bytes) {
   if (options_.window < 1) fail("flash ffn", "window must be at least 1");
-  const bool needs_predictor = options_.mode == FfnMode::Flash && !options_.oracle;
+  // In the exact gate mode the resident gate picks the neurons: no predictors.
+  const bool needs_predictor =
+      options_.mode == FfnMode::Flash && !options_.oracle && !layout_.gate_resident;
   if (needs_predictor && static_cast<int>(fm_.predictors.size()) != layout_.n_layers) {
     fail(fm_.dir, "this flash model has no predictors; convert it with predictors or use "
                   "--oracle / another mode");
@@ -59,6 +62,13 @@ FlashFfn::FlashFfn(const FlashModel& fm, const FlashFfnOptions& options, int64_t
   identity_ids_.resize(n);
   for (int32_t i = 0; i < layout_.neurons; ++i) identity_ids_[static_cast<size_t>(i)] = i;
   scratch_out_.resize(static_cast<size_t>(layout_.dim));
+  if (layout_.gate_resident) {
+    if (fm_.gate_thresholds.size() != static_cast<size_t>(layout_.n_layers)) {
+      fail(fm_.dir, "gate-resident model without a gate threshold per layer");
+    }
+    gate_act_.resize(n);
+    gate_one_.assign(n, 1.0f);
+  }
 
   io_plan_ = budget_io_plan(layout_, options_.mode, options_.direct_io, options_.store);
   budget_bytes_ = budget_bytes;
@@ -118,7 +128,8 @@ int64_t FlashFfn::state_bytes() const {
                                         prefetch_old_stamp_.capacity() +
                                         prefetch_drop_.capacity()) * sizeof(int32_t) +
                                        (scratch_out_.capacity() + hidden_.capacity() +
-                                        pred_scratch_.capacity()) * sizeof(float) +
+                                        pred_scratch_.capacity() + gate_act_.capacity() +
+                                        gate_one_.capacity()) * sizeof(float) +
                                        runs_.capacity() * sizeof(ReadRun) +
                                        dsts_.capacity() * sizeof(uint8_t*));
   for (const auto& r : recorded_) bytes += static_cast<int64_t>(r.capacity() * sizeof(int32_t));
@@ -255,11 +266,29 @@ void FlashFfn::true_hidden(int layer, const float* x, std::vector<float>& hidden
   std::fill(scratch_out_.begin(), scratch_out_.end(), 0.0f);
   bundle_ffn_compute(layout_, cfg_, map_->data() + layout_.bundle_offset(layer, 0),
                      layout_.neurons, identity_ids_.data(), up_bias(layer), x,
-                     scratch_out_.data(), hidden.data());
+                     scratch_out_.data(), hidden.data(), nullptr, aux(layer));
+}
+
+// act(W_gate x) (neurons,): the gate rows times x, through the activation with up = 1.
+void FlashFfn::gate_compute(int layer, const float* x) {
+  const auto t0 = Clock::now();
+  const Tensor& gate = fm_.model->weights.layers[static_cast<size_t>(layer)].ffn_gate;
+  matvec(gate, x, gate_act_.data());
+  ffn_activate(cfg_, gate_act_.data(), gate_one_.data(), gate_act_.data(), layout_.neurons);
+  predictor_ms_ += ms_since(t0);
 }
 
 void FlashFfn::select_active(int layer, const float* x) {
   active_.clear();
+  if (layout_.gate_resident && !options_.oracle) {
+    // Exact gate mode: the neurons whose |act(gate . x)| passes the layer's threshold.
+    const float t = fm_.gate_thresholds[static_cast<size_t>(layer)];
+    for (int32_t i = 0; i < layout_.neurons; ++i) {
+      if (std::fabs(gate_act_[static_cast<size_t>(i)]) > t) active_.push_back(i);
+    }
+    tel(layer).neurons_predicted = static_cast<int32_t>(active_.size());
+    return;
+  }
   const bool need_truth = options_.oracle || options_.evaluate_predictor;
   if (need_truth) true_hidden(layer, x, hidden_);
   if (options_.oracle) {
@@ -339,13 +368,15 @@ void FlashFfn::stream_and_compute(int layer, const int32_t* neurons, int32_t cou
     dsts_.clear();
     for (int32_t i = 0; i < n; ++i) dsts_.push_back(io_buffer_.get() + int64_t{i} * layout_.bundle_bytes);
     read_bundles(layer, neurons + start, n, dsts_);
-    bundle_ffn_compute(layout_, cfg_, io_buffer_.get(), n, neurons + start, up_bias(layer), x, out);
+    bundle_ffn_compute(layout_, cfg_, io_buffer_.get(), n, neurons + start, up_bias(layer), x, out,
+                       nullptr, nullptr, aux(layer));
   }
 }
 
 void FlashFfn::ffn_forward(int layer, const float* x, float* out) {
   const int64_t dim = layout_.dim;
   std::fill(out, out + dim, 0.0f);
+  if (layout_.gate_resident) gate_compute(layer, x);
   const LayerWeights& w = fm_.model->weights.layers[static_cast<size_t>(layer)];
   const float* fc1_bias = up_bias(layer);
 
@@ -353,13 +384,15 @@ void FlashFfn::ffn_forward(int layer, const float* x, float* out) {
     case FfnMode::Dram: {
       const NeuronCache& cache = planner_->cache(layer);
       bundle_ffn_compute(layout_, cfg_, cache.row_data(0), cache.used_rows(),
-                         cache.row_to_neuron().data(), fc1_bias, x, out);
+                         cache.row_to_neuron().data(), fc1_bias, x, out, nullptr, nullptr,
+                         aux(layer));
       tel(layer).neurons_predicted = layout_.neurons;
       break;
     }
     case FfnMode::Mmap:
       bundle_ffn_compute(layout_, cfg_, map_->data() + layout_.bundle_offset(layer, 0),
-                         layout_.neurons, identity_ids_.data(), fc1_bias, x, out);
+                         layout_.neurons, identity_ids_.data(), fc1_bias, x, out, nullptr, nullptr,
+                         aux(layer));
       tel(layer).neurons_predicted = layout_.neurons;
       break;
     case FfnMode::Naive:

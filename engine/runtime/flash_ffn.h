@@ -36,6 +36,7 @@
 #include "model/transformer.h"
 #include "runtime/active_trace.h"
 #include "runtime/budget.h"
+#include "runtime/bundle_ffn.h"
 #include "runtime/cache_planner.h"
 #include "runtime/flash_store.h"
 #include "runtime/telemetry.h"
@@ -150,6 +151,12 @@ class FlashFfn : public FfnBackend {
   void select_active(int layer, const float* x);
   void true_hidden(int layer, const float* x, std::vector<float>& hidden);
   const float* up_bias(int layer) const;  // OPT's fc1 bias, or nullptr
+  // What bundle_ffn needs besides the rows (split scales, gate activations).
+  BundleAux aux(int layer) const {
+    return {fm_.layer_scales(layer), layout_.gate_resident ? gate_act_.data() : nullptr};
+  }
+  // Gate-resident layout: gate_act_ = act(W_gate x) for every neuron of the layer.
+  void gate_compute(int layer, const float* x);
   // Fills runs_ with the reads of `count` bundles (ascending ids) into dsts.
   void build_runs(int layer, const int32_t* neurons, int32_t count,
                   const std::vector<uint8_t*>& dsts);
@@ -186,6 +193,8 @@ class FlashFfn : public FfnBackend {
     void operator()(uint8_t* p) const;
   };
   std::unique_ptr<uint8_t, FreeDeleter> io_buffer_;  // naive reads and streamed neurons
+  std::vector<float> gate_act_;  // gate-resident layout: act(gate . x) of the current token
+  std::vector<float> gate_one_;  // ones (the "up" that turns ffn_activate into act alone)
   int32_t io_buffer_rows_ = 0;
   std::vector<int32_t> identity_ids_;     // 0..neurons-1
   // One layer's predicted set while its FFN runs (layers run one at a time; reserved whole).

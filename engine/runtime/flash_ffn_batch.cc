@@ -33,7 +33,7 @@ int64_t FlashFfn::batch_state_bytes() const {
 
 // x (n, dim) -> out (n, dim)
 void FlashFfn::ffn_forward_batch(int layer, const float* x, int n, float* out) {
-  if (n <= 1) {
+  if (n <= 1 || layout_.gate_resident) {  // the gate mode runs token by token
     FfnBackend::ffn_forward_batch(layer, x, n, out);
     return;
   }
@@ -51,13 +51,14 @@ void FlashFfn::ffn_forward_batch(int layer, const float* x, int n, float* out) {
   switch (options_.mode) {
     case FfnMode::Dram:  // every bundle cached: all rows for every token
       bundle_ffn_compute_tokens(layout_, cfg_, cache->data(), cache->used_rows(),
-                                cache->row_to_neuron().data(), nullptr, n, fc1_bias, x, out);
+                                cache->row_to_neuron().data(), nullptr, n, fc1_bias, x, out,
+                                aux(layer));
       tel.neurons_predicted = layout_.neurons;
       break;
     case FfnMode::Mmap:
       bundle_ffn_compute_tokens(layout_, cfg_, map_->data() + layout_.bundle_offset(layer, 0),
                                 layout_.neurons, identity_ids_.data(), nullptr, n, fc1_bias, x,
-                                out);
+                                out, aux(layer));
       tel.neurons_predicted = layout_.neurons;
       break;
     case FfnMode::Naive:  // the whole layer streamed once for the block
@@ -165,7 +166,7 @@ void FlashFfn::flash_block(int layer, int t0, int t1, const float* x, float* out
     }
     bundle_ffn_compute_tokens(layout_, cfg_, cache->data(), cache->used_rows(),
                               cache->row_to_neuron().data(), batch_lists_.data(), m,
-                              up_bias(layer), xb, ob);
+                              up_bias(layer), xb, ob, aux(layer));
   }
   // 3. The rest, read once for the sub-block.
   batch_union_.swap(batch_missing_);
@@ -207,7 +208,8 @@ void FlashFfn::stream_block(int layer, int n, const float* x, float* out, bool a
       }
     }
     bundle_ffn_compute_tokens(layout_, cfg_, io_buffer_.get(), count, ids,
-                              all_rows ? nullptr : batch_lists_.data(), n, up_bias(layer), x, out);
+                              all_rows ? nullptr : batch_lists_.data(), n, up_bias(layer), x, out,
+                              aux(layer));
   }
 }
 

@@ -21,7 +21,8 @@ double ms_since(Clock::time_point t0) {
 
 
 bool FlashFfn::prefetch_wanted() const {
-  return options_.mode == FfnMode::Flash && options_.prefetch && !options_.oracle;
+  return options_.mode == FfnMode::Flash && options_.prefetch && !options_.oracle &&
+         !layout_.gate_resident;
 }
 
 void FlashFfn::ffn_prefetch(int layer, const float* x) {
@@ -93,7 +94,8 @@ void FlashFfn::flash_compute_selected(int layer, const std::vector<int32_t>& row
   const NeuronCache& cache = planner_->cache(layer);
   bundle_ffn_compute_selected(layout_, cfg_, cache.data(), cache.used_rows(),
                               cache.row_to_neuron().data(), rows.data(),
-                              static_cast<int32_t>(rows.size()), up_bias(layer), x, out);
+                              static_cast<int32_t>(rows.size()), up_bias(layer), x, out, nullptr,
+                              nullptr, aux(layer));
 }
 
 void FlashFfn::flash_forward(int layer, const float* x, float* out) {

@@ -99,7 +99,8 @@ ModelInfo model_info_of(const OpenedModel& m) {
       info.predictors.push_back(p);
     }
     // The resident part's bytes() and parameters leave out the FFN matrices (in ffn.bin).
-    info.bytes.ffn += info.ffn_file_bytes;
+    // Quantised bundles' block scales (ffn_scales.bin) are resident but part of the FFN's size.
+    info.bytes.ffn += info.ffn_file_bytes + f.ffn_scale_bytes();
     info.parameters += int64_t{f.ffn.n_layers} * f.ffn.neurons * f.ffn.dim * (f.ffn.gated ? 3 : 2);
     info.model_bytes = info.bytes.total();
   }
@@ -184,8 +185,16 @@ std::string model_info_describe(const OpenedModel& m, int context) {
     out += format("flash FFN:     %s on flash (ffn.bin), %s bundles of %lld bytes (%s x %d neurons "
                   "x %d layers)\n",
                   size_format_bytes(static_cast<int64_t>(f.size_bytes)).c_str(),
-                  f.gated ? "gate|up|down" : "up|down", static_cast<long long>(f.bundle_bytes),
+                  f.gate_in_bundle() ? "gate|up|down" : "up|down", static_cast<long long>(f.bundle_bytes),
                   dtype_name(f.dtype), f.neurons, f.n_layers);
+    if (f.gate_resident) {
+      out += format("               exact gate mode: gate matrices resident, a neuron is read when "
+                    "|act(gate)| passes its layer's threshold\n");
+    }
+    if (f.split_scales) {
+      out += format("               block scales apart: %s resident (ffn_scales.bin)\n",
+                    size_format_bytes(m.flash->ffn_scale_bytes()).c_str());
+    }
     out += format("predictors:    %zu layers\n", m.flash->predictors.size());
     for (size_t l = 0; l < m.flash->predictors.size(); ++l) {
       const Predictor& p = m.flash->predictors[l];

@@ -23,6 +23,9 @@ int64_t predictor_bytes(const OpenedModel& m) {
   return bytes;
 }
 
+// Quantised bundles' block scales (ffn_scales.bin): resident weights.
+int64_t scale_bytes(const OpenedModel& m) { return m.flash ? m.flash->ffn_scale_bytes() : 0; }
+
 size_t common_prefix(const std::vector<int>& a, const std::vector<int>& b) {
   size_t n = 0;
   while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
@@ -40,7 +43,7 @@ void budget_precheck(const SessionOptions& o) {
   const int context = o.context > 0 ? std::min(o.context, sizes.config.max_seq_len)
                                     : std::min(sizes.config.max_seq_len, 4096);
   const KvType kv = o.kv_f32 ? KvType::F32 : KvType::F16;
-  const int64_t fixed = sizes.resident_file_bytes + sizes.predictor_bytes +
+  const int64_t fixed = sizes.resident_file_bytes + sizes.ffn_scale_bytes + sizes.predictor_bytes +
                         kv_cache_bytes_for(sizes.config, kv, 1, kv_block_positions_for(context));
   const IoBufferPlan io = budget_io_plan(sizes.ffn, o.mode, o.direct_io, FlashStoreOptions());
   const int64_t lower_bound =
@@ -90,7 +93,7 @@ int64_t session_minimum_budget_bytes(const OpenedModel& m, FfnMode mode, int con
   // The transformer's scratch and KV blocks depend on its context; building one allocates no KV.
   Transformer probe(model, session_context, nullptr, kv_type);
   probe.reserve_batch(std::min(kPromptBlockTokens, session_context));  // as the Generator does
-  const int64_t fixed = model.bytes().total() + predictor_bytes(m) +
+  const int64_t fixed = model.bytes().total() + scale_bytes(m) + predictor_bytes(m) +
                         m.heap_bytes +
                         probe.scratch_bytes() + probe.kv_cache_bytes_for(positions);
   if (!m.flash) return fixed;
@@ -108,7 +111,7 @@ Session::Session(const SessionOptions& options) : options_(options) {
   model_heap_bytes_ = opened_.heap_bytes;
   info_ = model_info_of(opened_);
   // Fixed for the session's life; fixed_dram() runs twice per token, so not re-summed there.
-  resident_bytes_ = model().bytes().total();
+  resident_bytes_ = model().bytes().total() + scale_bytes(opened_);
   predictor_bytes_ = predictor_bytes(opened_);
   if (!opened_.is_flash()) options_.mode = FfnMode::Dram;
   chat_template_ = chat_template_detect(model().chat_template);

@@ -173,7 +173,7 @@ class Session {
   ModelInfo info_;
   ChatTemplate chat_template_;  // detected from the model's template (or the override)
   int64_t base_rss_bytes_ = 0;    // process RSS before the model was opened
-  int64_t resident_bytes_ = 0;    // model().bytes().total()
+  int64_t resident_bytes_ = 0;    // model().bytes().total() + the FFN's block scales
   int64_t predictor_bytes_ = 0;   // all layers' predictors
   int64_t model_heap_bytes_ = 0;  // heap the open left besides predictors (measured)
   std::unique_ptr<Generator> generator_;
