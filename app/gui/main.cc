@@ -1,18 +1,22 @@
 // flashchat - the desktop app: chat on the flash engine with live memory plots and sliders.
 //   flashchat [--version] [--screenshot FILE [--size WxH] [--demo] [--view chat|history|teaching]]
-//             [--dark|--light]
+//             [--dark|--light] [--lang ko|en]
 // FLASHCHAT_DATA_DIR overrides where the database (flashchat.db), models.json and settings.ini
 // live.
 #include <QApplication>
+#include <QCheckBox>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QEventLoop>
 #include <QPalette>
+#include <QSettings>
 #include <QStyleFactory>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <cstdio>
 
+#include "chat/chat_settings_dialog.h"
+#include "common/language.h"
 #include "core/error.h"
 #include "storage/db_open.h"
 #include "main_window.h"
@@ -73,10 +77,16 @@ int main(int argc, char** argv) {
   const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Light palette"));
   const QCommandLineOption view(QStringLiteral("view"),
                                 QStringLiteral("Page for --screenshot: chat, history (after --demo: "
-                                               "its two runs compared) or teaching (the teaching "
-                                               "view, opened before the demo runs)"),
+                                               "its two runs compared), teaching (the teaching "
+                                               "view, opened before the demo runs) or settings "
+                                               "(the chat settings dialog, advanced part shown)"),
                                 QStringLiteral("PAGE"), QStringLiteral("chat"));
-  cli.addOptions({shot, size, demo, view, dark, light});
+  const QCommandLineOption lang(QStringLiteral("lang"),
+                                QStringLiteral("Interface language for this run: ko (Korean) or en "
+                                               "(English); default: the one chosen in View > "
+                                               "Language, else the system locale"),
+                                QStringLiteral("LANG"));
+  cli.addOptions({shot, size, demo, view, dark, light, lang});
   cli.process(app);
 
   const QString theme = qEnvironmentVariable("FLASHCHAT_THEME");
@@ -93,6 +103,19 @@ int main(int argc, char** argv) {
   QString data_dir = flashchat::ui::data_dir_default();
   if (cli.isSet(demo) && qEnvironmentVariableIsEmpty("FLASHCHAT_DATA_DIR")) data_dir = scratch.path();
   QDir().mkpath(data_dir);
+
+  // The language: --lang, else the saved choice, else the system locale. Before any widget.
+  flashchat::ui::UiLanguage language = flashchat::ui::ui_language_saved(
+      QSettings(QDir(data_dir).filePath(QStringLiteral("settings.ini")), QSettings::IniFormat));
+  if (cli.isSet(lang)) {
+    const auto forced = flashchat::ui::ui_language_from_code(cli.value(lang));
+    if (!forced || *forced == flashchat::ui::UiLanguage::System) {
+      std::fprintf(stderr, "flashchat: --lang wants ko or en\n");
+      return 2;
+    }
+    language = *forced;
+  }
+  flashchat::ui::ui_language_install(app, language);
 
   flashchat::ui::DbOpenResult db;
   try {
@@ -153,6 +176,18 @@ int main(int argc, char** argv) {
       int i = t->run().size() * 2 / 3;
       while (i + 1 < t->run().size() && t->run().at(i).sets.prompt) ++i;
       t->selectToken(i);
+    }
+    if (cli.value(view) == QLatin1String("settings")) {
+      window.showChatSettings();
+      auto* dialog = window.findChild<flashchat::ui::ChatSettingsDialog*>();
+      if (!dialog) {
+        std::fprintf(stderr, "flashchat: no chat settings dialog to picture\n");
+        rc = 1;
+      } else {
+        if (auto* advanced = dialog->findChild<QCheckBox*>()) advanced->setChecked(true);
+        dialog->adjustSize();
+        pictured = dialog;
+      }
     }
     if (!pictured->grab().save(file)) {
       std::fprintf(stderr, "flashchat: cannot write %s\n", qPrintable(file));
