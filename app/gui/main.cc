@@ -163,6 +163,12 @@ int main(int argc, char** argv) {
   int rc = 0;
   const bool history = cli.value(view) == QLatin1String("history");
   const auto grab = [&] {
+    if (cli.isSet(demo)) {
+      // The demo's last tokens may still be queued for the plots (they redraw on a timer).
+      QEventLoop settle;
+      QTimer::singleShot(500, &settle, &QEventLoop::quit);
+      settle.exec();
+    }
     if (history) {
       window.showRunHistory(true);
       QEventLoop settle;  // the replayed plots redraw on their timer
