@@ -51,6 +51,8 @@ for lang in en ko; do
   # Guide, run history: the demo's two replies compared; the teaching view on the demo's run.
   shot flashchat-run-history-1280x800 flash 4 0 --demo --view history
   shot flashchat-teaching-1280x800 flash 4 0 --demo --view teaching
+  # The chat settings dialog, advanced part open (its own size).
+  shot flashchat-settings flash 4 0 --view settings
   # The demo on a large screen (checks that nothing is laid out for 1280x800 only).
   size=1920x1080
   shot flashchat-demo-1920x1080 flash 4 0 --demo
