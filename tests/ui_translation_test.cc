@@ -29,8 +29,10 @@ QString ts_translation(const QString& lang, const QString& context, const QStrin
   while (!x.atEnd()) {
     x.readNext();
     if (!x.isStartElement()) continue;
-    if (x.name() == QLatin1String("name")) ctx = x.readElementText();
-    else if (x.name() == QLatin1String("source")) src = x.readElementText();
+    if (x.name() == QLatin1String("name"))
+      ctx = x.readElementText();
+    else if (x.name() == QLatin1String("source"))
+      src = x.readElementText();
     else if (x.name() == QLatin1String("translation") && ctx == context && src == source) {
       return x.readElementText(QXmlStreamReader::IncludeChildElements).trimmed();
     }
@@ -39,7 +41,8 @@ QString ts_translation(const QString& lang, const QString& context, const QStrin
 }
 
 QString ko(const char* context, const char* source) {
-  return ts_translation(QStringLiteral("ko"), QString::fromLatin1(context), QString::fromUtf8(source));
+  return ts_translation(QStringLiteral("ko"), QString::fromLatin1(context),
+                        QString::fromUtf8(source));
 }
 
 bool has_hangul(const QString& s) {
@@ -85,8 +88,9 @@ class UiTranslationTest : public QObject {
     MainWindow w(dir.path());
     QStringList titles;
     for (QAction* a : w.menuBar()->actions()) titles << a->text();
-    const QStringList want{ko("flashchat::ui::MainWindow", "&File"), ko("flashchat::ui::MainWindow", "&Chat"),
-                           ko("flashchat::ui::MainWindow", "&Model"), ko("flashchat::ui::MainWindow", "&View")};
+    const QStringList want{
+        ko("flashchat::ui::MainWindow", "&File"), ko("flashchat::ui::MainWindow", "&Chat"),
+        ko("flashchat::ui::MainWindow", "&Model"), ko("flashchat::ui::MainWindow", "&View")};
     for (const QString& t : want) QVERIFY2(has_hangul(t), qPrintable(t));  // the .ts has Korean
     QCOMPARE(titles, want);
 
@@ -97,7 +101,8 @@ class UiTranslationTest : public QObject {
     // The run controls' labels and the window-size plural form (Korean: one form).
     QStringList labels;
     for (QLabel* l : w.controls()->findChildren<QLabel*>()) labels << l->text();
-    QVERIFY2(labels.contains(ko("flashchat::ui::EngineControls", "&Budget")), qPrintable(labels.join('|')));
+    QVERIFY2(labels.contains(ko("flashchat::ui::EngineControls", "&Budget")),
+             qPrintable(labels.join('|')));
 
     // View ▸ Language shows the saved choice.
     auto* lang = w.findChild<QMenu*>(QStringLiteral("languageMenu"));
@@ -125,13 +130,15 @@ class UiTranslationTest : public QObject {
     QSignalSpy changed(&d, &ChatSettingsDialog::changed);
     emit preset->activated(i);
     QCOMPARE(changed.size(), 1);
-    QCOMPARE(d.sampling().temperature, chat_preset_apply(QStringLiteral("Balanced"), s).temperature);
+    QCOMPARE(d.sampling().temperature,
+             chat_preset_apply(QStringLiteral("Balanced"), s).temperature);
   }
 
   void numbers_and_bytes_follow_the_locale() {
     QCOMPARE(QLocale().language(), QLocale::Korean);
     // bytes_text keeps the unit (MB) and formats the number with the locale's separators.
-    QCOMPARE(bytes_text(5300000), QLocale(QLocale::Korean).toString(5.3, 'f', 1) + QStringLiteral(" MB"));
+    QCOMPARE(bytes_text(5300000),
+             QLocale(QLocale::Korean).toString(5.3, 'f', 1) + QStringLiteral(" MB"));
     QCOMPARE(bytes_text(0), ko("flashchat::ui::EngineWorker", "unlimited"));
   }
 };

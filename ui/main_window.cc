@@ -19,10 +19,10 @@
 #include <QStatusBar>
 #include <QVBoxLayout>
 
+#include "common/language.h"
 #include "history/run_history_view.h"
 #include "models/convert_dialog.h"
 #include "models/model_info_dialog.h"
-#include "common/language.h"
 #if __has_include("plots/live_panel.h")
 #include "plots/live_panel.h"
 #include "teaching/teaching_view.h"
@@ -62,12 +62,11 @@ MainWindow::MainWindow(const QString& data_dir, DbOpenResult db, QWidget* parent
   if (conversations_->rowCount() == 0) conversations_->create();
   selectConversation(conversations_->at(0).id);
   if (!db_info_.message.isEmpty()) {
-    const QString how = writer_->read_only()
-                            ? tr("It is open read-only: new messages are not saved.")
-                        : db_info_.kept_as.isEmpty()
-                            ? tr("A temporary database is used for this session.")
-                            : tr("The old file was kept as %1; this is a fresh database.")
-                                  .arg(db_info_.kept_as);
+    const QString how =
+        writer_->read_only() ? tr("It is open read-only: new messages are not saved.")
+        : db_info_.kept_as.isEmpty()
+            ? tr("A temporary database is used for this session.")
+            : tr("The old file was kept as %1; this is a fresh database.").arg(db_info_.kept_as);
     chat_->addNotice(NoticeCard::Kind::Error, tr("Chat database"),
                      db_info_.message + QStringLiteral("\n\n") + how, {}, {});
   }
@@ -203,8 +202,9 @@ void MainWindow::buildUi() {
   limit_label_->setProperty("dim", true);
   row->addWidget(limit_label_, 1);
   auto* remeasure = new QPushButton(tr("Re-measure disk"), liveColumn);
-  remeasure->setToolTip(tr("Measure the disk's random-read speed again (about 1.5 s, "
-                                       "between replies)"));
+  remeasure->setToolTip(
+      tr("Measure the disk's random-read speed again (about 1.5 s, "
+         "between replies)"));
   connect(remeasure, &QPushButton::clicked, this, [this] {
     limit_label_->setText(tr("disk limit: measuring…"));
     engine_->measureReadLimit(probeCacheFile(), true);
@@ -215,8 +215,8 @@ void MainWindow::buildUi() {
   lc->addLayout(row);
   live_ = liveColumn;
 #else
-  auto* placeholder = new QLabel(tr("Live plots appear here (ui/plots not merged yet)"),
-                                 right_split_);
+  auto* placeholder =
+      new QLabel(tr("Live plots appear here (ui/plots not merged yet)"), right_split_);
   placeholder->setAlignment(Qt::AlignCenter);
   placeholder->setObjectName(QStringLiteral("livePlaceholder"));
   live_ = placeholder;
@@ -274,8 +274,7 @@ void MainWindow::buildMenus() {
   file->addAction(tr("Open model &folder…"), this, &MainWindow::openModelFolder);
   file->addSeparator();
   file->addAction(tr("&Import chat (JSON)…"), this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Import a chat"),
-                                                      QDir::homePath(),
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import a chat"), QDir::homePath(),
                                                       tr("FlashChat chats (*.json)"));
     if (!path.isEmpty()) importConversation(path);
   });
@@ -296,8 +295,7 @@ void MainWindow::buildMenus() {
   panel->setChecked(true);
   panel->setShortcut(QKeySequence(QStringLiteral("Ctrl+L")));
   connect(panel, &QAction::toggled, this, [this](bool on) { right_split_->setVisible(on); });
-  QAction* teach = view->addAction(tr("&Teaching view"), this,
-                                   &MainWindow::showTeachingView);
+  QAction* teach = view->addAction(tr("&Teaching view"), this, &MainWindow::showTeachingView);
   teach->setShortcut(QKeySequence(QStringLiteral("Ctrl+T")));
   // Language: the translators are installed at start, so a new choice applies at the next start.
   view->addSeparator();
@@ -343,8 +341,7 @@ void MainWindow::connectEngine() {
   connect(this, &MainWindow::modelReadyChanged, this, [this](bool ready) {
     if (!generating_) composer_->sendButton()->setEnabled(ready);
     composer_->editor()->setPlaceholderText(
-        ready ? tr("Type a message…  (Ctrl+Enter sends, Esc stops)")
-              : tr("Loading the model…"));
+        ready ? tr("Type a message…  (Ctrl+Enter sends, Esc stops)") : tr("Loading the model…"));
   });
   connect(w, &EngineWorker::error, this, &MainWindow::onEngineError);
   connect(w, &EngineWorker::textReady, this, [this](const QString& text) {
@@ -387,7 +384,7 @@ void MainWindow::start() {
   if (path.isEmpty()) {
     chat_->addNotice(NoticeCard::Kind::Error, tr("No model found"),
                      tr("The built-in model is missing from this installation. Open "
-                                    "a model to start chatting."),
+                        "a model to start chatting."),
                      {}, {{QStringLiteral("open-model"), tr("Open a model…")}});
     return;
   }
@@ -451,14 +448,13 @@ void MainWindow::showWelcome() {
   }
   auto* card = new NoticeCard(
       NoticeCard::Kind::Info, tr("Welcome to FlashChat"),
-      tr(
-          "The built-in model is small on purpose: a 5.3M-parameter continuation model that this "
-          "project trained itself on Debian documentation and other free texts. It is not a chat "
-          "assistant — it continues your text, and its replies are locally fluent nonsense. It is "
-          "here to show the technique live: as it writes, the plots on the right show FFN neurons "
-          "being read from disk as the predictor asks for them, while the last k tokens' neurons "
-          "stay in DRAM within the budget you set. Open a real model (GGUF file or Hugging Face "
-          "folder) to chat."),
+      tr("The built-in model is small on purpose: a 5.3M-parameter continuation model that this "
+         "project trained itself on Debian documentation and other free texts. It is not a chat "
+         "assistant — it continues your text, and its replies are locally fluent nonsense. It is "
+         "here to show the technique live: as it writes, the plots on the right show FFN neurons "
+         "being read from disk as the predictor asks for them, while the last k tokens' neurons "
+         "stay in DRAM within the budget you set. Open a real model (GGUF file or Hugging Face "
+         "folder) to chat."),
       {},
       {{QStringLiteral("open-gguf"), tr("Open a model…")},
        {QStringLiteral("model-info"), tr("About this model")}});

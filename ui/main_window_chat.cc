@@ -135,7 +135,9 @@ void MainWindow::finishReply(const GenerationSummary& s) {
   ChatMessageEntry& last = working_.messages.last();
   const bool interrupted = s.generated_tokens < 0;
   last.content = s.text;
-  last.stop_reason = interrupted ? QStringLiteral(QT_TRANSLATE_NOOP("flashchat::ui::StopReason", "interrupted")) : stop_reason_text(s.reason);
+  last.stop_reason =
+      interrupted ? QStringLiteral(QT_TRANSLATE_NOOP("flashchat::ui::StopReason", "interrupted"))
+                  : stop_reason_text(s.reason);
   if (!interrupted) {
     last.prompt_tokens = s.prompt_tokens;
     last.tokens = s.generated_tokens;
@@ -163,7 +165,7 @@ void MainWindow::finishReply(const GenerationSummary& s) {
   if (!interrupted && s.reason == StopReason::ContextFull) {
     chat_->addNotice(NoticeCard::Kind::Info, tr("The context is full"),
                      tr("The reply stopped because the model's context of %1 tokens "
-                                    "is used up. Start a new chat to continue.")
+                        "is used up. Start a new chat to continue.")
                          .arg(s.context_size),
                      {}, {{QStringLiteral("new-chat"), tr("New chat")}});
   }
@@ -227,9 +229,8 @@ void MainWindow::showModelInfo() {
 }
 
 void MainWindow::openModelFile() {
-  const QString path = QFileDialog::getOpenFileName(
-      this, tr("Open a GGUF model"), QDir::homePath(),
-      tr("GGUF models (*.gguf);;All files (*)"));
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open a GGUF model"), QDir::homePath(),
+                                                    tr("GGUF models (*.gguf);;All files (*)"));
   if (!path.isEmpty()) openModelPath(path);
 }
 
@@ -261,8 +262,8 @@ void MainWindow::openModelPath(const QString& path) {
     if (dlg->errorText().isEmpty() || dlg->errorText().contains(QLatin1String("cancelled"))) return;
     chat_->addNotice(NoticeCard::Kind::Error, tr("Conversion failed"),
                      tr("FlashChat could not convert %1 into a flash model. Check that "
-                                    "it is a GGUF file or a Hugging Face folder with config.json, "
-                                    "*.safetensors and tokenizer.json.")
+                        "it is a GGUF file or a Hugging Face folder with config.json, "
+                        "*.safetensors and tokenizer.json.")
                          .arg(QFileInfo(path).fileName()),
                      dlg->errorText(), {{QStringLiteral("open-model"), tr("Open another…")}});
   });

@@ -49,7 +49,8 @@ void MainWindow::openDatabase(DbOpenResult db) {
       }
       w.conversations_purge_deleted();
     } catch (const Error& e) {
-      db.message = tr("Preparing the chat database failed: %1").arg(QString::fromStdString(e.what()));
+      db.message =
+          tr("Preparing the chat database failed: %1").arg(QString::fromStdString(e.what()));
     }
   }
   reader_ = std::move(db.reader);
@@ -117,12 +118,14 @@ void MainWindow::buildLeftPane(QWidget* left) {
     menu.addAction(tr("Export as Markdown…"), this, [this, id] {
       const QString path = QFileDialog::getSaveFileName(this, tr("Export as Markdown"),
                                                         QDir::homePath(), tr("Markdown (*.md)"));
-      if (!path.isEmpty()) exportConversation(id, path.endsWith(QLatin1String(".md")) ? path : path + ".md");
+      if (!path.isEmpty())
+        exportConversation(id, path.endsWith(QLatin1String(".md")) ? path : path + ".md");
     });
     menu.addAction(tr("Export as JSON…"), this, [this, id] {
       const QString path = QFileDialog::getSaveFileName(this, tr("Export as JSON"),
                                                         QDir::homePath(), tr("JSON (*.json)"));
-      if (!path.isEmpty()) exportConversation(id, path.endsWith(QLatin1String(".json")) ? path : path + ".json");
+      if (!path.isEmpty())
+        exportConversation(id, path.endsWith(QLatin1String(".json")) ? path : path + ".json");
     });
     menu.addSeparator();
     QAction* del = menu.addAction(tr("Delete"));
@@ -231,8 +234,8 @@ void MainWindow::showRunHistory(bool compare_latest) {
     }
   } catch (const Error& e) {
     chat_->addNotice(NoticeCard::Kind::Error, tr("Run history"),
-                     tr("The recorded runs could not be read."),
-                     QString::fromStdString(e.what()), {});
+                     tr("The recorded runs could not be read."), QString::fromStdString(e.what()),
+                     {});
     return;
   }
   pages_->setCurrentWidget(history_);

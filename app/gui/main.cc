@@ -18,8 +18,8 @@
 #include "chat/chat_settings_dialog.h"
 #include "common/language.h"
 #include "core/error.h"
-#include "storage/db_open.h"
 #include "main_window.h"
+#include "storage/db_open.h"
 #include "teaching/teaching_view.h"
 
 namespace {
@@ -75,12 +75,13 @@ int main(int argc, char** argv) {
                                                "(in a scratch data folder unless FLASHCHAT_DATA_DIR is set)"));
   const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Dark palette"));
   const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Light palette"));
-  const QCommandLineOption view(QStringLiteral("view"),
-                                QStringLiteral("Page for --screenshot: chat, history (after --demo: "
-                                               "its two runs compared), teaching (the teaching "
-                                               "view, opened before the demo runs) or settings "
-                                               "(the chat settings dialog, advanced part shown)"),
-                                QStringLiteral("PAGE"), QStringLiteral("chat"));
+  const QCommandLineOption view(
+      QStringLiteral("view"),
+      QStringLiteral("Page for --screenshot: chat, history (after --demo: "
+                     "its two runs compared), teaching (the teaching "
+                     "view, opened before the demo runs) or settings "
+                     "(the chat settings dialog, advanced part shown)"),
+      QStringLiteral("PAGE"), QStringLiteral("chat"));
   const QCommandLineOption lang(QStringLiteral("lang"),
                                 QStringLiteral("Interface language for this run: ko (Korean) or en "
                                                "(English); default: the one chosen in View > "

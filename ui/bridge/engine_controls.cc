@@ -1,10 +1,9 @@
 #include "bridge/engine_controls.h"
 
-#include <QLocale>
 #include <QGridLayout>
-#include <algorithm>
-
+#include <QLocale>
 #include <QThread>
+#include <algorithm>
 
 namespace flashchat::ui {
 
@@ -52,8 +51,9 @@ EngineControls::EngineControls(QWidget* parent) : QWidget(parent) {
   auto* ml = new QLabel(tr("&Mode"), this);
   mode_ = new QComboBox(this);
   for (FfnMode m : kModes) mode_->addItem(QString::fromLatin1(ffn_mode_name(m)), static_cast<int>(m));
-  mode_->setToolTip(tr("flash: predicted neurons from disk with a windowed cache; "
-                                   "mmap: page cache; naive: read every neuron; dram: all in memory"));
+  mode_->setToolTip(
+      tr("flash: predicted neurons from disk with a windowed cache; "
+         "mmap: page cache; naive: read every neuron; dram: all in memory"));
   ml->setBuddy(mode_);
   auto* tl = new QLabel(tr("&Threads"), this);
   threads_ = new QSpinBox(this);

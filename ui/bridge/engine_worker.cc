@@ -27,7 +27,8 @@ bool contains(const std::string& text, const char* needle) {
 QString bytes_text(qint64 bytes) {
   if (bytes <= 0) return QCoreApplication::translate("flashchat::ui::EngineWorker", "unlimited");
   const QLocale loc;
-  if (bytes >= 1000LL * 1000 * 1000) return loc.toString(bytes / 1e9, 'f', 2) + QStringLiteral(" GB");
+  if (bytes >= 1000LL * 1000 * 1000)
+    return loc.toString(bytes / 1e9, 'f', 2) + QStringLiteral(" GB");
   if (bytes >= 1000 * 1000) return loc.toString(bytes / 1e6, 'f', 1) + QStringLiteral(" MB");
   return loc.toString(bytes / 1e3, 'f', 0) + QStringLiteral(" kB");
 }
@@ -37,7 +38,8 @@ QString bytes_text(qint64 bytes) {
 QString stop_reason_text(StopReason r) {
   switch (r) {
     case StopReason::MaxTokens:
-      return QStringLiteral(QT_TRANSLATE_NOOP("flashchat::ui::StopReason", "reached the token limit"));
+      return QStringLiteral(
+          QT_TRANSLATE_NOOP("flashchat::ui::StopReason", "reached the token limit"));
     case StopReason::EndOfText:
       return QStringLiteral(QT_TRANSLATE_NOOP("flashchat::ui::StopReason", "end of text"));
     case StopReason::StopString:
@@ -69,12 +71,13 @@ EngineError EngineWorker::settingError(const std::string& what, FfnMode mode,
   if (contains(what, "below the minimum") || contains(what, "needs a budget of at least")) {
     e.kind = EngineErrorKind::BudgetBelowMinimum;
     e.minimum_bytes = session_ ? session_->minimum_budget_bytes(mode) : summary_.minimum_for(mode);
-    const QString asked = asked_bytes > 0 ? tr("The budget %1").arg(bytes_text(asked_bytes))
-                                          : tr("The DRAM budget");
-    e.message = tr("%1 is below this model's minimum of %2 in %3 mode (resident "
-                               "weights, predictors, KV cache and I/O buffers must fit). The "
-                               "previous budget stays in force.")
-                    .arg(asked, bytes_text(e.minimum_bytes), QString::fromLatin1(ffn_mode_name(mode)));
+    const QString asked =
+        asked_bytes > 0 ? tr("The budget %1").arg(bytes_text(asked_bytes)) : tr("The DRAM budget");
+    e.message =
+        tr("%1 is below this model's minimum of %2 in %3 mode (resident "
+           "weights, predictors, KV cache and I/O buffers must fit). The "
+           "previous budget stays in force.")
+            .arg(asked, bytes_text(e.minimum_bytes), QString::fromLatin1(ffn_mode_name(mode)));
   } else {
     e.kind = EngineErrorKind::Setting;
     e.message = tr("The setting was not applied: %1").arg(e.detail);
@@ -127,9 +130,10 @@ void EngineWorker::loadModel(const QString& path, FfnMode mode, int window, qint
     EngineError err;
     err.kind = EngineErrorKind::BadModel;
     err.detail = qs(e.what());
-    err.message = tr("FlashChat could not open this model. It may be damaged, "
-                                 "incomplete or not a model FlashChat understands (GGUF file, "
-                                 "Hugging Face folder or converted flash model).");
+    err.message =
+        tr("FlashChat could not open this model. It may be damaged, "
+           "incomplete or not a model FlashChat understands (GGUF file, "
+           "Hugging Face folder or converted flash model).");
     emit error(err);
     return;
   }
@@ -255,8 +259,9 @@ void EngineWorker::onSettings(const SettingsChange& c) {
     emit settingApplied(c.token_index, tr("k %1→%2").arg(a.window).arg(b.window));
   }
   if (a.budget_bytes != b.budget_bytes) {
-    emit settingApplied(c.token_index, tr("budget %1→%2")
-                                           .arg(bytes_text(a.budget_bytes), bytes_text(b.budget_bytes)));
+    emit settingApplied(
+        c.token_index,
+        tr("budget %1→%2").arg(bytes_text(a.budget_bytes), bytes_text(b.budget_bytes)));
   }
   if (a.mode != b.mode) {
     emit settingApplied(c.token_index, tr("mode %1→%2")
@@ -310,8 +315,8 @@ void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
     if (contains(e.what(), "does not fit the context") || contains(e.what(), "does not fit:")) {
       err.kind = EngineErrorKind::ContextFull;
       err.message = tr("This conversation no longer fits in the model's context of "
-                                   "%1 tokens. Start a new chat, or delete or shorten earlier "
-                                   "messages.")
+                       "%1 tokens. Start a new chat, or delete or shorten earlier "
+                       "messages.")
                         .arg(session_->context_size());
     } else if (contains(e.what(), "for this request")) {
       // Refused before anything was fed: the reply's KV cache (the conversation plus up to
@@ -323,9 +328,9 @@ void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
                             options.max_new_tokens;
       err.minimum_bytes = session_->minimum_budget_bytes(mode, positions);
       err.message = tr("This reply may take up to %1 tokens of context, and their "
-                                   "KV cache does not fit in the DRAM budget. Raise the budget "
-                                   "to at least %2, lower \"max tokens\" in the chat settings, "
-                                   "or start a new chat.")
+                       "KV cache does not fit in the DRAM budget. Raise the budget "
+                       "to at least %2, lower \"max tokens\" in the chat settings, "
+                       "or start a new chat.")
                         .arg(std::min(positions, session_->context_size()))
                         .arg(bytes_text(err.minimum_bytes));
     } else if (contains(e.what(), "KV cache no longer fits the budget")) {
@@ -333,13 +338,14 @@ void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
       const FfnMode mode = session_->settings().mode;
       err.minimum_bytes = session_->minimum_budget_bytes(mode);
       err.message = tr("The conversation has grown: its KV cache no longer fits in "
-                                   "the DRAM budget. Raise the budget to at least %1 or start a "
-                                   "new chat. What was written so far is kept.")
+                       "the DRAM budget. Raise the budget to at least %1 or start a "
+                       "new chat. What was written so far is kept.")
                         .arg(bytes_text(err.minimum_bytes));
     } else {
       err.kind = EngineErrorKind::Io;
-      err.message = tr("Reading the model from disk failed while the reply was being "
-                                   "written. What was written so far is kept; you can try again.");
+      err.message =
+          tr("Reading the model from disk failed while the reply was being "
+             "written. What was written so far is kept; you can try again.");
     }
     emit error(err);
     return;
@@ -362,8 +368,9 @@ void EngineWorker::measureReadLimit(const QString& cache_file, bool remeasure) {
     EngineError err;
     err.kind = EngineErrorKind::Setting;
     err.detail = qs(e.what());
-    err.message = tr("The disk's read speed could not be measured, so the read plot "
-                                 "has no reference line. Chatting is not affected.");
+    err.message =
+        tr("The disk's read speed could not be measured, so the read plot "
+           "has no reference line. Chatting is not affected.");
     emit error(err);
   }
 }

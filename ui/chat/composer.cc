@@ -83,7 +83,8 @@ void Composer::setEditing(int index) {
   cancel_edit_->setVisible(index >= 0);
   if (index >= 0) {
     banner_->setText(tr("Editing message %1 — sending replaces it and every message "
-                                    "after it.").arg(index + 1));
+                        "after it.")
+                         .arg(index + 1));
   }
 }
 

@@ -90,10 +90,13 @@ Conversation Conversation::make_new() {
 
 QString Conversation::to_text() const {
   QString out;
-  if (!system_prompt.isEmpty()) out += QCoreApplication::translate("flashchat::ui::Conversation", "**System:** ") + system_prompt + "\n\n";
+  if (!system_prompt.isEmpty())
+    out += QCoreApplication::translate("flashchat::ui::Conversation", "**System:** ") +
+           system_prompt + "\n\n";
   for (const ChatMessageEntry& m : messages) {
-    out += (m.role == QLatin1String("user") ? QCoreApplication::translate("flashchat::ui::Conversation", "**You:** ")
-                                             : QCoreApplication::translate("flashchat::ui::Conversation", "**Model:** "));
+    out += (m.role == QLatin1String("user")
+                ? QCoreApplication::translate("flashchat::ui::Conversation", "**You:** ")
+                : QCoreApplication::translate("flashchat::ui::Conversation", "**Model:** "));
     out += m.content + "\n\n";
   }
   return out.trimmed();

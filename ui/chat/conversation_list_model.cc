@@ -1,7 +1,7 @@
 #include "chat/conversation_list_model.h"
 
-#include <QLocale>
 #include <QDateTime>
+#include <QLocale>
 
 #include "core/error.h"
 
@@ -33,7 +33,8 @@ QVariant ConversationListModel::data(const QModelIndex& index, int role) const {
       return c.title;
     case Qt::ToolTipRole:
       return tr("%1 — %n messages, last change %2", nullptr, int(c.messages.size()))
-          .arg(c.title, QLocale().toString(QDateTime::fromMSecsSinceEpoch(c.updated_ms), QLocale::ShortFormat));
+          .arg(c.title, QLocale().toString(QDateTime::fromMSecsSinceEpoch(c.updated_ms),
+                                           QLocale::ShortFormat));
     case IdRole:
       return c.id;
     case UpdatedRole:

@@ -75,7 +75,8 @@ QWidget* code_box(const MarkdownSegment& seg, QWidget* parent) {
   lang->setProperty("dim", true);
   head->addWidget(lang);
   head->addStretch(1);
-  auto* copy = small_button(MessageWidget::tr("Copy code"), MessageWidget::tr("Copy this code block"), box);
+  auto* copy =
+      small_button(MessageWidget::tr("Copy code"), MessageWidget::tr("Copy this code block"), box);
   const QString code = seg.text;
   QObject::connect(copy, &QPushButton::clicked, box, [code] { QApplication::clipboard()->setText(code); });
   head->addWidget(copy);
@@ -181,8 +182,10 @@ void MessageWidget::finishStreaming(const QString& markdown, const QString& note
 }
 
 void MessageWidget::setNote(const QString& note) {
-  // Stored stop reasons are English (QT_TRANSLATE_NOOP in the "StopReason" context): shown translated.
-  const QString shown = QCoreApplication::translate("flashchat::ui::StopReason", note.toUtf8().constData());
+  // Stored stop reasons are English (QT_TRANSLATE_NOOP in the "StopReason" context): shown
+  // translated.
+  const QString shown =
+      QCoreApplication::translate("flashchat::ui::StopReason", note.toUtf8().constData());
   note_->setText(note.isEmpty() ? QString() : QStringLiteral("· ") + shown);
 }
 

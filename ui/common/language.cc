@@ -14,9 +14,12 @@ constexpr const char* kSettingsKey = "ui/language";
 
 QString ui_language_code(UiLanguage lang) {
   switch (lang) {
-    case UiLanguage::English: return QStringLiteral("en");
-    case UiLanguage::Korean: return QStringLiteral("ko");
-    case UiLanguage::System: break;
+    case UiLanguage::English:
+      return QStringLiteral("en");
+    case UiLanguage::Korean:
+      return QStringLiteral("ko");
+    case UiLanguage::System:
+      break;
   }
   return QStringLiteral("system");
 }
@@ -29,7 +32,8 @@ std::optional<UiLanguage> ui_language_from_code(const QString& code) {
 }
 
 UiLanguage ui_language_saved(const QSettings& settings) {
-  return ui_language_from_code(settings.value(kSettingsKey).toString()).value_or(UiLanguage::System);
+  return ui_language_from_code(settings.value(kSettingsKey).toString())
+      .value_or(UiLanguage::System);
 }
 
 void ui_language_save(QSettings& settings, UiLanguage lang) {
@@ -46,7 +50,8 @@ QString ui_language_install(QCoreApplication& app, UiLanguage lang) {
   // QTranslator::load(QLocale, ...) walks the locale's UI languages (ko_KR → ko, en_US → en).
   // A locale without a translation (C, fr_FR, ...) gets English, whose plural forms (%n) the
   // source text alone does not spell out.
-  if (!own->load(locale, QStringLiteral("flashchat"), QStringLiteral("_"), QStringLiteral(":/i18n")) &&
+  if (!own->load(locale, QStringLiteral("flashchat"), QStringLiteral("_"),
+                 QStringLiteral(":/i18n")) &&
       !own->load(QStringLiteral(":/i18n/flashchat_en.qm"))) {
     delete own;
     return QStringLiteral("en");

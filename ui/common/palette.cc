@@ -74,42 +74,61 @@ QPen palette_ref_pen(RefLine r, const QPalette& widget_palette) {
 
 QString palette_dram_name(DramCategory c) {
   switch (c) {
-    case DramCategory::ResidentWeights: return QCoreApplication::translate("flashchat::ui::Palette", "resident weights");
-    case DramCategory::Predictors: return QCoreApplication::translate("flashchat::ui::Palette", "predictors");
-    case DramCategory::NeuronCache: return QCoreApplication::translate("flashchat::ui::Palette", "neuron cache");
-    case DramCategory::KvCache: return QCoreApplication::translate("flashchat::ui::Palette", "KV cache");
-    case DramCategory::IoBuffers: return QCoreApplication::translate("flashchat::ui::Palette", "I/O buffers");
-    case DramCategory::Other: return QCoreApplication::translate("flashchat::ui::Palette", "other");
+    case DramCategory::ResidentWeights:
+      return QCoreApplication::translate("flashchat::ui::Palette", "resident weights");
+    case DramCategory::Predictors:
+      return QCoreApplication::translate("flashchat::ui::Palette", "predictors");
+    case DramCategory::NeuronCache:
+      return QCoreApplication::translate("flashchat::ui::Palette", "neuron cache");
+    case DramCategory::KvCache:
+      return QCoreApplication::translate("flashchat::ui::Palette", "KV cache");
+    case DramCategory::IoBuffers:
+      return QCoreApplication::translate("flashchat::ui::Palette", "I/O buffers");
+    case DramCategory::Other:
+      return QCoreApplication::translate("flashchat::ui::Palette", "other");
   }
   return {};
 }
 
 QString palette_time_name(TimePart p) {
   switch (p) {
-    case TimePart::Predictor: return QCoreApplication::translate("flashchat::ui::Palette", "predictor");
-    case TimePart::Io: return QCoreApplication::translate("flashchat::ui::Palette", "I/O");
-    case TimePart::Memory: return QCoreApplication::translate("flashchat::ui::Palette", "memory mgmt");
-    case TimePart::Compute: return QCoreApplication::translate("flashchat::ui::Palette", "compute");
-    case TimePart::Sampling: return QCoreApplication::translate("flashchat::ui::Palette", "sampling");
+    case TimePart::Predictor:
+      return QCoreApplication::translate("flashchat::ui::Palette", "predictor");
+    case TimePart::Io:
+      return QCoreApplication::translate("flashchat::ui::Palette", "I/O");
+    case TimePart::Memory:
+      return QCoreApplication::translate("flashchat::ui::Palette", "memory mgmt");
+    case TimePart::Compute:
+      return QCoreApplication::translate("flashchat::ui::Palette", "compute");
+    case TimePart::Sampling:
+      return QCoreApplication::translate("flashchat::ui::Palette", "sampling");
   }
   return {};
 }
 
 QString palette_churn_name(Churn c) {
   switch (c) {
-    case Churn::Added: return QCoreApplication::translate("flashchat::ui::Palette", "loaded");
-    case Churn::Removed: return QCoreApplication::translate("flashchat::ui::Palette", "evicted");
-    case Churn::Streamed: return QCoreApplication::translate("flashchat::ui::Palette", "streamed");
-    case Churn::Window: return QCoreApplication::translate("flashchat::ui::Palette", "window k");
+    case Churn::Added:
+      return QCoreApplication::translate("flashchat::ui::Palette", "loaded");
+    case Churn::Removed:
+      return QCoreApplication::translate("flashchat::ui::Palette", "evicted");
+    case Churn::Streamed:
+      return QCoreApplication::translate("flashchat::ui::Palette", "streamed");
+    case Churn::Window:
+      return QCoreApplication::translate("flashchat::ui::Palette", "window k");
   }
   return {};
 }
 
 QString palette_ref_name(RefLine r) {
   switch (r) {
-    case RefLine::Budget: return QCoreApplication::translate("flashchat::ui::Palette", "budget");
-    case RefLine::DeviceLimit: return QCoreApplication::translate("flashchat::ui::Palette", "device limit");
-    case RefLine::ProcessRss: return QCoreApplication::translate("flashchat::ui::Palette", "process RSS above start (GUI included)");
+    case RefLine::Budget:
+      return QCoreApplication::translate("flashchat::ui::Palette", "budget");
+    case RefLine::DeviceLimit:
+      return QCoreApplication::translate("flashchat::ui::Palette", "device limit");
+    case RefLine::ProcessRss:
+      return QCoreApplication::translate("flashchat::ui::Palette",
+                                         "process RSS above start (GUI included)");
   }
   return {};
 }

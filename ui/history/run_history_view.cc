@@ -1,9 +1,9 @@
 #include "history/run_history_view.h"
 
-#include <QLocale>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
+#include <QLocale>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSplitter>
@@ -45,7 +45,7 @@ RunHistoryView::RunHistoryView(ChatDb* reader, QWidget* parent)
   auto* title = new QLabel(tr("<b>Run history</b>"), this);
   bar->addWidget(title);
   hint_ = new QLabel(tr("Select a run to see its plots as they were live; select two "
-                                    "(Ctrl+click) to compare them."),
+                        "(Ctrl+click) to compare them."),
                      this);
   hint_->setProperty("dim", true);
   bar->addWidget(hint_, 1);
@@ -174,14 +174,15 @@ void RunHistoryView::showRecords(const RunRecord& a, const RunRecord* b) {
   const RunInfo& x = a.info;
   const RunInfo& y = b->info;
   const auto row = [&](const QString& name, double va, double vb, int decimals) {
-    return QStringLiteral("<tr><td>%1</td><td align=right>%2</td><td align=right>%3</td>"
-                          "<td align=right>%4</td></tr>")
+    return QStringLiteral(
+               "<tr><td>%1</td><td align=right>%2</td><td align=right>%3</td>"
+               "<td align=right>%4</td></tr>")
         .arg(name, QLocale().toString(va, 'f', decimals), QLocale().toString(vb, 'f', decimals),
              ratio_text(va, vb));
   };
   comparison_->setText(
       tr("<table cellspacing=0 cellpadding=3><tr><th align=left>per token</th>"
-                     "<th align=right>A</th><th align=right>B</th><th align=right>B/A</th></tr>") +
+         "<th align=right>A</th><th align=right>B</th><th align=right>B/A</th></tr>") +
       row(tr("ms"), x.ms_per_token, y.ms_per_token, 2) +
       row(tr("MB read"), x.bytes_per_token / 1e6, y.bytes_per_token / 1e6, 3) +
       row(tr("FFN neurons loaded"), x.ffn_loaded_per_token, y.ffn_loaded_per_token, 0) +

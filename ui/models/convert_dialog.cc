@@ -15,7 +15,7 @@ ConvertDialog::ConvertDialog(const QString& input, const QString& out_dir, QWidg
   setMinimumWidth(460);
   auto* v = new QVBoxLayout(this);
   auto* what = new QLabel(tr("Making a flash model: FFN weights laid out as row-column "
-                                         "bundles on disk, predictors trained on calibration text."),
+                             "bundles on disk, predictors trained on calibration text."),
                           this);
   what->setWordWrap(true);
   v->addWidget(what);

@@ -16,27 +16,37 @@ QString count_text(qint64 n) { return QLocale().toString(n); }
 
 QList<QPair<QString, QString>> facts(const ModelSummary& m) {
   QList<QPair<QString, QString>> f;
-  f << qMakePair(ModelInfoDialog::tr("Name"), m.name) << qMakePair(ModelInfoDialog::tr("Path"), m.path)
+  f << qMakePair(ModelInfoDialog::tr("Name"), m.name)
+    << qMakePair(ModelInfoDialog::tr("Path"), m.path)
     << qMakePair(ModelInfoDialog::tr("Architecture"),
                  ModelInfoDialog::tr("%1, %2 layers, d %3, %4 heads, FFN %5 neurons/layer (%6)")
-                     .arg(m.arch).arg(m.n_layers).arg(m.dim).arg(m.n_heads).arg(m.ffn_dim)
+                     .arg(m.arch)
+                     .arg(m.n_layers)
+                     .arg(m.dim)
+                     .arg(m.n_heads)
+                     .arg(m.ffn_dim)
                      .arg(m.activation))
     << qMakePair(ModelInfoDialog::tr("Parameters"), count_text(m.parameters))
-    << qMakePair(ModelInfoDialog::tr("Vocabulary / context"),
-                 ModelInfoDialog::tr("%1 tokens / %2 positions").arg(m.vocab_size).arg(m.context_size))
+    << qMakePair(
+           ModelInfoDialog::tr("Vocabulary / context"),
+           ModelInfoDialog::tr("%1 tokens / %2 positions").arg(m.vocab_size).arg(m.context_size))
     << qMakePair(ModelInfoDialog::tr("Chat template"),
                  m.has_chat_template ? ModelInfoDialog::tr("yes")
                                      : ModelInfoDialog::tr("none (a continuation model; turns are "
-                                                      "formatted as plain text)"))
-    << qMakePair(ModelInfoDialog::tr("Format"), m.flash ? ModelInfoDialog::tr("flash model (converted)")
-                                                   : ModelInfoDialog::tr("dense (runs in DRAM)"));
-  f << qMakePair(ModelInfoDialog::tr("Bytes by part"),
-                 ModelInfoDialog::tr("embeddings %1 · attention %2 · FFN %3%4 · norms %5 · predictors %6")
-                     .arg(bytes_text(m.bytes_embeddings), bytes_text(m.bytes_attention),
-                          bytes_text(m.bytes_ffn), m.flash ? ModelInfoDialog::tr(" (on flash)") : QString(),
-                          bytes_text(m.bytes_other), bytes_text(m.bytes_predictors)))
-    << qMakePair(ModelInfoDialog::tr("Model size"), bytes_text(m.model_bytes) +
-                                                   ModelInfoDialog::tr(" (%1 bytes)").arg(count_text(m.model_bytes)));
+                                                           "formatted as plain text)"))
+    << qMakePair(ModelInfoDialog::tr("Format"), m.flash
+                                                    ? ModelInfoDialog::tr("flash model (converted)")
+                                                    : ModelInfoDialog::tr("dense (runs in DRAM)"));
+  f << qMakePair(
+           ModelInfoDialog::tr("Bytes by part"),
+           ModelInfoDialog::tr("embeddings %1 · attention %2 · FFN %3%4 · norms %5 · predictors %6")
+               .arg(bytes_text(m.bytes_embeddings), bytes_text(m.bytes_attention),
+                    bytes_text(m.bytes_ffn),
+                    m.flash ? ModelInfoDialog::tr(" (on flash)") : QString(),
+                    bytes_text(m.bytes_other), bytes_text(m.bytes_predictors)))
+    << qMakePair(ModelInfoDialog::tr("Model size"),
+                 bytes_text(m.model_bytes) +
+                     ModelInfoDialog::tr(" (%1 bytes)").arg(count_text(m.model_bytes)));
   QStringList mins;
   for (FfnMode md : {FfnMode::Flash, FfnMode::Mmap, FfnMode::Naive, FfnMode::Dram}) {
     mins << QStringLiteral("%1 %2").arg(QString::fromLatin1(ffn_mode_name(md)), bytes_text(m.minimum_for(md)));
@@ -72,18 +82,19 @@ ModelInfoDialog::ModelInfoDialog(const ModelSummary& m, QWidget* parent) : QDial
   v->addLayout(form);
   if (!m.predictor_metrics.empty()) {
     auto* title = new QLabel(tr("Predictors (measured by the converter on held-out "
-                                            "calibration tokens)"), this);
+                                "calibration tokens)"),
+                             this);
     v->addWidget(title);
     auto* table = new QTableWidget(static_cast<int>(m.predictor_metrics.size()), 5, this);
-    table->setHorizontalHeaderLabels({tr("Recall"), tr("Precision"),
-                                      tr("Predicted active"), tr("Truly active"),
-                                      tr("Rank")});
+    table->setHorizontalHeaderLabels(
+        {tr("Recall"), tr("Precision"), tr("Predicted active"), tr("Truly active"), tr("Rank")});
     for (int i = 0; i < table->rowCount(); ++i) {
       const PredictorInfo& pm = m.predictor_metrics[static_cast<size_t>(i)];
       table->setVerticalHeaderItem(i, new QTableWidgetItem(tr("Layer %1").arg(i)));
       const double vals[] = {pm.recall, pm.precision, pm.predicted_active, pm.true_active};
       for (int c = 0; c < 4; ++c) {
-        auto* item = new QTableWidgetItem(QLocale().toString(100 * vals[c], 'f', 1) + QStringLiteral(" %"));
+        auto* item =
+            new QTableWidgetItem(QLocale().toString(100 * vals[c], 'f', 1) + QStringLiteral(" %"));
         item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         table->setItem(i, c, item);
       }

@@ -51,10 +51,14 @@ QColor CacheMap::stateColor(CellState s, const QPalette& p) {
 
 QString CacheMap::stateName(CellState s) {
   switch (s) {
-    case CellState::Loaded: return tr("just loaded");
-    case CellState::Evicted: return tr("just evicted");
-    case CellState::Streamed: return tr("streamed (no room)");
-    case CellState::Resident: return tr("resident");
+    case CellState::Loaded:
+      return tr("just loaded");
+    case CellState::Evicted:
+      return tr("just evicted");
+    case CellState::Streamed:
+      return tr("streamed (no room)");
+    case CellState::Resident:
+      return tr("resident");
     case CellState::Empty: break;
   }
   return tr("on flash only");

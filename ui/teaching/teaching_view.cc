@@ -46,22 +46,35 @@ struct TourStep {
 };
 constexpr TourStep kTour[] = {
     {"cacheMap",
-     QT_TRANSLATE_NOOP("flashchat::ui::TeachingView", "The neuron cache. Each row is a layer, each cell a group of FFN neurons. Before every "
-     "token a small predictor guesses which neurons will fire; only those are needed. Vivid "
-     "green cells were just loaded from flash, red ones just evicted to make room, pale green "
-     "ones stay resident in DRAM, sky-blue ones were streamed (no room left under the budget).")},
+     QT_TRANSLATE_NOOP(
+         "flashchat::ui::TeachingView",
+         "The neuron cache. Each row is a layer, each cell a group of FFN neurons. Before every "
+         "token a small predictor guesses which neurons will fire; only those are needed. Vivid "
+         "green cells were just loaded from flash, red ones just evicted to make room, pale green "
+         "ones stay resident in DRAM, sky-blue ones were streamed (no room left under the "
+         "budget).")},
     {"phaseBar",
-     QT_TRANSLATE_NOOP("flashchat::ui::TeachingView", "One token, phase by phase: predict, compare with the window (neurons of the last k tokens "
-     "stay cached, so only the difference is read), delete and append rows in the preallocated "
-     "matrix, read the missing bundles from flash, compute.")},
+     QT_TRANSLATE_NOOP(
+         "flashchat::ui::TeachingView",
+         "One token, phase by phase: predict, compare with the window (neurons of the last k "
+         "tokens "
+         "stay cached, so only the difference is read), delete and append rows in the preallocated "
+         "matrix, read the missing bundles from flash, compute.")},
     {"stepControls",
-     QT_TRANSLATE_NOOP("flashchat::ui::TeachingView", "Step through the run: play, pause, one token at a time, or drag the slider. Each neuron's "
-     "gate, up and down weights lie side by side on flash (a bundle), so one read fetches all "
-     "three.")},
+     QT_TRANSLATE_NOOP(
+         "flashchat::ui::TeachingView",
+         "Step through the run: play, pause, one token at a time, or drag the slider. Each "
+         "neuron's "
+         "gate, up and down weights lie side by side on flash (a bundle), so one read fetches all "
+         "three.")},
     {"whatIf",
-     QT_TRANSLATE_NOOP("flashchat::ui::TeachingView", "What if the window were longer or the budget smaller? The same active sets go through the "
-     "engine's own cache policy under the new settings, without running the model again. A "
-     "longer window reads less per token but holds more in DRAM; the budget caps what it holds.")},
+     QT_TRANSLATE_NOOP(
+         "flashchat::ui::TeachingView",
+         "What if the window were longer or the budget smaller? The same active sets go through "
+         "the "
+         "engine's own cache policy under the new settings, without running the model again. A "
+         "longer window reads less per token but holds more in DRAM; the budget caps what it "
+         "holds.")},
 };
 
 }  // namespace
@@ -258,15 +271,16 @@ void TeachingView::refreshToken() {
   const ActiveTraceHeader* h = run_.header();
   if (h) {
     title_->setText(tr("<b>%1 tokens recorded</b> since this view opened · %2 "
-                                   "layers × %3 neurons · bundles of %4 bytes · %5")
+                       "layers × %3 neurons · bundles of %4 bytes · %5")
                         .arg(run_.size())
                         .arg(h->layout.n_layers)
                         .arg(h->layout.neurons)
                         .arg(h->layout.bundle_bytes)
                         .arg(h->oracle ? tr("oracle sets") : tr("predicted sets")));
   } else {
-    title_->setText(tr("<b>Teaching view</b> · records every token's neurons while "
-                                   "it is open (flash models)."));
+    title_->setText(
+        tr("<b>Teaching view</b> · records every token's neurons while "
+           "it is open (flash models)."));
   }
   map_->setToken(&run_, current_);
   if (current_ < 0 || current_ >= run_.size()) {
@@ -280,8 +294,8 @@ void TeachingView::refreshToken() {
   const Churn3 c = churn_of(shown);
   token_info_->setText(
       tr("<b>Token %1</b> (%2) · window k = %3, in force %4 · predicted %5 neurons, "
-                     "loaded %6, evicted %7, streamed %8 · read %9 in %10 requests · "
-                     "%11 ms")
+         "loaded %6, evicted %7, streamed %8 · read %9 in %10 requests · "
+         "%11 ms")
           .arg(current_)
           .arg(t.sets.prompt ? tr("prompt") : tr("generated"))
           .arg(shown.window_requested)
@@ -315,12 +329,13 @@ QString TeachingView::runWhatIf(int window, qint64 budget_bytes) {
     k += what_if_[size_t(i)].window_in_force;
     ++n;
   }
-  what_if_label_ = QStringLiteral("k = %1, %2").arg(window).arg(
-      budget_bytes ? bytes_text(double(budget_bytes)) : tr("unlimited"));
+  what_if_label_ = QStringLiteral("k = %1, %2")
+                       .arg(window)
+                       .arg(budget_bytes ? bytes_text(double(budget_bytes)) : tr("unlimited"));
   what_if_info_->setText(
       tr("Over %1 tokens: this run read %2/token and loaded %3 neurons/token; with %4 "
-                     "it would read %5/token, load %6 neurons/token, window in force %7 on "
-                     "average.")
+         "it would read %5/token, load %6 neurons/token, window in force %7 on "
+         "average.")
           .arg(n)
           .arg(bytes_text(real_b / n))
           .arg(QLocale().toString(real_n / n, 'f', 1))
