@@ -11,6 +11,8 @@ PACKAGES=(
   python3-numpy fio
   # the .deb and its test (packaging/): dpkg-shlibdeps, desktop entry / AppStream / man checks
   dpkg-dev desktop-file-utils appstream groff-base fonts-noto-cjk qt6-qpa-plugins
+  # Qt's own strings (standard buttons, file dialogs) in Korean
+  qt6-translations-l10n
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #include "main_window.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QClipboard>
 #include <QCloseEvent>
@@ -18,6 +19,7 @@
 #include <QStatusBar>
 #include <QVBoxLayout>
 
+#include "common/language.h"
 #include "history/run_history_view.h"
 #include "models/convert_dialog.h"
 #include "models/model_info_dialog.h"
@@ -53,7 +55,7 @@ MainWindow::MainWindow(const QString& data_dir, DbOpenResult db, QWidget* parent
   save_timer_.setInterval(500);
   connect(&save_timer_, &QTimer::timeout, this, [this] { saveCurrent(true); });
   connect(conversations_, &ConversationListModel::saveFailed, this, [this](const QString& msg) {
-    chat_->addNotice(NoticeCard::Kind::Error, QStringLiteral("Not saved"), msg, {}, {});
+    chat_->addNotice(NoticeCard::Kind::Error, tr("Not saved"), msg, {}, {});
   });
   if (!restoreGeometry(settings_.value("window/geometry").toByteArray())) resize(1280, 800);
   splitter_->restoreState(settings_.value("window/splitter").toByteArray());
@@ -61,13 +63,12 @@ MainWindow::MainWindow(const QString& data_dir, DbOpenResult db, QWidget* parent
   if (conversations_->rowCount() == 0) conversations_->create();
   selectConversation(conversations_->at(0).id);
   if (!db_info_.message.isEmpty()) {
-    const QString how = writer_->read_only()
-                            ? QStringLiteral("It is open read-only: new messages are not saved.")
-                        : db_info_.kept_as.isEmpty()
-                            ? QStringLiteral("A temporary database is used for this session.")
-                            : QStringLiteral("The old file was kept as %1; this is a fresh database.")
-                                  .arg(db_info_.kept_as);
-    chat_->addNotice(NoticeCard::Kind::Error, QStringLiteral("Chat database"),
+    const QString how =
+        writer_->read_only() ? tr("It is open read-only: new messages are not saved.")
+        : db_info_.kept_as.isEmpty()
+            ? tr("A temporary database is used for this session.")
+            : tr("The old file was kept as %1; this is a fresh database.").arg(db_info_.kept_as);
+    chat_->addNotice(NoticeCard::Kind::Error, tr("Chat database"),
                      db_info_.message + QStringLiteral("\n\n") + how, {}, {});
   }
 }
@@ -107,7 +108,7 @@ void MainWindow::buildUi() {
   bar->setObjectName(QStringLiteral("modelBar"));
   auto* bh = new QHBoxLayout(bar);
   bh->setContentsMargins(16, 8, 12, 8);
-  auto* ml = new QLabel(QStringLiteral("Mo&del"), bar);
+  auto* ml = new QLabel(tr("Mo&del"), bar);
   model_box_ = new QComboBox(bar);
   model_box_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   model_box_->setMinimumContentsLength(18);
@@ -118,17 +119,17 @@ void MainWindow::buildUi() {
   });
   bh->addWidget(ml);
   bh->addWidget(model_box_);
-  auto* info = new QPushButton(QStringLiteral("Info"), bar);
-  info->setToolTip(QStringLiteral("Architecture, sizes, minimum budgets, predictor quality"));
+  auto* info = new QPushButton(tr("Info"), bar);
+  info->setToolTip(tr("Architecture, sizes, minimum budgets, predictor quality"));
   connect(info, &QPushButton::clicked, this, &MainWindow::showModelInfo);
   bh->addWidget(info);
   bh->addStretch(1);
-  auto* settingsBtn = new QPushButton(QStringLiteral("Chat settings"), bar);
-  settingsBtn->setToolTip(QStringLiteral("System prompt and sampling for this conversation"));
+  auto* settingsBtn = new QPushButton(tr("Chat settings"), bar);
+  settingsBtn->setToolTip(tr("System prompt and sampling for this conversation"));
   connect(settingsBtn, &QPushButton::clicked, this, &MainWindow::showChatSettings);
   bh->addWidget(settingsBtn);
-  auto* copyBtn = new QPushButton(QStringLiteral("Copy chat"), bar);
-  copyBtn->setToolTip(QStringLiteral("Copy the whole conversation as text"));
+  auto* copyBtn = new QPushButton(tr("Copy chat"), bar);
+  copyBtn->setToolTip(tr("Copy the whole conversation as text"));
   connect(copyBtn, &QPushButton::clicked, this, &MainWindow::copyChat);
   bh->addWidget(copyBtn);
   cv->addWidget(bar);
@@ -176,44 +177,51 @@ void MainWindow::buildUi() {
   controls_ = new EngineControls(right_split_);
 #ifdef FLASHCHAT_HAVE_LIVE_PANEL
   // The plots need more height than a 800 px window leaves them: they scroll then instead of
-  // forcing the window taller.
-  auto* liveScroll = new QScrollArea(right_split_);
+  // forcing the window taller. The Pause / disk-limit row stays below the scrolled plots, visible
+  // however tall the text (CJK fonts have taller lines).
+  auto* liveColumn = new QWidget(right_split_);
+  auto* lc = new QVBoxLayout(liveColumn);
+  lc->setContentsMargins(0, 0, 0, 4);
+  lc->setSpacing(2);
+  auto* liveScroll = new QScrollArea(liveColumn);
   liveScroll->setWidgetResizable(true);
   liveScroll->setFrameShape(QFrame::NoFrame);
   liveScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   auto* liveBox = new QWidget(liveScroll);
   auto* lb = new QVBoxLayout(liveBox);
-  lb->setContentsMargins(0, 0, 0, 4);
+  lb->setContentsMargins(0, 0, 0, 0);
   lb->setSpacing(2);
   live_panel_ = new LivePanel(liveBox);
   lb->addWidget(live_panel_, 1);
   auto* row = new QHBoxLayout;
   row->setContentsMargins(8, 0, 8, 0);
-  auto* pause = new QPushButton(QStringLiteral("Pause"), liveBox);
+  auto* pause = new QPushButton(tr("Pause"), liveColumn);
   pause->setCheckable(true);
-  pause->setToolTip(QStringLiteral("Freeze the plots; tokens keep being collected"));
+  pause->setToolTip(tr("Freeze the plots; tokens keep being collected"));
   connect(pause, &QPushButton::toggled, this, [this, pause](bool on) {
     live_panel_->setPaused(on);
-    pause->setText(on ? QStringLiteral("Resume") : QStringLiteral("Pause"));
+    pause->setText(on ? tr("Resume") : tr("Pause"));
   });
   row->addWidget(pause);
-  limit_label_ = new QLabel(QStringLiteral("disk limit: not measured"), liveBox);
+  limit_label_ = new QLabel(tr("disk limit: not measured"), liveColumn);
   limit_label_->setProperty("dim", true);
   row->addWidget(limit_label_, 1);
-  auto* remeasure = new QPushButton(QStringLiteral("Re-measure disk"), liveBox);
-  remeasure->setToolTip(QStringLiteral("Measure the disk's random-read speed again (about 1.5 s, "
-                                       "between replies)"));
+  auto* remeasure = new QPushButton(tr("Re-measure disk"), liveColumn);
+  remeasure->setToolTip(
+      tr("Measure the disk's random-read speed again (about 1.5 s, "
+         "between replies)"));
   connect(remeasure, &QPushButton::clicked, this, [this] {
-    limit_label_->setText(QStringLiteral("disk limit: measuring…"));
+    limit_label_->setText(tr("disk limit: measuring…"));
     engine_->measureReadLimit(probeCacheFile(), true);
   });
   row->addWidget(remeasure);
-  lb->addLayout(row);
   liveScroll->setWidget(liveBox);
-  live_ = liveScroll;
+  lc->addWidget(liveScroll, 1);
+  lc->addLayout(row);
+  live_ = liveColumn;
 #else
-  auto* placeholder = new QLabel(QStringLiteral("Live plots appear here (ui/plots not merged yet)"),
-                                 right_split_);
+  auto* placeholder =
+      new QLabel(tr("Live plots appear here (ui/plots not merged yet)"), right_split_);
   placeholder->setAlignment(Qt::AlignCenter);
   placeholder->setObjectName(QStringLiteral("livePlaceholder"));
   live_ = placeholder;
@@ -264,38 +272,57 @@ void MainWindow::buildUi() {
 }
 
 void MainWindow::buildMenus() {
-  QMenu* file = menuBar()->addMenu(QStringLiteral("&File"));
-  QAction* n = file->addAction(QStringLiteral("&New chat"), this, &MainWindow::newChat);
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QAction* n = file->addAction(tr("&New chat"), this, &MainWindow::newChat);
   n->setShortcut(QKeySequence(QStringLiteral("Ctrl+N")));
-  file->addAction(QStringLiteral("Open &GGUF file…"), this, &MainWindow::openModelFile);
-  file->addAction(QStringLiteral("Open model &folder…"), this, &MainWindow::openModelFolder);
+  file->addAction(tr("Open &GGUF file…"), this, &MainWindow::openModelFile);
+  file->addAction(tr("Open model &folder…"), this, &MainWindow::openModelFolder);
   file->addSeparator();
-  file->addAction(QStringLiteral("&Import chat (JSON)…"), this, [this] {
-    const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Import a chat"),
-                                                      QDir::homePath(),
-                                                      QStringLiteral("FlashChat chats (*.json)"));
+  file->addAction(tr("&Import chat (JSON)…"), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import a chat"), QDir::homePath(),
+                                                      tr("FlashChat chats (*.json)"));
     if (!path.isEmpty()) importConversation(path);
   });
   file->addSeparator();
-  QAction* q = file->addAction(QStringLiteral("&Quit"), this, &QWidget::close);
+  QAction* q = file->addAction(tr("&Quit"), this, &QWidget::close);
   q->setShortcut(QKeySequence::Quit);
-  QMenu* chat = menuBar()->addMenu(QStringLiteral("&Chat"));
-  chat->addAction(QStringLiteral("Chat &settings…"), this, &MainWindow::showChatSettings);
-  chat->addAction(QStringLiteral("&Regenerate"), this, &MainWindow::regenerate);
-  chat->addAction(QStringLiteral("&Copy chat"), this, &MainWindow::copyChat);
-  QMenu* model = menuBar()->addMenu(QStringLiteral("&Model"));
-  model->addAction(QStringLiteral("Model &info…"), this, &MainWindow::showModelInfo);
-  QMenu* view = menuBar()->addMenu(QStringLiteral("&View"));
-  QAction* runs = view->addAction(QStringLiteral("&Run history"), this, [this] { showRunHistory(); });
+  QMenu* chat = menuBar()->addMenu(tr("&Chat"));
+  chat->addAction(tr("Chat &settings…"), this, &MainWindow::showChatSettings);
+  chat->addAction(tr("&Regenerate"), this, &MainWindow::regenerate);
+  chat->addAction(tr("&Copy chat"), this, &MainWindow::copyChat);
+  QMenu* model = menuBar()->addMenu(tr("&Model"));
+  model->addAction(tr("Model &info…"), this, &MainWindow::showModelInfo);
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  QAction* runs = view->addAction(tr("&Run history"), this, [this] { showRunHistory(); });
   runs->setShortcut(QKeySequence(QStringLiteral("Ctrl+H")));
-  QAction* panel = view->addAction(QStringLiteral("&Live panel"));
+  QAction* panel = view->addAction(tr("&Live panel"));
   panel->setCheckable(true);
   panel->setChecked(true);
   panel->setShortcut(QKeySequence(QStringLiteral("Ctrl+L")));
   connect(panel, &QAction::toggled, this, [this](bool on) { right_split_->setVisible(on); });
-  QAction* teach = view->addAction(QStringLiteral("&Teaching view"), this,
-                                   &MainWindow::showTeachingView);
+  QAction* teach = view->addAction(tr("&Teaching view"), this, &MainWindow::showTeachingView);
   teach->setShortcut(QKeySequence(QStringLiteral("Ctrl+T")));
+  // Language: the translators are installed at start, so a new choice applies at the next start.
+  view->addSeparator();
+  QMenu* lang = view->addMenu(tr("&Language (applies at next start)"));
+  lang->setObjectName(QStringLiteral("languageMenu"));
+  auto* langs = new QActionGroup(lang);
+  const UiLanguage saved = ui_language_saved(settings_);
+  // Language names in their own language, so that a user can find theirs in any UI language.
+  for (const auto& [l, name] : {std::pair{UiLanguage::System, tr("System language")},
+                                std::pair{UiLanguage::English, QStringLiteral("English")},
+                                std::pair{UiLanguage::Korean, QStringLiteral("한국어")}}) {
+    QAction* a = lang->addAction(name);
+    a->setCheckable(true);
+    a->setChecked(l == saved);
+    a->setData(ui_language_code(l));
+    langs->addAction(a);
+    connect(a, &QAction::triggered, this, [this, l] {
+      ui_language_save(settings_, l);
+      chat_->addNotice(NoticeCard::Kind::Info, tr("Language"),
+                       tr("The new language applies the next time FlashChat starts."), {}, {});
+    });
+  }
 }
 
 void MainWindow::showTeachingView() {
@@ -316,8 +343,7 @@ void MainWindow::connectEngine() {
   connect(this, &MainWindow::modelReadyChanged, this, [this](bool ready) {
     if (!generating_) composer_->sendButton()->setEnabled(ready);
     composer_->editor()->setPlaceholderText(
-        ready ? QStringLiteral("Type a message…  (Ctrl+Enter sends, Esc stops)")
-              : QStringLiteral("Loading the model…"));
+        ready ? tr("Type a message…  (Ctrl+Enter sends, Esc stops)") : tr("Loading the model…"));
   });
   connect(w, &EngineWorker::error, this, &MainWindow::onEngineError);
   connect(w, &EngineWorker::textReady, this, [this](const QString& text) {
@@ -345,9 +371,9 @@ void MainWindow::connectEngine() {
   });
   connect(w, &EngineWorker::readLimitMeasured, this, [this](double mb_per_s, bool now) {
     live_panel_->setDeviceReadLimit(mb_per_s);
-    limit_label_->setText(QStringLiteral("disk limit %1 MB/s (%2)")
+    limit_label_->setText(tr("disk limit %L1 MB/s (%2)")
                               .arg(mb_per_s, 0, 'f', 0)
-                              .arg(now ? QStringLiteral("measured now") : QStringLiteral("cached")));
+                              .arg(now ? tr("measured now") : tr("cached")));
   });
 #endif
 }
@@ -358,10 +384,10 @@ void MainWindow::start() {
     path = models_->entries().isEmpty() ? QString() : models_->entries().front().path;
   }
   if (path.isEmpty()) {
-    chat_->addNotice(NoticeCard::Kind::Error, QStringLiteral("No model found"),
-                     QStringLiteral("The built-in model is missing from this installation. Open "
-                                    "a model to start chatting."),
-                     {}, {{QStringLiteral("open-model"), QStringLiteral("Open a model…")}});
+    chat_->addNotice(NoticeCard::Kind::Error, tr("No model found"),
+                     tr("The built-in model is missing from this installation. Open "
+                        "a model to start chatting."),
+                     {}, {{QStringLiteral("open-model"), tr("Open a model…")}});
     return;
   }
   loadModel(path);
@@ -369,14 +395,14 @@ void MainWindow::start() {
 
 void MainWindow::loadModel(const QString& path) {
   if (generating_) {
-    chat_->addNotice(NoticeCard::Kind::Info, QStringLiteral("Busy"),
-                     QStringLiteral("Stop the reply before switching models."), {}, {});
+    chat_->addNotice(NoticeCard::Kind::Info, tr("Busy"),
+                     tr("Stop the reply before switching models."), {}, {});
     return;
   }
   model_ready_ = false;
   emit modelReadyChanged(false);
   loading_path_ = path;
-  status_["model"]->setText(QStringLiteral("Loading %1…").arg(QFileInfo(path).fileName()));
+  status_["model"]->setText(tr("Loading %1…").arg(QFileInfo(path).fileName()));
   controls_->setEnabled(false);
   const FfnMode mode =
       ffn_mode_from_name(settings_.value("engine/mode", "flash").toString().toStdString())
@@ -423,18 +449,17 @@ void MainWindow::showWelcome() {
     return;
   }
   auto* card = new NoticeCard(
-      NoticeCard::Kind::Info, QStringLiteral("Welcome to FlashChat"),
-      QStringLiteral(
-          "The built-in model is small on purpose: a 5.3M-parameter continuation model that this "
-          "project trained itself on Debian documentation and other free texts. It is not a chat "
-          "assistant — it continues your text, and its replies are locally fluent nonsense. It is "
-          "here to show the technique live: as it writes, the plots on the right show FFN neurons "
-          "being read from disk as the predictor asks for them, while the last k tokens' neurons "
-          "stay in DRAM within the budget you set. Open a real model (GGUF file or Hugging Face "
-          "folder) to chat."),
+      NoticeCard::Kind::Info, tr("Welcome to FlashChat"),
+      tr("The built-in model is small on purpose: a 5.3M-parameter continuation model that this "
+         "project trained itself on Debian documentation and other free texts. It is not a chat "
+         "assistant — it continues your text, and its replies are locally fluent nonsense. It is "
+         "here to show the technique live: as it writes, the plots on the right show FFN neurons "
+         "being read from disk as the predictor asks for them, while the last k tokens' neurons "
+         "stay in DRAM within the budget you set. Open a real model (GGUF file or Hugging Face "
+         "folder) to chat."),
       {},
-      {{QStringLiteral("open-gguf"), QStringLiteral("Open a model…")},
-       {QStringLiteral("model-info"), QStringLiteral("About this model")}});
+      {{QStringLiteral("open-gguf"), tr("Open a model…")},
+       {QStringLiteral("model-info"), tr("About this model")}});
   chat_->setWelcome(card);
 }
 
@@ -443,9 +468,9 @@ void MainWindow::onEngineError(const EngineError& e) {
   QString title;
   switch (e.kind) {
     case EngineErrorKind::BadModel:
-      title = QStringLiteral("The model could not be opened");
-      actions = {{QStringLiteral("open-model"), QStringLiteral("Open a model…")},
-                 {QStringLiteral("load-default"), QStringLiteral("Use the built-in model")}};
+      title = tr("The model could not be opened");
+      actions = {{QStringLiteral("open-model"), tr("Open a model…")},
+                 {QStringLiteral("load-default"), tr("Use the built-in model")}};
       if (!loading_path_.isEmpty() && model_.path != loading_path_ && !model_.path.isEmpty()) {
         model_ready_ = true;  // the previous model is still loaded
         controls_->setEnabled(true);
@@ -456,21 +481,21 @@ void MainWindow::onEngineError(const EngineError& e) {
       }
       break;
     case EngineErrorKind::BudgetBelowMinimum:
-      title = QStringLiteral("Budget below the minimum");
+      title = tr("Budget below the minimum");
       actions = {{QStringLiteral("set-budget:%1").arg(e.minimum_bytes),
-                  QStringLiteral("Set the minimum (%1)").arg(bytes_text(e.minimum_bytes))}};
-      if (e.ended_reply) actions.append({QStringLiteral("new-chat"), QStringLiteral("New chat")});
+                  tr("Set the minimum (%1)").arg(bytes_text(e.minimum_bytes))}};
+      if (e.ended_reply) actions.append({QStringLiteral("new-chat"), tr("New chat")});
       break;
     case EngineErrorKind::Io:
-      title = QStringLiteral("Reading the model failed");
-      actions = {{QStringLiteral("retry"), QStringLiteral("Try again")}};
+      title = tr("Reading the model failed");
+      actions = {{QStringLiteral("retry"), tr("Try again")}};
       break;
     case EngineErrorKind::ContextFull:
-      title = QStringLiteral("The conversation is too long for this model");
-      actions = {{QStringLiteral("new-chat"), QStringLiteral("New chat")}};
+      title = tr("The conversation is too long for this model");
+      actions = {{QStringLiteral("new-chat"), tr("New chat")}};
       break;
     case EngineErrorKind::Setting:
-      title = QStringLiteral("Setting not applied");
+      title = tr("Setting not applied");
       break;
   }
   if (generating_ && e.ended_reply) {

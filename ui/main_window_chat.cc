@@ -63,7 +63,7 @@ void MainWindow::sendMessage(const QString& text) {
     composer_->setEditing(-1);
   }
   c.messages.append({QStringLiteral("user"), text, {}});
-  if (c.title == QLatin1String("New chat")) {
+  if (c.title == QLatin1String("New chat") || c.title == conversation_untitled()) {
     c.title = text.simplified().left(40);
     if (text.simplified().size() > 40) c.title += QStringLiteral("…");
   }
@@ -135,7 +135,9 @@ void MainWindow::finishReply(const GenerationSummary& s) {
   ChatMessageEntry& last = working_.messages.last();
   const bool interrupted = s.generated_tokens < 0;
   last.content = s.text;
-  last.stop_reason = interrupted ? QStringLiteral("interrupted") : stop_reason_text(s.reason);
+  last.stop_reason =
+      interrupted ? QStringLiteral(QT_TRANSLATE_NOOP("flashchat::ui::StopReason", "interrupted"))
+                  : stop_reason_text(s.reason);
   if (!interrupted) {
     last.prompt_tokens = s.prompt_tokens;
     last.tokens = s.generated_tokens;
@@ -162,11 +164,11 @@ void MainWindow::finishReply(const GenerationSummary& s) {
   prompt_total_ = 0;
   updateStatus();
   if (!interrupted && s.reason == StopReason::ContextFull) {
-    chat_->addNotice(NoticeCard::Kind::Info, QStringLiteral("The context is full"),
-                     QStringLiteral("The reply stopped because the model's context of %1 tokens "
-                                    "is used up. Start a new chat to continue.")
+    chat_->addNotice(NoticeCard::Kind::Info, tr("The context is full"),
+                     tr("The reply stopped because the model's context of %1 tokens "
+                        "is used up. Start a new chat to continue.")
                          .arg(s.context_size),
-                     {}, {{QStringLiteral("new-chat"), QStringLiteral("New chat")}});
+                     {}, {{QStringLiteral("new-chat"), tr("New chat")}});
   }
   emit replyFinished();
 }
@@ -228,15 +230,14 @@ void MainWindow::showModelInfo() {
 }
 
 void MainWindow::openModelFile() {
-  const QString path = QFileDialog::getOpenFileName(
-      this, QStringLiteral("Open a GGUF model"), QDir::homePath(),
-      QStringLiteral("GGUF models (*.gguf);;All files (*)"));
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open a GGUF model"), QDir::homePath(),
+                                                    tr("GGUF models (*.gguf);;All files (*)"));
   if (!path.isEmpty()) openModelPath(path);
 }
 
 void MainWindow::openModelFolder() {
   const QString path = QFileDialog::getExistingDirectory(
-      this, QStringLiteral("Open a Hugging Face or flash model folder"), QDir::homePath());
+      this, tr("Open a Hugging Face or flash model folder"), QDir::homePath());
   if (!path.isEmpty()) openModelPath(path);
 }
 
@@ -260,12 +261,12 @@ void MainWindow::openModelPath(const QString& path) {
   });
   connect(dlg, &QDialog::rejected, this, [this, dlg, path] {
     if (dlg->errorText().isEmpty() || dlg->errorText().contains(QLatin1String("cancelled"))) return;
-    chat_->addNotice(NoticeCard::Kind::Error, QStringLiteral("Conversion failed"),
-                     QStringLiteral("FlashChat could not convert %1 into a flash model. Check that "
-                                    "it is a GGUF file or a Hugging Face folder with config.json, "
-                                    "*.safetensors and tokenizer.json.")
+    chat_->addNotice(NoticeCard::Kind::Error, tr("Conversion failed"),
+                     tr("FlashChat could not convert %1 into a flash model. Check that "
+                        "it is a GGUF file or a Hugging Face folder with config.json, "
+                        "*.safetensors and tokenizer.json.")
                          .arg(QFileInfo(path).fileName()),
-                     dlg->errorText(), {{QStringLiteral("open-model"), QStringLiteral("Open another…")}});
+                     dlg->errorText(), {{QStringLiteral("open-model"), tr("Open another…")}});
   });
   dlg->show();
   dlg->start();

@@ -53,25 +53,29 @@ void MainWindow::updateStatus() {
   }
   const QString mode = have_telemetry_ ? QString::fromStdString(last_.mode)
                                        : QString::fromLatin1(ffn_mode_name(controls_->mode()));
-  set("mode", QStringLiteral("mode %1 · k %2").arg(mode).arg(have_telemetry_ ? last_.window_requested : controls_->window()));
-  set("speed", gen_count_ > 0 ? QStringLiteral("%1 tok/s").arg(1000.0 * gen_count_ / gen_ms_sum_, 0, 'f', 1)
-                              : QStringLiteral("— tok/s"));
-  set("ttft", ttft_ms_ >= 0 ? QStringLiteral("TTFT %1 ms").arg(ttft_ms_, 0, 'f', 0)
-                            : QStringLiteral("TTFT —"));
+  set("mode", tr("mode %1 · k %2")
+                  .arg(mode)
+                  .arg(have_telemetry_ ? last_.window_requested : controls_->window()));
+  set("speed", gen_count_ > 0 ? tr("%L1 tok/s").arg(1000.0 * gen_count_ / gen_ms_sum_, 0, 'f', 1)
+                              : tr("— tok/s"));
+  set("ttft", ttft_ms_ >= 0 ? tr("TTFT %L1 ms").arg(ttft_ms_, 0, 'f', 0) : tr("TTFT —"));
   QLabel* prompt = status_["prompt"];
   const bool prompting = generating_ && prompt_total_ > 0 && prompt_done_ < prompt_total_;
   prompt->setVisible(prompting);
   if (prompting) {
-    prompt->setText(QStringLiteral("prompt %1/%2 (%3%)").arg(prompt_done_).arg(prompt_total_)
+    prompt->setText(tr("prompt %1/%2 (%3%)")
+                        .arg(prompt_done_)
+                        .arg(prompt_total_)
                         .arg(100 * prompt_done_ / prompt_total_));
   }
-  set("context", QStringLiteral("context %1/%2").arg(context_used_).arg(model_.context_size));
+  set("context", tr("context %1/%2").arg(context_used_).arg(model_.context_size));
   if (have_telemetry_) {
-    set("dram", QStringLiteral("DRAM %1 / %2").arg(bytes_text(last_.dram.total()), bytes_text(last_.budget_bytes)));
-    set("rss", QStringLiteral("RSS %1").arg(bytes_text(last_.process_rss_bytes)));
+    set("dram",
+        tr("DRAM %1 / %2").arg(bytes_text(last_.dram.total()), bytes_text(last_.budget_bytes)));
+    set("rss", tr("RSS %1").arg(bytes_text(last_.process_rss_bytes)));
   } else {
-    set("dram", QStringLiteral("DRAM — / %1").arg(bytes_text(budget_bytes_)));
-    set("rss", QStringLiteral("RSS —"));
+    set("dram", tr("DRAM — / %1").arg(bytes_text(budget_bytes_)));
+    set("rss", tr("RSS —"));
   }
 }
 
@@ -117,7 +121,7 @@ void MainWindow::startDemo() {
   const auto begin = [this] {
     const QString id = conversations_->create();
     Conversation c = *conversations_->find(id);
-    c.title = QStringLiteral("River walk (demo)");
+    c.title = tr("River walk (demo)");
     c.sampling.seed = 42;
     c.sampling.max_tokens = 40;
     conversations_->update(c);

@@ -20,13 +20,13 @@
 namespace flashchat::ui {
 
 DbRecovery database_recovery_ask(DbProblem problem, const QString& message) {
-  QMessageBox box(QMessageBox::Warning, QStringLiteral("FlashChat — chat database"), message);
-  QPushButton* ro = box.addButton(QStringLiteral("Open read-only"), QMessageBox::AcceptRole);
+  QMessageBox box(QMessageBox::Warning, MainWindow::tr("FlashChat — chat database"), message);
+  QPushButton* ro = box.addButton(MainWindow::tr("Open read-only"), QMessageBox::AcceptRole);
   QPushButton* fresh = box.addButton(problem == DbProblem::Unwritable
-                                         ? QStringLiteral("Start a fresh one")
-                                         : QStringLiteral("Keep it aside, start a fresh one"),
+                                         ? MainWindow::tr("Start a fresh one")
+                                         : MainWindow::tr("Keep it aside, start a fresh one"),
                                      QMessageBox::DestructiveRole);
-  box.addButton(QStringLiteral("Quit"), QMessageBox::RejectRole);
+  box.addButton(MainWindow::tr("Quit"), QMessageBox::RejectRole);
   box.setDefaultButton(ro);
   box.exec();
   if (box.clickedButton() == ro) return DbRecovery::OpenReadOnly;
@@ -49,7 +49,8 @@ void MainWindow::openDatabase(DbOpenResult db) {
       }
       w.conversations_purge_deleted();
     } catch (const Error& e) {
-      db.message = QStringLiteral("Preparing the chat database failed: %1").arg(QString::fromStdString(e.what()));
+      db.message =
+          tr("Preparing the chat database failed: %1").arg(QString::fromStdString(e.what()));
     }
   }
   reader_ = std::move(db.reader);
@@ -73,14 +74,14 @@ void MainWindow::recordModel(const ModelSummary& m) {
 
 void MainWindow::buildLeftPane(QWidget* left) {
   auto* lv = static_cast<QVBoxLayout*>(left->layout());
-  auto* newBtn = new QPushButton(QStringLiteral("+ New chat"), left);
-  newBtn->setToolTip(QStringLiteral("Start a new conversation (Ctrl+N)"));
+  auto* newBtn = new QPushButton(tr("+ New chat"), left);
+  newBtn->setToolTip(tr("Start a new conversation (Ctrl+N)"));
   connect(newBtn, &QPushButton::clicked, this, &MainWindow::newChat);
   lv->addWidget(newBtn);
   search_ = new QLineEdit(left);
-  search_->setPlaceholderText(QStringLiteral("Search all chats"));
+  search_->setPlaceholderText(tr("Search all chats"));
   search_->setClearButtonEnabled(true);
-  search_->setAccessibleName(QStringLiteral("Search all chats"));
+  search_->setAccessibleName(tr("Search all chats"));
   lv->addWidget(search_);
   search_info_ = new QLabel(left);
   search_info_->setProperty("dim", true);
@@ -98,7 +99,7 @@ void MainWindow::buildLeftPane(QWidget* left) {
   list_->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
   list_->setTextElideMode(Qt::ElideRight);
   list_->setUniformItemSizes(true);
-  list_->setAccessibleName(QStringLiteral("Conversations"));
+  list_->setAccessibleName(tr("Conversations"));
   lv->addWidget(list_, 1);
   // Rows added or restored while a search is shown follow the search.
   connect(conversations_, &QAbstractItemModel::rowsInserted, this, [this] {
@@ -113,19 +114,21 @@ void MainWindow::buildLeftPane(QWidget* left) {
     if (!idx.isValid()) return;
     const QString id = idx.data(ConversationListModel::IdRole).toString();
     QMenu menu(this);
-    menu.addAction(QStringLiteral("Rename"), this, [this, idx] { list_->edit(idx); });
-    menu.addAction(QStringLiteral("Export as Markdown…"), this, [this, id] {
-      const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export as Markdown"),
-                                                        QDir::homePath(), QStringLiteral("Markdown (*.md)"));
-      if (!path.isEmpty()) exportConversation(id, path.endsWith(QLatin1String(".md")) ? path : path + ".md");
+    menu.addAction(tr("Rename"), this, [this, idx] { list_->edit(idx); });
+    menu.addAction(tr("Export as Markdown…"), this, [this, id] {
+      const QString path = QFileDialog::getSaveFileName(this, tr("Export as Markdown"),
+                                                        QDir::homePath(), tr("Markdown (*.md)"));
+      if (!path.isEmpty())
+        exportConversation(id, path.endsWith(QLatin1String(".md")) ? path : path + ".md");
     });
-    menu.addAction(QStringLiteral("Export as JSON…"), this, [this, id] {
-      const QString path = QFileDialog::getSaveFileName(this, QStringLiteral("Export as JSON"),
-                                                        QDir::homePath(), QStringLiteral("JSON (*.json)"));
-      if (!path.isEmpty()) exportConversation(id, path.endsWith(QLatin1String(".json")) ? path : path + ".json");
+    menu.addAction(tr("Export as JSON…"), this, [this, id] {
+      const QString path = QFileDialog::getSaveFileName(this, tr("Export as JSON"),
+                                                        QDir::homePath(), tr("JSON (*.json)"));
+      if (!path.isEmpty())
+        exportConversation(id, path.endsWith(QLatin1String(".json")) ? path : path + ".json");
     });
     menu.addSeparator();
-    QAction* del = menu.addAction(QStringLiteral("Delete"));
+    QAction* del = menu.addAction(tr("Delete"));
     del->setEnabled(!(generating_ && id == current_id_));
     connect(del, &QAction::triggered, this, [this, id] { deleteConversation(id); });
     menu.exec(list_->viewport()->mapToGlobal(p));
@@ -139,8 +142,8 @@ void MainWindow::buildLeftPane(QWidget* left) {
   undo_label_->setProperty("dim", true);
   undo_label_->setTextFormat(Qt::PlainText);
   uh->addWidget(undo_label_, 1);
-  auto* undo = new QPushButton(QStringLiteral("Undo"), undo_bar_);
-  undo->setToolTip(QStringLiteral("Bring the deleted chat back"));
+  auto* undo = new QPushButton(tr("Undo"), undo_bar_);
+  undo->setToolTip(tr("Bring the deleted chat back"));
   connect(undo, &QPushButton::clicked, this, &MainWindow::undoDelete);
   uh->addWidget(undo);
   undo_bar_->hide();
@@ -155,7 +158,7 @@ void MainWindow::applySearch(const QString& query) {
     if (!generating_) conversations_->flush();
     ids = conversations_->search(query);
   } catch (const Error& e) {
-    search_info_->setText(QStringLiteral("Search failed: %1").arg(QString::fromStdString(e.what())));
+    search_info_->setText(tr("Search failed: %1").arg(QString::fromStdString(e.what())));
     search_info_->show();
     return;
   }
@@ -165,9 +168,8 @@ void MainWindow::applySearch(const QString& query) {
     list_->setRowHidden(row, !all && !match.contains(conversations_->at(row).id));
   }
   search_info_->setVisible(!all);
-  search_info_->setText(ids.isEmpty() ? QStringLiteral("No chat contains “%1”").arg(query.trimmed())
-                                      : ids.size() == 1 ? QStringLiteral("1 chat matches")
-                                                        : QStringLiteral("%1 chats match").arg(ids.size()));
+  search_info_->setText(ids.isEmpty() ? tr("No chat contains “%1”").arg(query.trimmed())
+                                      : tr("%n chats match", nullptr, int(ids.size())));
 }
 
 void MainWindow::deleteConversation(const QString& id) {
@@ -180,7 +182,7 @@ void MainWindow::deleteConversation(const QString& id) {
   if (id == current_id_ || conversations_->row_of(current_id_) < 0) {
     selectConversation(conversations_->at(0).id);
   }
-  undo_label_->setText(QStringLiteral("Deleted “%1”").arg(title));
+  undo_label_->setText(tr("Deleted “%1”").arg(title));
   undo_bar_->show();
 }
 
@@ -197,8 +199,8 @@ void MainWindow::exportConversation(const QString& id, const QString& path) {
     if (path.endsWith(QLatin1String(".md"), Qt::CaseInsensitive)) conversation_export_markdown(*c, path);
     else conversation_export_json(*c, path);
   } catch (const Error& e) {
-    chat_->addNotice(NoticeCard::Kind::Error, QStringLiteral("Export failed"),
-                     QStringLiteral("The chat could not be written."), QString::fromStdString(e.what()), {});
+    chat_->addNotice(NoticeCard::Kind::Error, tr("Export failed"),
+                     tr("The chat could not be written."), QString::fromStdString(e.what()), {});
   }
 }
 
@@ -212,8 +214,8 @@ void MainWindow::importConversation(const QString& path) {
     conversations_->insert(c);
     selectConversation(c.id);
   } catch (const Error& e) {
-    chat_->addNotice(NoticeCard::Kind::Error, QStringLiteral("Import failed"),
-                     QStringLiteral("%1 is not a chat exported by FlashChat.").arg(QFileInfo(path).fileName()),
+    chat_->addNotice(NoticeCard::Kind::Error, tr("Import failed"),
+                     tr("%1 is not a chat exported by FlashChat.").arg(QFileInfo(path).fileName()),
                      QString::fromStdString(e.what()), {});
   }
 }
@@ -231,9 +233,9 @@ void MainWindow::showRunHistory(bool compare_latest) {
       history_->showRun(runs->at(0).uid);
     }
   } catch (const Error& e) {
-    chat_->addNotice(NoticeCard::Kind::Error, QStringLiteral("Run history"),
-                     QStringLiteral("The recorded runs could not be read."),
-                     QString::fromStdString(e.what()), {});
+    chat_->addNotice(NoticeCard::Kind::Error, tr("Run history"),
+                     tr("The recorded runs could not be read."), QString::fromStdString(e.what()),
+                     {});
     return;
   }
   pages_->setCurrentWidget(history_);

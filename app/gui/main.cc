@@ -1,22 +1,26 @@
 // flashchat - the desktop app: chat on the flash engine with live memory plots and sliders.
 //   flashchat [--version] [--screenshot FILE [--size WxH] [--demo] [--view chat|history|teaching]]
-//             [--dark|--light]
+//             [--dark|--light] [--lang ko|en]
 // FLASHCHAT_DATA_DIR overrides where the database (flashchat.db), models.json and settings.ini
 // live.
 #include <QApplication>
+#include <QCheckBox>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QEventLoop>
 #include <QPalette>
+#include <QSettings>
 #include <QStyleFactory>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <algorithm>
 #include <cstdio>
 
+#include "chat/chat_settings_dialog.h"
+#include "common/language.h"
 #include "core/error.h"
-#include "storage/db_open.h"
 #include "main_window.h"
+#include "storage/db_open.h"
 #include "teaching/bundling_figure.h"
 #include "teaching/row_matrix.h"
 #include "teaching/teaching_view.h"
@@ -74,12 +78,19 @@ int main(int argc, char** argv) {
                                                "(in a scratch data folder unless FLASHCHAT_DATA_DIR is set)"));
   const QCommandLineOption dark(QStringLiteral("dark"), QStringLiteral("Dark palette"));
   const QCommandLineOption light(QStringLiteral("light"), QStringLiteral("Light palette"));
-  const QCommandLineOption view(QStringLiteral("view"),
-                                QStringLiteral("Page for --screenshot: chat, history (after --demo: "
-                                               "its two runs compared) or teaching (the teaching "
-                                               "view, opened before the demo runs)"),
-                                QStringLiteral("PAGE"), QStringLiteral("chat"));
-  cli.addOptions({shot, size, demo, view, dark, light});
+  const QCommandLineOption view(
+      QStringLiteral("view"),
+      QStringLiteral("Page for --screenshot: chat, history (after --demo: "
+                     "its two runs compared), teaching (the teaching "
+                     "view, opened before the demo runs) or settings "
+                     "(the chat settings dialog, advanced part shown)"),
+      QStringLiteral("PAGE"), QStringLiteral("chat"));
+  const QCommandLineOption lang(QStringLiteral("lang"),
+                                QStringLiteral("Interface language for this run: ko (Korean) or en "
+                                               "(English); default: the one chosen in View > "
+                                               "Language, else the system locale"),
+                                QStringLiteral("LANG"));
+  cli.addOptions({shot, size, demo, view, dark, light, lang});
   cli.process(app);
 
   const QString theme = qEnvironmentVariable("FLASHCHAT_THEME");
@@ -96,6 +107,19 @@ int main(int argc, char** argv) {
   QString data_dir = flashchat::ui::data_dir_default();
   if (cli.isSet(demo) && qEnvironmentVariableIsEmpty("FLASHCHAT_DATA_DIR")) data_dir = scratch.path();
   QDir().mkpath(data_dir);
+
+  // The language: --lang, else the saved choice, else the system locale. Before any widget.
+  flashchat::ui::UiLanguage language = flashchat::ui::ui_language_saved(
+      QSettings(QDir(data_dir).filePath(QStringLiteral("settings.ini")), QSettings::IniFormat));
+  if (cli.isSet(lang)) {
+    const auto forced = flashchat::ui::ui_language_from_code(cli.value(lang));
+    if (!forced || *forced == flashchat::ui::UiLanguage::System) {
+      std::fprintf(stderr, "flashchat: --lang wants ko or en\n");
+      return 2;
+    }
+    language = *forced;
+  }
+  flashchat::ui::ui_language_install(app, language);
 
   flashchat::ui::DbOpenResult db;
   try {
@@ -147,6 +171,12 @@ int main(int argc, char** argv) {
   int rc = 0;
   const bool history = cli.value(view) == QLatin1String("history");
   const auto grab = [&] {
+    if (cli.isSet(demo)) {
+      // The demo's last tokens may still be queued for the plots (they redraw on a timer).
+      QEventLoop settle;
+      QTimer::singleShot(500, &settle, &QEventLoop::quit);
+      settle.exec();
+    }
     if (history) {
       window.showRunHistory(true);
       QEventLoop settle;  // the replayed plots redraw on their timer
@@ -178,6 +208,18 @@ int main(int argc, char** argv) {
       t->selectToken(i);
       // The memory management half-way: a hole being filled by the last row.
       t->rowMatrix()->showStep(t->rowMatrix()->moveCount() / 2);
+    }
+    if (cli.value(view) == QLatin1String("settings")) {
+      window.showChatSettings();
+      auto* dialog = window.findChild<flashchat::ui::ChatSettingsDialog*>();
+      if (!dialog) {
+        std::fprintf(stderr, "flashchat: no chat settings dialog to picture\n");
+        rc = 1;
+      } else {
+        if (auto* advanced = dialog->findChild<QCheckBox*>()) advanced->setChecked(true);
+        dialog->adjustSize();
+        pictured = dialog;
+      }
     }
     if (!pictured->grab().save(file)) {
       std::fprintf(stderr, "flashchat: cannot write %s\n", qPrintable(file));

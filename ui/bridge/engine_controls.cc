@@ -1,9 +1,9 @@
 #include "bridge/engine_controls.h"
 
 #include <QGridLayout>
-#include <algorithm>
-
+#include <QLocale>
 #include <QThread>
+#include <algorithm>
 
 namespace flashchat::ui {
 
@@ -20,24 +20,24 @@ EngineControls::EngineControls(QWidget* parent) : QWidget(parent) {
   g->setVerticalSpacing(4);
   g->setColumnStretch(1, 1);
 
-  auto* wl = new QLabel(QStringLiteral("Window &k"), this);
+  auto* wl = new QLabel(tr("Window &k"), this);
   window_ = new QSlider(Qt::Horizontal, this);
   window_->setRange(1, 16);
   window_->setPageStep(1);
   window_->setTickPosition(QSlider::TicksBelow);
-  window_->setToolTip(QStringLiteral("Keep the neurons of the last k tokens in DRAM"));
+  window_->setToolTip(tr("Keep the neurons of the last k tokens in DRAM"));
   wl->setBuddy(window_);
   window_value_ = new QLabel(this);
-  window_value_->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("16 tokens")));
+  window_value_->setMinimumWidth(fontMetrics().horizontalAdvance(tr("%n tokens", nullptr, 16)));
   g->addWidget(wl, 0, 0);
   g->addWidget(window_, 0, 1);
   g->addWidget(window_value_, 0, 2);
 
-  auto* bl = new QLabel(QStringLiteral("&Budget"), this);
+  auto* bl = new QLabel(tr("&Budget"), this);
   budget_ = new QSlider(Qt::Horizontal, this);
   budget_->setRange(0, kBudgetSteps);
   budget_->setPageStep(kBudgetSteps / 20);
-  budget_->setToolTip(QStringLiteral("DRAM the engine may use; cannot go below the mode's minimum"));
+  budget_->setToolTip(tr("DRAM the engine may use; cannot go below the mode's minimum"));
   bl->setBuddy(budget_);
   budget_value_ = new QLabel(this);
   budget_value_->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("000.0 MB")));
@@ -48,13 +48,14 @@ EngineControls::EngineControls(QWidget* parent) : QWidget(parent) {
   g->addWidget(budget_value_, 1, 2);
   g->addWidget(budget_detail_, 2, 1, 1, 2);
 
-  auto* ml = new QLabel(QStringLiteral("&Mode"), this);
+  auto* ml = new QLabel(tr("&Mode"), this);
   mode_ = new QComboBox(this);
   for (FfnMode m : kModes) mode_->addItem(QString::fromLatin1(ffn_mode_name(m)), static_cast<int>(m));
-  mode_->setToolTip(QStringLiteral("flash: predicted neurons from disk with a windowed cache; "
-                                   "mmap: page cache; naive: read every neuron; dram: all in memory"));
+  mode_->setToolTip(
+      tr("flash: predicted neurons from disk with a windowed cache; "
+         "mmap: page cache; naive: read every neuron; dram: all in memory"));
   ml->setBuddy(mode_);
-  auto* tl = new QLabel(QStringLiteral("&Threads"), this);
+  auto* tl = new QLabel(tr("&Threads"), this);
   threads_ = new QSpinBox(this);
   threads_->setRange(1, std::max(1, QThread::idealThreadCount()));
   threads_->setValue(threads_->maximum());
@@ -118,12 +119,12 @@ void EngineControls::updateBudgetRange(qint64 keep_bytes) {
 }
 
 void EngineControls::updateLabels() {
-  window_value_->setText(QStringLiteral("%1 token%2").arg(window()).arg(window() == 1 ? "" : "s"));
+  window_value_->setText(tr("%n tokens", nullptr, window()));
   const qint64 b = budget();
   budget_value_->setText(bytes_text(b));
   const double pct = model_.model_bytes > 0 ? 100.0 * b / model_.model_bytes : 0;
-  budget_detail_->setText(QStringLiteral("%1% of the %2 model · minimum %3")
-                              .arg(QString::number(pct, 'f', 0), bytes_text(model_.model_bytes),
+  budget_detail_->setText(tr("%1% of the %2 model · minimum %3")
+                              .arg(QLocale().toString(pct, 'f', 0), bytes_text(model_.model_bytes),
                                    bytes_text(model_.minimum_for(mode()))));
   window_->setEnabled(model_.flash && mode() == FfnMode::Flash);
   budget_->setEnabled(model_.flash);

@@ -1,5 +1,7 @@
 #include "bridge/engine_worker.h"
 
+#include <QCoreApplication>
+#include <QLocale>
 #include <QMetaObject>
 #include <algorithm>
 #include <filesystem>
@@ -23,24 +25,29 @@ bool contains(const std::string& text, const char* needle) {
 }  // namespace
 
 QString bytes_text(qint64 bytes) {
-  if (bytes <= 0) return QStringLiteral("unlimited");
-  if (bytes >= 1000LL * 1000 * 1000) return QString::number(bytes / 1e9, 'f', 2) + " GB";
-  if (bytes >= 1000 * 1000) return QString::number(bytes / 1e6, 'f', 1) + " MB";
-  return QString::number(bytes / 1e3, 'f', 0) + " kB";
+  if (bytes <= 0) return QCoreApplication::translate("flashchat::ui::EngineWorker", "unlimited");
+  const QLocale loc;
+  if (bytes >= 1000LL * 1000 * 1000)
+    return loc.toString(bytes / 1e9, 'f', 2) + QStringLiteral(" GB");
+  if (bytes >= 1000 * 1000) return loc.toString(bytes / 1e6, 'f', 1) + QStringLiteral(" MB");
+  return loc.toString(bytes / 1e3, 'f', 0) + QStringLiteral(" kB");
 }
 
+// Stored in the database in English (runs.finish_reason, the message note); shown through
+// stop_reason_display in the user's language.
 QString stop_reason_text(StopReason r) {
   switch (r) {
     case StopReason::MaxTokens:
-      return QStringLiteral("reached the token limit");
+      return QStringLiteral(
+          QT_TRANSLATE_NOOP("flashchat::ui::StopReason", "reached the token limit"));
     case StopReason::EndOfText:
-      return QStringLiteral("end of text");
+      return QStringLiteral(QT_TRANSLATE_NOOP("flashchat::ui::StopReason", "end of text"));
     case StopReason::StopString:
-      return QStringLiteral("end of turn");
+      return QStringLiteral(QT_TRANSLATE_NOOP("flashchat::ui::StopReason", "end of turn"));
     case StopReason::ContextFull:
-      return QStringLiteral("context full");
+      return QStringLiteral(QT_TRANSLATE_NOOP("flashchat::ui::StopReason", "context full"));
     case StopReason::Cancelled:
-      return QStringLiteral("stopped");
+      return QStringLiteral(QT_TRANSLATE_NOOP("flashchat::ui::StopReason", "stopped"));
   }
   return {};
 }
@@ -68,15 +75,16 @@ EngineError EngineWorker::settingError(const std::string& what, FfnMode mode,
   if (contains(what, "below the minimum") || contains(what, "needs a budget of at least")) {
     e.kind = EngineErrorKind::BudgetBelowMinimum;
     e.minimum_bytes = session_ ? session_->minimum_budget_bytes(mode) : summary_.minimum_for(mode);
-    const QString asked = asked_bytes > 0 ? QStringLiteral("The budget %1").arg(bytes_text(asked_bytes))
-                                          : QStringLiteral("The DRAM budget");
-    e.message = QStringLiteral("%1 is below this model's minimum of %2 in %3 mode (resident "
-                               "weights, predictors, KV cache and I/O buffers must fit). The "
-                               "previous budget stays in force.")
-                    .arg(asked, bytes_text(e.minimum_bytes), QString::fromLatin1(ffn_mode_name(mode)));
+    const QString asked =
+        asked_bytes > 0 ? tr("The budget %1").arg(bytes_text(asked_bytes)) : tr("The DRAM budget");
+    e.message =
+        tr("%1 is below this model's minimum of %2 in %3 mode (resident "
+           "weights, predictors, KV cache and I/O buffers must fit). The "
+           "previous budget stays in force.")
+            .arg(asked, bytes_text(e.minimum_bytes), QString::fromLatin1(ffn_mode_name(mode)));
   } else {
     e.kind = EngineErrorKind::Setting;
-    e.message = QStringLiteral("The setting was not applied: %1").arg(e.detail);
+    e.message = tr("The setting was not applied: %1").arg(e.detail);
   }
   return e;
 }
@@ -86,7 +94,7 @@ QString EngineWorker::applySetting(const std::function<void(Session&)>& apply,
   EngineError err;
   {
     std::lock_guard<std::mutex> lock(session_mutex_);
-    if (!session_) return QStringLiteral("no model loaded");
+    if (!session_) return tr("no model loaded");
     try {
       apply(*session_);
       return {};
@@ -126,9 +134,10 @@ void EngineWorker::loadModel(const QString& path, FfnMode mode, int window, qint
     EngineError err;
     err.kind = EngineErrorKind::BadModel;
     err.detail = qs(e.what());
-    err.message = QStringLiteral("FlashChat could not open this model. It may be damaged, "
-                                 "incomplete or not a model FlashChat understands (GGUF file, "
-                                 "Hugging Face folder or converted flash model).");
+    err.message =
+        tr("FlashChat could not open this model. It may be damaged, "
+           "incomplete or not a model FlashChat understands (GGUF file, "
+           "Hugging Face folder or converted flash model).");
     emit error(err);
     return;
   }
@@ -306,14 +315,15 @@ void EngineWorker::onSettings(const SettingsChange& c) {
   const SessionSettings& a = c.before;
   const SessionSettings& b = c.after;
   if (a.window != b.window) {
-    emit settingApplied(c.token_index, QStringLiteral("k %1→%2").arg(a.window).arg(b.window));
+    emit settingApplied(c.token_index, tr("k %1→%2").arg(a.window).arg(b.window));
   }
   if (a.budget_bytes != b.budget_bytes) {
-    emit settingApplied(c.token_index, QStringLiteral("budget %1→%2")
-                                           .arg(bytes_text(a.budget_bytes), bytes_text(b.budget_bytes)));
+    emit settingApplied(
+        c.token_index,
+        tr("budget %1→%2").arg(bytes_text(a.budget_bytes), bytes_text(b.budget_bytes)));
   }
   if (a.mode != b.mode) {
-    emit settingApplied(c.token_index, QStringLiteral("mode %1→%2")
+    emit settingApplied(c.token_index, tr("mode %1→%2")
                                            .arg(QString::fromLatin1(ffn_mode_name(a.mode)),
                                                 QString::fromLatin1(ffn_mode_name(b.mode))));
   }
@@ -325,7 +335,7 @@ void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
   if (!session_) {
     EngineError err;
     err.kind = EngineErrorKind::BadModel;
-    err.message = QStringLiteral("No model is loaded. Open a model to start chatting.");
+    err.message = tr("No model is loaded. Open a model to start chatting.");
     err.ended_reply = true;
     emit error(err);
     return;
@@ -370,9 +380,9 @@ void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
     err.ended_reply = true;
     if (contains(e.what(), "does not fit the context") || contains(e.what(), "does not fit:")) {
       err.kind = EngineErrorKind::ContextFull;
-      err.message = QStringLiteral("This conversation no longer fits in the model's context of "
-                                   "%1 tokens. Start a new chat, or delete or shorten earlier "
-                                   "messages.")
+      err.message = tr("This conversation no longer fits in the model's context of "
+                       "%1 tokens. Start a new chat, or delete or shorten earlier "
+                       "messages.")
                         .arg(session_->context_size());
     } else if (contains(e.what(), "for this request")) {
       // Refused before anything was fed: the reply's KV cache (the conversation plus up to
@@ -383,24 +393,25 @@ void EngineWorker::runChat(const std::vector<ChatMessage>& messages,
       const int positions = static_cast<int>(session_->chat_tokens(messages).size()) +
                             options.max_new_tokens;
       err.minimum_bytes = session_->minimum_budget_bytes(mode, positions);
-      err.message = QStringLiteral("This reply may take up to %1 tokens of context, and their "
-                                   "KV cache does not fit in the DRAM budget. Raise the budget "
-                                   "to at least %2, lower \"max tokens\" in the chat settings, "
-                                   "or start a new chat.")
+      err.message = tr("This reply may take up to %1 tokens of context, and their "
+                       "KV cache does not fit in the DRAM budget. Raise the budget "
+                       "to at least %2, lower \"max tokens\" in the chat settings, "
+                       "or start a new chat.")
                         .arg(std::min(positions, session_->context_size()))
                         .arg(bytes_text(err.minimum_bytes));
     } else if (contains(e.what(), "KV cache no longer fits the budget")) {
       err.kind = EngineErrorKind::BudgetBelowMinimum;
       const FfnMode mode = session_->settings().mode;
       err.minimum_bytes = session_->minimum_budget_bytes(mode);
-      err.message = QStringLiteral("The conversation has grown: its KV cache no longer fits in "
-                                   "the DRAM budget. Raise the budget to at least %1 or start a "
-                                   "new chat. What was written so far is kept.")
+      err.message = tr("The conversation has grown: its KV cache no longer fits in "
+                       "the DRAM budget. Raise the budget to at least %1 or start a "
+                       "new chat. What was written so far is kept.")
                         .arg(bytes_text(err.minimum_bytes));
     } else {
       err.kind = EngineErrorKind::Io;
-      err.message = QStringLiteral("Reading the model from disk failed while the reply was being "
-                                   "written. What was written so far is kept; you can try again.");
+      err.message =
+          tr("Reading the model from disk failed while the reply was being "
+             "written. What was written so far is kept; you can try again.");
     }
     emit error(err);
     return;
@@ -423,8 +434,9 @@ void EngineWorker::measureReadLimit(const QString& cache_file, bool remeasure) {
     EngineError err;
     err.kind = EngineErrorKind::Setting;
     err.detail = qs(e.what());
-    err.message = QStringLiteral("The disk's read speed could not be measured, so the read plot "
-                                 "has no reference line. Chatting is not affected.");
+    err.message =
+        tr("The disk's read speed could not be measured, so the read plot "
+           "has no reference line. Chatting is not affected.");
     emit error(err);
   }
 }

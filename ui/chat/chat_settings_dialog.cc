@@ -11,54 +11,55 @@
 namespace flashchat::ui {
 
 ChatSettingsDialog::ChatSettingsDialog(QWidget* parent) : QDialog(parent) {
-  setWindowTitle(QStringLiteral("Chat settings"));
+  setWindowTitle(tr("Chat settings"));
   auto* v = new QVBoxLayout(this);
   auto* basic = new QFormLayout;
   preset_ = new QComboBox(this);
-  preset_->addItems(chat_preset_names());
-  preset_->addItem(QStringLiteral("Custom"));
-  basic->addRow(QStringLiteral("&Preset"), preset_);
+  // Item data: the preset's English name (what chat_preset_* compare); text: in the UI language.
+  for (const QString& name : chat_preset_names()) preset_->addItem(chat_preset_display(name), name);
+  preset_->addItem(chat_preset_display(QStringLiteral("Custom")), QStringLiteral("Custom"));
+  basic->addRow(tr("&Preset"), preset_);
   temperature_ = new QDoubleSpinBox(this);
   temperature_->setRange(0, 2);
   temperature_->setSingleStep(0.05);
   temperature_->setDecimals(2);
-  temperature_->setToolTip(QStringLiteral("0 always picks the most likely token; higher is more varied"));
-  basic->addRow(QStringLiteral("&Temperature"), temperature_);
+  temperature_->setToolTip(tr("0 always picks the most likely token; higher is more varied"));
+  basic->addRow(tr("&Temperature"), temperature_);
   max_tokens_ = new QSpinBox(this);
   max_tokens_->setRange(1, 32768);
-  max_tokens_->setToolTip(QStringLiteral("The reply ends after this many tokens"));
-  basic->addRow(QStringLiteral("&Max tokens"), max_tokens_);
+  max_tokens_->setToolTip(tr("The reply ends after this many tokens"));
+  basic->addRow(tr("&Max tokens"), max_tokens_);
   system_ = new QPlainTextEdit(this);
-  system_->setPlaceholderText(QStringLiteral("Optional instructions placed before the conversation"));
+  system_->setPlaceholderText(tr("Optional instructions placed before the conversation"));
   system_->setTabChangesFocus(true);
   system_->setFixedHeight(system_->fontMetrics().lineSpacing() * 4 + 12);
-  basic->addRow(QStringLiteral("&System prompt"), system_);
+  basic->addRow(tr("&System prompt"), system_);
   v->addLayout(basic);
 
-  auto* toggle = new QCheckBox(QStringLiteral("Show &advanced settings"), this);
+  auto* toggle = new QCheckBox(tr("Show &advanced settings"), this);
   v->addWidget(toggle);
-  advanced_ = new QGroupBox(QStringLiteral("Advanced"), this);
+  advanced_ = new QGroupBox(tr("Advanced"), this);
   auto* adv = new QFormLayout(advanced_);
   top_k_ = new QSpinBox(this);
   top_k_->setRange(0, 100000);
-  top_k_->setSpecialValueText(QStringLiteral("off"));
-  adv->addRow(QStringLiteral("Top-&k"), top_k_);
+  top_k_->setSpecialValueText(tr("off"));
+  adv->addRow(tr("Top-&k"), top_k_);
   top_p_ = new QDoubleSpinBox(this);
   top_p_->setRange(0.01, 1);
   top_p_->setSingleStep(0.01);
-  adv->addRow(QStringLiteral("Top-&p"), top_p_);
+  adv->addRow(tr("Top-&p"), top_p_);
   min_p_ = new QDoubleSpinBox(this);
   min_p_->setRange(0, 1);
   min_p_->setSingleStep(0.01);
-  adv->addRow(QStringLiteral("M&in-p"), min_p_);
+  adv->addRow(tr("M&in-p"), min_p_);
   repeat_ = new QDoubleSpinBox(this);
   repeat_->setRange(1, 2);
   repeat_->setSingleStep(0.05);
-  adv->addRow(QStringLiteral("&Repetition penalty"), repeat_);
+  adv->addRow(tr("&Repetition penalty"), repeat_);
   seed_ = new QLineEdit(this);
   seed_->setValidator(new QRegularExpressionValidator(QRegularExpression(QStringLiteral("[0-9]{0,19}")), seed_));
-  seed_->setPlaceholderText(QStringLiteral("0 = random each reply"));
-  adv->addRow(QStringLiteral("S&eed"), seed_);
+  seed_->setPlaceholderText(tr("0 = random each reply"));
+  adv->addRow(tr("S&eed"), seed_);
   advanced_->setVisible(false);
   v->addWidget(advanced_);
   connect(toggle, &QCheckBox::toggled, this, [this](bool on) {
@@ -69,7 +70,8 @@ ChatSettingsDialog::ChatSettingsDialog(QWidget* parent) : QDialog(parent) {
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::close);
   v->addWidget(buttons);
 
-  connect(preset_, &QComboBox::textActivated, this, &ChatSettingsDialog::applyPreset);
+  connect(preset_, &QComboBox::activated, this,
+          [this](int i) { applyPreset(preset_->itemData(i).toString()); });
   for (QDoubleSpinBox* s : {temperature_, top_p_, min_p_, repeat_}) {
     connect(s, &QDoubleSpinBox::valueChanged, this, &ChatSettingsDialog::emitChanged);
   }
@@ -83,7 +85,7 @@ ChatSettingsDialog::ChatSettingsDialog(QWidget* parent) : QDialog(parent) {
 void ChatSettingsDialog::setValues(const QString& title, const QString& system_prompt,
                                    const ChatSampling& s) {
   loading_ = true;
-  setWindowTitle(QStringLiteral("Chat settings — %1").arg(title));
+  setWindowTitle(tr("Chat settings — %1").arg(title));
   temperature_->setValue(s.temperature);
   max_tokens_->setValue(s.max_tokens);
   top_k_->setValue(s.top_k);
@@ -92,7 +94,7 @@ void ChatSettingsDialog::setValues(const QString& title, const QString& system_p
   repeat_->setValue(s.repeat_penalty);
   seed_->setText(QString::number(s.seed));
   if (system_->toPlainText() != system_prompt) system_->setPlainText(system_prompt);
-  preset_->setCurrentText(chat_preset_match(s));
+  preset_->setCurrentIndex(preset_->findData(chat_preset_match(s)));
   loading_ = false;
 }
 
@@ -120,7 +122,7 @@ void ChatSettingsDialog::applyPreset(const QString& name) {
 void ChatSettingsDialog::emitChanged() {
   if (loading_) return;
   loading_ = true;
-  preset_->setCurrentText(chat_preset_match(sampling()));
+  preset_->setCurrentIndex(preset_->findData(chat_preset_match(sampling())));
   loading_ = false;
   emit changed(systemPrompt(), sampling());
 }

@@ -68,7 +68,7 @@ void ChatView::appendMessage(const ChatMessageEntry& entry) {
 
 void ChatView::beginAssistant() {
   streaming_ = addMessage(QStringLiteral("assistant"), static_cast<int>(messages_.size()));
-  streaming_->setNote(QStringLiteral("writing…"));
+  streaming_->setNote(tr("writing…"));
   stick_to_bottom_ = true;
   updateRegenerate();
 }

@@ -22,7 +22,7 @@ Composer::Composer(QWidget* parent) : QWidget(parent) {
   v->setSpacing(4);
   auto* bannerRow = new QHBoxLayout;
   banner_ = new QLabel(this);
-  cancel_edit_ = new QPushButton(QStringLiteral("Cancel edit"), this);
+  cancel_edit_ = new QPushButton(tr("Cancel edit"), this);
   cancel_edit_->setFlat(true);
   bannerRow->addWidget(banner_, 1);
   bannerRow->addWidget(cancel_edit_);
@@ -37,15 +37,15 @@ Composer::Composer(QWidget* parent) : QWidget(parent) {
   auto* row = new QHBoxLayout;
   row->setSpacing(8);
   edit_ = new ComposerEdit(this);
-  edit_->setPlaceholderText(QStringLiteral("Type a message…  (Ctrl+Enter sends, Esc stops)"));
+  edit_->setPlaceholderText(tr("Type a message…  (Ctrl+Enter sends, Esc stops)"));
   edit_->setTabChangesFocus(true);
   const int line = edit_->fontMetrics().lineSpacing();
   edit_->setFixedHeight(line * 3 + 14);
-  edit_->setAccessibleName(QStringLiteral("Message"));
+  edit_->setAccessibleName(tr("Message"));
   row->addWidget(edit_, 1);
-  send_ = new QPushButton(QStringLiteral("Send"), this);
-  send_->setToolTip(QStringLiteral("Send (Ctrl+Enter)"));
-  send_->setMinimumWidth(send_->fontMetrics().horizontalAdvance(QStringLiteral("Stop  (Esc)")) + 16);
+  send_ = new QPushButton(tr("Send"), this);
+  send_->setToolTip(tr("Send (Ctrl+Enter)"));
+  send_->setMinimumWidth(send_->fontMetrics().horizontalAdvance(tr("Stop  (Esc)")) + 16);
   send_->setDefault(false);
   row->addWidget(send_, 0, Qt::AlignBottom);
   v->addLayout(row);
@@ -72,9 +72,9 @@ void Composer::trySend() {
 
 void Composer::setBusy(bool busy) {
   busy_ = busy;
-  send_->setText(busy ? QStringLiteral("Stop") : QStringLiteral("Send"));
-  send_->setToolTip(busy ? QStringLiteral("Stop the reply, keep what is written (Esc)")
-                         : QStringLiteral("Send (Ctrl+Enter)"));
+  send_->setText(busy ? tr("Stop") : tr("Send"));
+  send_->setToolTip(busy ? tr("Stop the reply, keep what is written (Esc)")
+                         : tr("Send (Ctrl+Enter)"));
 }
 
 void Composer::setEditing(int index) {
@@ -82,8 +82,9 @@ void Composer::setEditing(int index) {
   banner_->setVisible(index >= 0);
   cancel_edit_->setVisible(index >= 0);
   if (index >= 0) {
-    banner_->setText(QStringLiteral("Editing message %1 — sending replaces it and every message "
-                                    "after it.").arg(index + 1));
+    banner_->setText(tr("Editing message %1 — sending replaces it and every message "
+                        "after it.")
+                         .arg(index + 1));
   }
 }
 

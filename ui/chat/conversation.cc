@@ -1,5 +1,6 @@
 #include "chat/conversation.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QJsonArray>
 #include <QUuid>
@@ -32,10 +33,10 @@ struct Preset {
 };
 
 constexpr Preset kPresets[] = {
-    {"Precise", 0.3, 20, 0.9, 0.1, 1.1},
-    {"Balanced", 0.8, 40, 0.95, 0.05, 1.1},
-    {"Creative", 1.1, 100, 0.98, 0.02, 1.05},
-    {"Greedy", 0.0, 1, 1.0, 0.0, 1.0},
+    {QT_TRANSLATE_NOOP("flashchat::ui::ChatSampling", "Precise"), 0.3, 20, 0.9, 0.1, 1.1},
+    {QT_TRANSLATE_NOOP("flashchat::ui::ChatSampling", "Balanced"), 0.8, 40, 0.95, 0.05, 1.1},
+    {QT_TRANSLATE_NOOP("flashchat::ui::ChatSampling", "Creative"), 1.1, 100, 0.98, 0.02, 1.05},
+    {QT_TRANSLATE_NOOP("flashchat::ui::ChatSampling", "Greedy"), 0.0, 1, 1.0, 0.0, 1.0},
 };
 
 bool near(double a, double b) { return std::fabs(a - b) < 1e-6; }
@@ -68,23 +69,34 @@ QString chat_preset_match(const ChatSampling& s) {
       return QString::fromLatin1(p.name);
     }
   }
-  return QStringLiteral("Custom");
+  return QStringLiteral(QT_TRANSLATE_NOOP("flashchat::ui::ChatSampling", "Custom"));
+}
+
+QString chat_preset_display(const QString& name) {
+  return QCoreApplication::translate("flashchat::ui::ChatSampling", name.toUtf8().constData());
+}
+
+QString conversation_untitled() {
+  return QCoreApplication::translate("flashchat::ui::Conversation", "New chat");
 }
 
 Conversation Conversation::make_new() {
   Conversation c;
   c.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-  c.title = QStringLiteral("New chat");
+  c.title = conversation_untitled();
   c.created_ms = c.updated_ms = QDateTime::currentMSecsSinceEpoch();
   return c;
 }
 
 QString Conversation::to_text() const {
   QString out;
-  if (!system_prompt.isEmpty()) out += QStringLiteral("**System:** ") + system_prompt + "\n\n";
+  if (!system_prompt.isEmpty())
+    out += QCoreApplication::translate("flashchat::ui::Conversation", "**System:** ") +
+           system_prompt + "\n\n";
   for (const ChatMessageEntry& m : messages) {
-    out += (m.role == QLatin1String("user") ? QStringLiteral("**You:** ")
-                                             : QStringLiteral("**Model:** "));
+    out += (m.role == QLatin1String("user")
+                ? QCoreApplication::translate("flashchat::ui::Conversation", "**You:** ")
+                : QCoreApplication::translate("flashchat::ui::Conversation", "**Model:** "));
     out += m.content + "\n\n";
   }
   return out.trimmed();

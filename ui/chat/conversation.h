@@ -32,6 +32,10 @@ QStringList chat_preset_names();
 ChatSampling chat_preset_apply(const QString& name, const ChatSampling& base);
 // The preset whose values equal `s` (ignoring max tokens and seed), or "Custom".
 QString chat_preset_match(const ChatSampling& s);
+// A preset name (or "Custom") in the UI language; the names above stay English (stored, compared).
+QString chat_preset_display(const QString& name);
+// The title of a new conversation ("New chat" in the UI language).
+QString conversation_untitled();
 
 struct ChatMessageEntry {
   ChatMessageEntry() = default;

@@ -1,6 +1,7 @@
 #include "chat/conversation_list_model.h"
 
 #include <QDateTime>
+#include <QLocale>
 
 #include "core/error.h"
 
@@ -31,10 +32,9 @@ QVariant ConversationListModel::data(const QModelIndex& index, int role) const {
     case Qt::EditRole:
       return c.title;
     case Qt::ToolTipRole:
-      return QStringLiteral("%1 — %2 messages, last change %3")
-          .arg(c.title)
-          .arg(c.messages.size())
-          .arg(QDateTime::fromMSecsSinceEpoch(c.updated_ms).toString(QStringLiteral("yyyy-MM-dd hh:mm")));
+      return tr("%1 — %n messages, last change %2", nullptr, int(c.messages.size()))
+          .arg(c.title, QLocale().toString(QDateTime::fromMSecsSinceEpoch(c.updated_ms),
+                                           QLocale::ShortFormat));
     case IdRole:
       return c.id;
     case UpdatedRole:

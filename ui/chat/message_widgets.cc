@@ -73,11 +73,12 @@ QWidget* code_box(const MarkdownSegment& seg, QWidget* parent) {
   v->setContentsMargins(6, 4, 6, 6);
   v->setSpacing(2);
   auto* head = new QHBoxLayout;
-  auto* lang = new QLabel(seg.language.isEmpty() ? QStringLiteral("code") : seg.language, box);
+  auto* lang = new QLabel(seg.language.isEmpty() ? MessageWidget::tr("code") : seg.language, box);
   lang->setProperty("dim", true);
   head->addWidget(lang);
   head->addStretch(1);
-  auto* copy = small_button(QStringLiteral("Copy code"), QStringLiteral("Copy this code block"), box);
+  auto* copy =
+      small_button(MessageWidget::tr("Copy code"), MessageWidget::tr("Copy this code block"), box);
   const QString code = seg.text;
   QObject::connect(copy, &QPushButton::clicked, box, [code] { QApplication::clipboard()->setText(code); });
   head->addWidget(copy);
@@ -103,7 +104,7 @@ MessageWidget::MessageWidget(const QString& role, int index, QWidget* parent)
   v->setSpacing(2);
   auto* head = new QHBoxLayout;
   head->setSpacing(4);
-  auto* who = new QLabel(user ? QStringLiteral("You") : QStringLiteral("Model"), this);
+  auto* who = new QLabel(user ? tr("You") : tr("Model"), this);
   QFont f = who->font();
   f.setBold(true);
   who->setFont(f);
@@ -112,16 +113,16 @@ MessageWidget::MessageWidget(const QString& role, int index, QWidget* parent)
   note_->setProperty("dim", true);
   head->addWidget(note_);
   head->addStretch(1);
-  auto* copy = small_button(QStringLiteral("Copy"), QStringLiteral("Copy this message"), this);
+  auto* copy = small_button(tr("Copy"), tr("Copy this message"), this);
   connect(copy, &QPushButton::clicked, this, [this] { emit copyRequested(index_); });
   actions_ << copy;
   if (user) {
-    edit_ = small_button(QStringLiteral("Edit"), QStringLiteral("Edit this message and send it again"), this);
+    edit_ = small_button(tr("Edit"), tr("Edit this message and send it again"), this);
     connect(edit_, &QPushButton::clicked, this, [this] { emit editRequested(index_); });
     actions_ << edit_;
     head->addWidget(edit_);
   } else {
-    regenerate_ = small_button(QStringLiteral("Regenerate"), QStringLiteral("Write this reply again"), this);
+    regenerate_ = small_button(tr("Regenerate"), tr("Write this reply again"), this);
     connect(regenerate_, &QPushButton::clicked, this, [this] { emit regenerateRequested(); });
     regenerate_->setVisible(false);
     actions_ << regenerate_;
@@ -263,7 +264,11 @@ void MessageWidget::finishStreaming(const QString& markdown, const QString& note
 }
 
 void MessageWidget::setNote(const QString& note) {
-  note_->setText(note.isEmpty() ? QString() : QStringLiteral("· ") + note);
+  // Stored stop reasons are English (QT_TRANSLATE_NOOP in the "StopReason" context): shown
+  // translated.
+  const QString shown =
+      QCoreApplication::translate("flashchat::ui::StopReason", note.toUtf8().constData());
+  note_->setText(note.isEmpty() ? QString() : QStringLiteral("· ") + shown);
 }
 
 void MessageWidget::setActionsEnabled(bool enabled) {
@@ -290,9 +295,9 @@ NoticeCard::NoticeCard(Kind kind, const QString& title, const QString& text, con
   f.setBold(true);
   t->setFont(f);
   head->addWidget(t, 1);
-  auto* close = new QPushButton(QStringLiteral("Dismiss"), this);
+  auto* close = new QPushButton(tr("Dismiss"), this);
   close->setFlat(true);
-  close->setToolTip(QStringLiteral("Hide this card"));
+  close->setToolTip(tr("Hide this card"));
   connect(close, &QPushButton::clicked, this, [this] { deleteLater(); });
   head->addWidget(close);
   v->addLayout(head);

@@ -17,8 +17,6 @@ const QColor kVermillion(0xD5, 0x5E, 0x00);
 const QColor kReddishPurple(0xCC, 0x79, 0xA7);
 const QColor kGrey(0x99, 0x99, 0x99);  // "other": the neutral eighth
 
-QString tr(const char* s) { return QCoreApplication::translate("flashchat::ui::Palette", s); }
-
 }  // namespace
 
 QColor palette_dram_color(DramCategory c) {
@@ -81,42 +79,61 @@ QPen palette_ref_pen(RefLine r, const QPalette& widget_palette) {
 
 QString palette_dram_name(DramCategory c) {
   switch (c) {
-    case DramCategory::ResidentWeights: return tr("resident weights");
-    case DramCategory::Predictors: return tr("predictors");
-    case DramCategory::NeuronCache: return tr("neuron cache");
-    case DramCategory::KvCache: return tr("KV cache");
-    case DramCategory::IoBuffers: return tr("I/O buffers");
-    case DramCategory::Other: return tr("other");
+    case DramCategory::ResidentWeights:
+      return QCoreApplication::translate("flashchat::ui::Palette", "resident weights");
+    case DramCategory::Predictors:
+      return QCoreApplication::translate("flashchat::ui::Palette", "predictors");
+    case DramCategory::NeuronCache:
+      return QCoreApplication::translate("flashchat::ui::Palette", "neuron cache");
+    case DramCategory::KvCache:
+      return QCoreApplication::translate("flashchat::ui::Palette", "KV cache");
+    case DramCategory::IoBuffers:
+      return QCoreApplication::translate("flashchat::ui::Palette", "I/O buffers");
+    case DramCategory::Other:
+      return QCoreApplication::translate("flashchat::ui::Palette", "other");
   }
   return {};
 }
 
 QString palette_time_name(TimePart p) {
   switch (p) {
-    case TimePart::Predictor: return tr("predictor");
-    case TimePart::Io: return tr("I/O");
-    case TimePart::Memory: return tr("memory mgmt");
-    case TimePart::Compute: return tr("compute");
-    case TimePart::Sampling: return tr("sampling");
+    case TimePart::Predictor:
+      return QCoreApplication::translate("flashchat::ui::Palette", "predictor");
+    case TimePart::Io:
+      return QCoreApplication::translate("flashchat::ui::Palette", "I/O");
+    case TimePart::Memory:
+      return QCoreApplication::translate("flashchat::ui::Palette", "memory mgmt");
+    case TimePart::Compute:
+      return QCoreApplication::translate("flashchat::ui::Palette", "compute");
+    case TimePart::Sampling:
+      return QCoreApplication::translate("flashchat::ui::Palette", "sampling");
   }
   return {};
 }
 
 QString palette_churn_name(Churn c) {
   switch (c) {
-    case Churn::Added: return tr("loaded");
-    case Churn::Removed: return tr("evicted");
-    case Churn::Streamed: return tr("streamed");
-    case Churn::Window: return tr("window k");
+    case Churn::Added:
+      return QCoreApplication::translate("flashchat::ui::Palette", "loaded");
+    case Churn::Removed:
+      return QCoreApplication::translate("flashchat::ui::Palette", "evicted");
+    case Churn::Streamed:
+      return QCoreApplication::translate("flashchat::ui::Palette", "streamed");
+    case Churn::Window:
+      return QCoreApplication::translate("flashchat::ui::Palette", "window k");
   }
   return {};
 }
 
 QString palette_ref_name(RefLine r) {
   switch (r) {
-    case RefLine::Budget: return tr("budget");
-    case RefLine::DeviceLimit: return tr("device limit");
-    case RefLine::ProcessRss: return tr("process RSS above start (GUI included)");
+    case RefLine::Budget:
+      return QCoreApplication::translate("flashchat::ui::Palette", "budget");
+    case RefLine::DeviceLimit:
+      return QCoreApplication::translate("flashchat::ui::Palette", "device limit");
+    case RefLine::ProcessRss:
+      return QCoreApplication::translate("flashchat::ui::Palette",
+                                         "process RSS above start (GUI included)");
   }
   return {};
 }

@@ -3,6 +3,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
+#include <QLocale>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSplitter>
@@ -26,7 +27,7 @@ void live_panel_replay(LivePanel* panel, const RunRecord& run) {
 namespace {
 
 QString ratio_text(double a, double b) {
-  return a > 0 ? QStringLiteral("%1×").arg(b / a, 0, 'f', 2) : QStringLiteral("—");
+  return a > 0 ? QStringLiteral("%L1×").arg(b / a, 0, 'f', 2) : QStringLiteral("—");
 }
 
 }  // namespace
@@ -38,13 +39,13 @@ RunHistoryView::RunHistoryView(ChatDb* reader, QWidget* parent)
   auto* v = new QVBoxLayout(this);
   v->setContentsMargins(8, 8, 8, 8);
   auto* bar = new QHBoxLayout;
-  auto* back = new QPushButton(QStringLiteral("← Back to chat"), this);
+  auto* back = new QPushButton(tr("← Back to chat"), this);
   connect(back, &QPushButton::clicked, this, &RunHistoryView::backRequested);
   bar->addWidget(back);
-  auto* title = new QLabel(QStringLiteral("<b>Run history</b>"), this);
+  auto* title = new QLabel(tr("<b>Run history</b>"), this);
   bar->addWidget(title);
-  hint_ = new QLabel(QStringLiteral("Select a run to see its plots as they were live; select two "
-                                    "(Ctrl+click) to compare them."),
+  hint_ = new QLabel(tr("Select a run to see its plots as they were live; select two "
+                        "(Ctrl+click) to compare them."),
                      this);
   hint_->setProperty("dim", true);
   bar->addWidget(hint_, 1);
@@ -60,7 +61,7 @@ RunHistoryView::RunHistoryView(ChatDb* reader, QWidget* parent)
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   table_->horizontalHeader()->setSectionResizeMode(RunListModel::Chat, QHeaderView::Stretch);
   table_->setWordWrap(false);
-  table_->setAccessibleName(QStringLiteral("Recorded runs"));
+  table_->setAccessibleName(tr("Recorded runs"));
   connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this,
           [this] { onSelection(); });
 
@@ -130,7 +131,7 @@ void RunHistoryView::onSelection() {
                   rows[1].data(RunListModel::UidRole).toString());
     }
   } catch (const Error& e) {
-    hint_->setText(QStringLiteral("This run cannot be read: %1").arg(QString::fromStdString(e.what())));
+    hint_->setText(tr("This run cannot be read: %1").arg(QString::fromStdString(e.what())));
   }
 }
 
@@ -173,18 +174,19 @@ void RunHistoryView::showRecords(const RunRecord& a, const RunRecord* b) {
   const RunInfo& x = a.info;
   const RunInfo& y = b->info;
   const auto row = [&](const QString& name, double va, double vb, int decimals) {
-    return QStringLiteral("<tr><td>%1</td><td align=right>%2</td><td align=right>%3</td>"
-                          "<td align=right>%4</td></tr>")
-        .arg(name, QString::number(va, 'f', decimals), QString::number(vb, 'f', decimals),
+    return QStringLiteral(
+               "<tr><td>%1</td><td align=right>%2</td><td align=right>%3</td>"
+               "<td align=right>%4</td></tr>")
+        .arg(name, QLocale().toString(va, 'f', decimals), QLocale().toString(vb, 'f', decimals),
              ratio_text(va, vb));
   };
   comparison_->setText(
-      QStringLiteral("<table cellspacing=0 cellpadding=3><tr><th align=left>per token</th>"
-                     "<th align=right>A</th><th align=right>B</th><th align=right>B/A</th></tr>") +
-      row(QStringLiteral("ms"), x.ms_per_token, y.ms_per_token, 2) +
-      row(QStringLiteral("MB read"), x.bytes_per_token / 1e6, y.bytes_per_token / 1e6, 3) +
-      row(QStringLiteral("FFN neurons loaded"), x.ffn_loaded_per_token, y.ffn_loaded_per_token, 0) +
-      row(QStringLiteral("tokens (generated)"), x.tokens, y.tokens, 0) + QStringLiteral("</table>"));
+      tr("<table cellspacing=0 cellpadding=3><tr><th align=left>per token</th>"
+         "<th align=right>A</th><th align=right>B</th><th align=right>B/A</th></tr>") +
+      row(tr("ms"), x.ms_per_token, y.ms_per_token, 2) +
+      row(tr("MB read"), x.bytes_per_token / 1e6, y.bytes_per_token / 1e6, 3) +
+      row(tr("FFN neurons loaded"), x.ffn_loaded_per_token, y.ffn_loaded_per_token, 0) +
+      row(tr("tokens (generated)"), x.tokens, y.tokens, 0) + QStringLiteral("</table>"));
 }
 
 }  // namespace flashchat::ui

@@ -1,6 +1,7 @@
 #include "history/run_list_model.h"
 
 #include <QDateTime>
+#include <QLocale>
 
 #include "bridge/engine_worker.h"
 
@@ -33,16 +34,26 @@ int RunListModel::row_of(const QString& uid) const {
 QVariant RunListModel::headerData(int section, Qt::Orientation o, int role) const {
   if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
   switch (section) {
-    case Started: return QStringLiteral("Started");
-    case Chat: return QStringLiteral("Chat");
-    case Model: return QStringLiteral("Model");
-    case Mode: return QStringLiteral("Mode");
-    case Window: return QStringLiteral("k");
-    case Budget: return QStringLiteral("Budget");
-    case Tokens: return QStringLiteral("Tokens");
-    case MsPerToken: return QStringLiteral("ms/token");
-    case BytesPerToken: return QStringLiteral("MB read/token");
-    case FfnPerToken: return QStringLiteral("FFN loaded/token");
+    case Started:
+      return tr("Started");
+    case Chat:
+      return tr("Chat");
+    case Model:
+      return tr("Model");
+    case Mode:
+      return tr("Mode");
+    case Window:
+      return tr("k");
+    case Budget:
+      return tr("Budget");
+    case Tokens:
+      return tr("Tokens");
+    case MsPerToken:
+      return tr("ms/token");
+    case BytesPerToken:
+      return tr("MB read/token");
+    case FfnPerToken:
+      return tr("FFN loaded/token");
     default: return {};
   }
 }
@@ -59,22 +70,27 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
   switch (index.column()) {
     case Started:
       return QDateTime::fromMSecsSinceEpoch(r.started_ms).toString(QStringLiteral("MM-dd hh:mm:ss"));
-    case Chat: return r.conversation_title.isEmpty() ? QStringLiteral("(deleted chat)") : r.conversation_title;
+    case Chat:
+      return r.conversation_title.isEmpty() ? tr("(deleted chat)") : r.conversation_title;
     case Model: return r.model_name;
     case Mode: return r.mode;
     case Window: return r.window;
     case Budget: return bytes_text(r.budget_bytes);
     case Tokens: return r.tokens;
-    case MsPerToken: return QString::number(r.ms_per_token, 'f', 2);
-    case BytesPerToken: return QString::number(r.bytes_per_token / 1e6, 'f', 3);
-    case FfnPerToken: return QString::number(r.ffn_loaded_per_token, 'f', 0);
+    case MsPerToken:
+      return QLocale().toString(r.ms_per_token, 'f', 2);
+    case BytesPerToken:
+      return QLocale().toString(r.bytes_per_token / 1e6, 'f', 3);
+    case FfnPerToken:
+      return QLocale().toString(r.ffn_loaded_per_token, 'f', 0);
     default: return {};
   }
 }
 
 QString run_summary_text(const RunInfo& r) {
-  QString s = QStringLiteral("%1 · k %2 · budget %3 · %4 tokens · %5 ms/token · %6 MB read/token · "
-                             "%7 FFN neurons loaded/token")
+  QString s = RunListModel::tr(
+                  "%1 · k %2 · budget %3 · %4 tokens · %L5 ms/token · %L6 MB read/token · "
+                  "%L7 FFN neurons loaded/token")
                   .arg(r.mode)
                   .arg(r.window)
                   .arg(bytes_text(r.budget_bytes))
@@ -82,7 +98,7 @@ QString run_summary_text(const RunInfo& r) {
                   .arg(r.ms_per_token, 0, 'f', 2)
                   .arg(r.bytes_per_token / 1e6, 0, 'f', 3)
                   .arg(r.ffn_loaded_per_token, 0, 'f', 0);
-  if (r.finished_ms == 0) s += QStringLiteral(" · not finished");
+  if (r.finished_ms == 0) s += RunListModel::tr(" · not finished");
   return s;
 }
 

@@ -11,15 +11,15 @@ namespace flashchat::ui {
 
 ConvertDialog::ConvertDialog(const QString& input, const QString& out_dir, QWidget* parent)
     : QDialog(parent), input_(input), out_dir_(out_dir) {
-  setWindowTitle(QStringLiteral("Converting %1").arg(QFileInfo(input).fileName()));
+  setWindowTitle(tr("Converting %1").arg(QFileInfo(input).fileName()));
   setMinimumWidth(460);
   auto* v = new QVBoxLayout(this);
-  auto* what = new QLabel(QStringLiteral("Making a flash model: FFN weights laid out as row-column "
-                                         "bundles on disk, predictors trained on calibration text."),
+  auto* what = new QLabel(tr("Making a flash model: FFN weights laid out as row-column "
+                             "bundles on disk, predictors trained on calibration text."),
                           this);
   what->setWordWrap(true);
   v->addWidget(what);
-  auto* to = new QLabel(QStringLiteral("Into: %1").arg(out_dir), this);
+  auto* to = new QLabel(tr("Into: %1").arg(out_dir), this);
   to->setProperty("dim", true);
   to->setWordWrap(true);
   v->addWidget(to);
@@ -27,12 +27,12 @@ ConvertDialog::ConvertDialog(const QString& input, const QString& out_dir, QWidg
   bar_->setRange(0, 1000);
   v->addWidget(bar_);
   auto* row = new QHBoxLayout;
-  stage_ = new QLabel(QStringLiteral("Starting…"), this);
+  stage_ = new QLabel(tr("Starting…"), this);
   eta_ = new QLabel(this);
   row->addWidget(stage_, 1);
   row->addWidget(eta_);
   v->addLayout(row);
-  cancel_ = new QPushButton(QStringLiteral("Cancel"), this);
+  cancel_ = new QPushButton(tr("Cancel"), this);
   auto* brow = new QHBoxLayout;
   brow->addStretch(1);
   brow->addWidget(cancel_);
@@ -77,7 +77,7 @@ void ConvertDialog::onProgress(double fraction, const QString& stage) {
   const double s = timer_.elapsed() / 1000.0;
   if (fraction > 0.02 && fraction < 1) {
     const int left = static_cast<int>(s / fraction * (1 - fraction) + 0.5);
-    eta_->setText(QStringLiteral("about %1:%2 left").arg(left / 60).arg(left % 60, 2, 10, QLatin1Char('0')));
+    eta_->setText(tr("about %1:%2 left").arg(left / 60).arg(left % 60, 2, 10, QLatin1Char('0')));
   }
 }
 
@@ -101,7 +101,7 @@ void ConvertDialog::reject() {
   }
   *cancel_flag_ = true;
   cancel_->setEnabled(false);
-  stage_->setText(QStringLiteral("Cancelling…"));  // onDone closes the dialog
+  stage_->setText(tr("Cancelling…"));  // onDone closes the dialog
 }
 
 }  // namespace flashchat::ui

@@ -16,32 +16,42 @@ QString count_text(qint64 n) { return QLocale().toString(n); }
 
 QList<QPair<QString, QString>> facts(const ModelSummary& m) {
   QList<QPair<QString, QString>> f;
-  f << qMakePair(QStringLiteral("Name"), m.name) << qMakePair(QStringLiteral("Path"), m.path)
-    << qMakePair(QStringLiteral("Architecture"),
-                 QStringLiteral("%1, %2 layers, d %3, %4 heads, FFN %5 neurons/layer (%6)")
-                     .arg(m.arch).arg(m.n_layers).arg(m.dim).arg(m.n_heads).arg(m.ffn_dim)
+  f << qMakePair(ModelInfoDialog::tr("Name"), m.name)
+    << qMakePair(ModelInfoDialog::tr("Path"), m.path)
+    << qMakePair(ModelInfoDialog::tr("Architecture"),
+                 ModelInfoDialog::tr("%1, %2 layers, d %3, %4 heads, FFN %5 neurons/layer (%6)")
+                     .arg(m.arch)
+                     .arg(m.n_layers)
+                     .arg(m.dim)
+                     .arg(m.n_heads)
+                     .arg(m.ffn_dim)
                      .arg(m.activation))
-    << qMakePair(QStringLiteral("Parameters"), count_text(m.parameters))
-    << qMakePair(QStringLiteral("Vocabulary / context"),
-                 QStringLiteral("%1 tokens / %2 positions").arg(m.vocab_size).arg(m.context_size))
-    << qMakePair(QStringLiteral("Chat template"),
-                 m.has_chat_template ? QStringLiteral("yes")
-                                     : QStringLiteral("none (a continuation model; turns are "
-                                                      "formatted as plain text)"))
-    << qMakePair(QStringLiteral("Format"), m.flash ? QStringLiteral("flash model (converted)")
-                                                   : QStringLiteral("dense (runs in DRAM)"));
-  f << qMakePair(QStringLiteral("Bytes by part"),
-                 QStringLiteral("embeddings %1 · attention %2 · FFN %3%4 · norms %5 · predictors %6")
-                     .arg(bytes_text(m.bytes_embeddings), bytes_text(m.bytes_attention),
-                          bytes_text(m.bytes_ffn), m.flash ? QStringLiteral(" (on flash)") : QString(),
-                          bytes_text(m.bytes_other), bytes_text(m.bytes_predictors)))
-    << qMakePair(QStringLiteral("Model size"), bytes_text(m.model_bytes) +
-                                                   QStringLiteral(" (%1 bytes)").arg(count_text(m.model_bytes)));
+    << qMakePair(ModelInfoDialog::tr("Parameters"), count_text(m.parameters))
+    << qMakePair(
+           ModelInfoDialog::tr("Vocabulary / context"),
+           ModelInfoDialog::tr("%1 tokens / %2 positions").arg(m.vocab_size).arg(m.context_size))
+    << qMakePair(ModelInfoDialog::tr("Chat template"),
+                 m.has_chat_template ? ModelInfoDialog::tr("yes")
+                                     : ModelInfoDialog::tr("none (a continuation model; turns are "
+                                                           "formatted as plain text)"))
+    << qMakePair(ModelInfoDialog::tr("Format"), m.flash
+                                                    ? ModelInfoDialog::tr("flash model (converted)")
+                                                    : ModelInfoDialog::tr("dense (runs in DRAM)"));
+  f << qMakePair(
+           ModelInfoDialog::tr("Bytes by part"),
+           ModelInfoDialog::tr("embeddings %1 · attention %2 · FFN %3%4 · norms %5 · predictors %6")
+               .arg(bytes_text(m.bytes_embeddings), bytes_text(m.bytes_attention),
+                    bytes_text(m.bytes_ffn),
+                    m.flash ? ModelInfoDialog::tr(" (on flash)") : QString(),
+                    bytes_text(m.bytes_other), bytes_text(m.bytes_predictors)))
+    << qMakePair(ModelInfoDialog::tr("Model size"),
+                 bytes_text(m.model_bytes) +
+                     ModelInfoDialog::tr(" (%1 bytes)").arg(count_text(m.model_bytes)));
   QStringList mins;
   for (FfnMode md : {FfnMode::Flash, FfnMode::Mmap, FfnMode::Naive, FfnMode::Dram}) {
     mins << QStringLiteral("%1 %2").arg(QString::fromLatin1(ffn_mode_name(md)), bytes_text(m.minimum_for(md)));
   }
-  f << qMakePair(QStringLiteral("Minimum budget"), mins.join(QStringLiteral(" · ")));
+  f << qMakePair(ModelInfoDialog::tr("Minimum budget"), mins.join(QStringLiteral(" · ")));
   return f;
 }
 
@@ -51,7 +61,7 @@ QString model_info_text(const ModelSummary& m) {
   QString out;
   for (const auto& [k, v] : facts(m)) out += k + ": " + v + "\n";
   for (size_t i = 0; i < m.predictor_metrics.size(); ++i) {
-    out += QStringLiteral("layer %1 predictor: recall %2%, precision %3%\n")
+    out += ModelInfoDialog::tr("layer %1 predictor: recall %L2%, precision %L3%\n")
                .arg(i)
                .arg(100 * m.predictor_metrics[i].recall, 0, 'f', 1)
                .arg(100 * m.predictor_metrics[i].precision, 0, 'f', 1);
@@ -60,7 +70,7 @@ QString model_info_text(const ModelSummary& m) {
 }
 
 ModelInfoDialog::ModelInfoDialog(const ModelSummary& m, QWidget* parent) : QDialog(parent) {
-  setWindowTitle(QStringLiteral("Model info — %1").arg(m.name));
+  setWindowTitle(tr("Model info — %1").arg(m.name));
   auto* v = new QVBoxLayout(this);
   auto* form = new QFormLayout;
   for (const auto& [k, val] : facts(m)) {
@@ -71,19 +81,20 @@ ModelInfoDialog::ModelInfoDialog(const ModelSummary& m, QWidget* parent) : QDial
   }
   v->addLayout(form);
   if (!m.predictor_metrics.empty()) {
-    auto* title = new QLabel(QStringLiteral("Predictors (measured by the converter on held-out "
-                                            "calibration tokens)"), this);
+    auto* title = new QLabel(tr("Predictors (measured by the converter on held-out "
+                                "calibration tokens)"),
+                             this);
     v->addWidget(title);
     auto* table = new QTableWidget(static_cast<int>(m.predictor_metrics.size()), 5, this);
-    table->setHorizontalHeaderLabels({QStringLiteral("Recall"), QStringLiteral("Precision"),
-                                      QStringLiteral("Predicted active"), QStringLiteral("Truly active"),
-                                      QStringLiteral("Rank")});
+    table->setHorizontalHeaderLabels(
+        {tr("Recall"), tr("Precision"), tr("Predicted active"), tr("Truly active"), tr("Rank")});
     for (int i = 0; i < table->rowCount(); ++i) {
       const PredictorInfo& pm = m.predictor_metrics[static_cast<size_t>(i)];
-      table->setVerticalHeaderItem(i, new QTableWidgetItem(QStringLiteral("Layer %1").arg(i)));
+      table->setVerticalHeaderItem(i, new QTableWidgetItem(tr("Layer %1").arg(i)));
       const double vals[] = {pm.recall, pm.precision, pm.predicted_active, pm.true_active};
       for (int c = 0; c < 4; ++c) {
-        auto* item = new QTableWidgetItem(QString::number(100 * vals[c], 'f', 1) + " %");
+        auto* item =
+            new QTableWidgetItem(QLocale().toString(100 * vals[c], 'f', 1) + QStringLiteral(" %"));
         item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         table->setItem(i, c, item);
       }

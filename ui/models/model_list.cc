@@ -1,5 +1,6 @@
 #include "models/model_list.h"
 
+#include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -20,7 +21,9 @@ ModelList::ModelList(const QString& data_dir) : data_dir_(data_dir) {
   } catch (const Error&) {
   }
   if (!def.isEmpty()) {
-    entries_.append({QStringLiteral("FlashChat default (5.3M)"), QDir::cleanPath(def), true});
+    entries_.append(
+        {QCoreApplication::translate("flashchat::ui::ModelList", "FlashChat default (5.3M)"),
+         QDir::cleanPath(def), true});
   }
   QFile f(QDir(data_dir_).filePath(QStringLiteral("models.json")));
   if (!f.open(QIODevice::ReadOnly)) return;

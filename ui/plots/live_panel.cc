@@ -139,9 +139,10 @@ void LivePanel::addMarker(qint64 tokenIndex, const QString& label) {
     auto* text = new QCPItemText(plot_);
     text->setLayer(QStringLiteral("markers"));
     text->setClipAxisRect(rects_[DramPlot]);
-    // Three label rows in turn, so that labels of nearby markers do not overlap.
-    const double row = double(marker_labels_added_++ % 3) * 0.14;
-    position_key_ratio(text->position, rects_[DramPlot], double(tokenIndex), row);
+    // Three label rows in turn, so that labels of nearby markers do not overlap; the rows are
+    // one text line apart (set where the plot's height is known, with the alignment below).
+    m.row = marker_labels_added_++ % 3;
+    position_key_ratio(text->position, rects_[DramPlot], double(tokenIndex), 0);
     text->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
     text->setPadding(QMargins(3, 1, 3, 1));
     text->setText(label);
@@ -164,7 +165,7 @@ void LivePanel::setDeviceReadLimit(double mbPerS) {
   limit_legend_->removeFromLegend(legends_[ReadPlot]);
   if (shown) {
     limit_legend_->addToLegend(legends_[ReadPlot]);
-    limit_legend_->setName(tr("device limit %1 MB/s").arg(device_limit_mb_per_s_, 0, 'f', 0));
+    limit_legend_->setName(tr("device limit %L1 MB/s").arg(device_limit_mb_per_s_, 0, 'f', 0));
   }
   schedule_replot();
 }
@@ -296,6 +297,8 @@ void LivePanel::update_ranges() {
     const double px = x_of(top)->coordToPixel(double(m.index));
     const bool fits = px + fm.horizontalAdvance(m.label) + 8 <= top->right();
     m.text->setPositionAlignment((fits ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignTop);
+    const double line_px = fm.height() + 3;
+    m.text->position->setCoords(double(m.index), m.row * line_px / std::max(1, top->height()));
   }
 
   // y: from the rows in view.

@@ -114,6 +114,7 @@ class LivePanel : public QWidget {
     QString label;
     std::vector<QCPItemStraightLine*> lines;  // one per plot
     QCPItemText* text = nullptr;              // on the top plot
+    int row = 0;                              // label row (0-2) below the plot's top
   };
   struct Band {
     qint64 first = 0, last = 0;              // prompt tokens covered

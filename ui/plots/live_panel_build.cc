@@ -69,7 +69,7 @@ void LivePanel::build_plots() {
     rect->setMarginGroup(QCP::msLeft | QCP::msRight, margins);
     rect->setRangeDrag(Qt::Horizontal);
     rect->setRangeZoom(Qt::Horizontal);
-    rect->setMinimumSize(100, 60);
+    rect->setMinimumSize(100, 44);  // 44: four plots and the readout fit 800 px in CJK fonts too
     // No top axis: a small fixed top margin instead of the automatic one (more room for data).
     rect->setAutoMargins(QCP::msLeft | QCP::msRight | QCP::msBottom);
     rect->setMargins(QMargins(0, 6, 0, 0));

@@ -1,6 +1,7 @@
 #include "plots/telemetry_row.h"
 
 #include <QCoreApplication>
+#include <QLocale>
 #include <QPalette>
 #include <QStringList>
 
@@ -40,14 +41,16 @@ TelemetryRow telemetry_row_from(const flashchat::TokenTelemetry& t) {
 
 namespace {
 
-QString tr(const char* s) { return QCoreApplication::translate("flashchat::ui::LivePanel", s); }
-
 QString swatch(const QColor& c) {
   return QStringLiteral("<span style=\"color:%1\">&#9632;</span>").arg(c.name());
 }
 
-QString mb(double v) { return QString::number(v, 'f', v >= 100 ? 1 : 2); }
-QString ms(double v) { return QString::number(v, 'f', v >= 100 ? 1 : (v >= 1 ? 2 : 3)); }
+QString mb(double v) {
+  return QLocale().toString(v, 'f', v >= 100 ? 1 : 2);
+}
+QString ms(double v) {
+  return QLocale().toString(v, 'f', v >= 100 ? 1 : (v >= 1 ? 2 : 3));
+}
 
 }  // namespace
 
@@ -58,7 +61,11 @@ QString telemetry_row_readout(const TelemetryRow& r, const QPalette& pal) {
   };
   QStringList lines;
   lines << QStringLiteral("<b>%1</b>")
-               .arg(r.prompt ? tr("Token %1 (prompt)").arg(r.index) : tr("Token %1").arg(r.index));
+               .arg(r.prompt ? QCoreApplication::translate("flashchat::ui::LivePanel",
+                                                           "Token %1 (prompt)")
+                                   .arg(r.index)
+                             : QCoreApplication::translate("flashchat::ui::LivePanel", "Token %1")
+                                   .arg(r.index));
   // DRAM: total against the budget, the RSS line, then each category.
   QStringList dram;
   for (int c = 0; c < kDramCategoryCount; ++c) {
@@ -66,21 +73,35 @@ QString telemetry_row_readout(const TelemetryRow& r, const QPalette& pal) {
     dram << item(palette_dram_color(cat), palette_dram_name(cat) + QStringLiteral("&nbsp;") +
                                               mb(r.dram_mb[c]));
   }
-  const QString budget = r.budget_mb > 0 ? tr("of %1 MB budget").arg(mb(r.budget_mb))
-                                         : tr("MB, no budget");
-  lines << tr("<b>DRAM</b> %1 %2 · RSS above start %3 MB: ")
+  const QString budget =
+      r.budget_mb > 0 ? QCoreApplication::translate("flashchat::ui::LivePanel", "of %1 MB budget")
+                            .arg(mb(r.budget_mb))
+                      : QCoreApplication::translate("flashchat::ui::LivePanel", "MB, no budget");
+  lines << QCoreApplication::translate("flashchat::ui::LivePanel",
+                                       "<b>DRAM</b> %1 %2 · RSS above start %3 MB: ")
                    .arg(mb(r.dram_total_mb), r.budget_mb > 0 ? budget : budget,
                         mb(r.rss_above_start_mb)) +
                dram.join(QStringLiteral(" "));
   // Churn.
-  lines << tr("<b>Neurons</b> %1 %2 %3 %4")
-               .arg(item(palette_churn_color(Churn::Added), tr("loaded %1").arg(r.added)),
-                    item(palette_churn_color(Churn::Streamed), tr("streamed %1").arg(r.streamed)),
-                    item(palette_churn_color(Churn::Removed), tr("evicted %1").arg(r.removed)),
+  lines << QCoreApplication::translate("flashchat::ui::LivePanel", "<b>Neurons</b> %1 %2 %3 %4")
+               .arg(item(palette_churn_color(Churn::Added),
+                         QCoreApplication::translate("flashchat::ui::LivePanel", "loaded %1")
+                             .arg(r.added)),
+                    item(palette_churn_color(Churn::Streamed),
+                         QCoreApplication::translate("flashchat::ui::LivePanel", "streamed %1")
+                             .arg(r.streamed)),
+                    item(palette_churn_color(Churn::Removed),
+                         QCoreApplication::translate("flashchat::ui::LivePanel", "evicted %1")
+                             .arg(r.removed)),
                     item(palette_churn_color(Churn::Window),
-                         tr("window k %1 (asked %2)").arg(r.window_in_force).arg(r.window_requested)));
+                         QCoreApplication::translate("flashchat::ui::LivePanel",
+                                                     "window k %1 (asked %2)")
+                             .arg(r.window_in_force)
+                             .arg(r.window_requested)));
   // Read.
-  lines << tr("<b>Flash read</b> %1 MB/s (%2 MB; %3 ms of it hidden behind compute)")
+  lines << QCoreApplication::translate(
+               "flashchat::ui::LivePanel",
+               "<b>Flash read</b> %1 MB/s (%2 MB; %3 ms of it hidden behind compute)")
                .arg(mb(r.read_mb_per_s), mb(r.bytes_read_mb), ms(r.io_hidden_ms));
   // Time.
   QStringList time;
@@ -89,7 +110,9 @@ QString telemetry_row_readout(const TelemetryRow& r, const QPalette& pal) {
     time << item(palette_time_color(part), palette_time_name(part) + QStringLiteral("&nbsp;") +
                                                ms(r.time_ms[p]));
   }
-  lines << tr("<b>Time</b> %1 ms: ").arg(ms(r.total_ms)) + time.join(QStringLiteral(" "));
+  lines << QCoreApplication::translate("flashchat::ui::LivePanel", "<b>Time</b> %1 ms: ")
+                   .arg(ms(r.total_ms)) +
+               time.join(QStringLiteral(" "));
   return lines.join(QStringLiteral("<br>"));
 }
 

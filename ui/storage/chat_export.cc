@@ -1,5 +1,6 @@
 #include "storage/chat_export.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QFile>
 #include <QJsonDocument>
@@ -23,21 +24,29 @@ void write_atomically(const QString& path, const QByteArray& bytes) {
 
 QString conversation_to_markdown(const Conversation& c) {
   QString out = QStringLiteral("# %1\n\n").arg(c.title);
-  out += QStringLiteral("_Exported from FlashChat on %1; started %2._\n\n")
+  out += QCoreApplication::translate("flashchat::ui::ChatExport",
+                                     "_Exported from FlashChat on %1; started %2._\n\n")
              .arg(QDateTime::currentDateTime().toString(Qt::ISODate),
                   QDateTime::fromMSecsSinceEpoch(c.created_ms).toString(Qt::ISODate));
-  if (!c.system_prompt.isEmpty()) out += QStringLiteral("**System prompt:** %1\n\n").arg(c.system_prompt);
+  if (!c.system_prompt.isEmpty())
+    out += QCoreApplication::translate("flashchat::ui::ChatExport", "**System prompt:** %1\n\n")
+               .arg(c.system_prompt);
   for (const ChatMessageEntry& m : c.messages) {
     const bool user = m.role == QLatin1String("user");
-    out += user ? QStringLiteral("## You\n\n") : QStringLiteral("## Model\n\n");
+    out += user ? QCoreApplication::translate("flashchat::ui::ChatExport", "## You\n\n")
+                : QCoreApplication::translate("flashchat::ui::ChatExport", "## Model\n\n");
     out += m.content.trimmed() + QStringLiteral("\n\n");
     if (!user && (!m.model.isEmpty() || !m.stop_reason.isEmpty())) {
       QStringList facts;
       if (!m.model.isEmpty()) facts << m.model;
       if (m.tokens > 0) {
-        facts << QStringLiteral("%1 tokens in %2 ms").arg(m.tokens).arg(m.generate_ms, 0, 'f', 0);
+        facts << QCoreApplication::translate("flashchat::ui::ChatExport", "%1 tokens in %2 ms")
+                     .arg(m.tokens)
+                     .arg(m.generate_ms, 0, 'f', 0);
       }
-      if (!m.stop_reason.isEmpty()) facts << m.stop_reason;
+      if (!m.stop_reason.isEmpty())
+        facts << QCoreApplication::translate("flashchat::ui::StopReason",
+                                             m.stop_reason.toUtf8().constData());
       out += QStringLiteral("_%1_\n\n").arg(facts.join(QStringLiteral(" · ")));
     }
   }

@@ -28,16 +28,22 @@ DbProblem db_problem_classify(const QString& path, const std::string& what) {
 QString db_problem_text(DbProblem p, const QString& path, const QString& detail) {
   switch (p) {
     case DbProblem::Corrupt:
-      return QStringLiteral("The chat database %1 is damaged (%2). You can open it read-only to "
-                            "read what is still readable, or keep it aside and start a fresh one.")
+      return QCoreApplication::translate(
+                 "flashchat::ui::DbOpen",
+                 "The chat database %1 is damaged (%2). You can open it read-only to "
+                 "read what is still readable, or keep it aside and start a fresh one.")
           .arg(path, detail);
     case DbProblem::Newer:
-      return QStringLiteral("The chat database %1 was written by a newer FlashChat (%2). You can "
-                            "open it read-only, or keep it aside and start a fresh one.")
+      return QCoreApplication::translate(
+                 "flashchat::ui::DbOpen",
+                 "The chat database %1 was written by a newer FlashChat (%2). You can "
+                 "open it read-only, or keep it aside and start a fresh one.")
           .arg(path, detail);
     case DbProblem::Unwritable:
-      return QStringLiteral("The chat database %1 cannot be written (%2). You can open it "
-                            "read-only (new chats will not be saved), or start a fresh one.")
+      return QCoreApplication::translate(
+                 "flashchat::ui::DbOpen",
+                 "The chat database %1 cannot be written (%2). You can open it "
+                 "read-only (new chats will not be saved), or start a fresh one.")
           .arg(path, detail);
     case DbProblem::None:
       break;

@@ -28,7 +28,7 @@ constexpr int kScoreLines = 6;
 CacheMap::CacheMap(QWidget* parent) : QWidget(parent) {
   setMouseTracking(true);
   setObjectName(QStringLiteral("cacheMap"));
-  setAccessibleName(QStringLiteral("Neuron cache map"));
+  setAccessibleName(tr("Neuron cache map"));
 }
 
 void CacheMap::setToken(const TeachingRun* run, int token) {
@@ -57,15 +57,15 @@ QColor CacheMap::stateColor(CellState s, const QPalette& p) {
 
 QString CacheMap::stateName(CellState s) {
   switch (s) {
-    case CellState::Loaded: return QStringLiteral("just loaded");
-    case CellState::Evicted: return QStringLiteral("just evicted");
-    case CellState::Streamed: return QStringLiteral("streamed (no room)");
+    case CellState::Loaded: return tr("just loaded");
+    case CellState::Evicted: return tr("just evicted");
+    case CellState::Streamed: return tr("streamed (no room)");
     case CellState::PredictedInactive: return tr("predicted, not active");
     case CellState::Missed: return tr("missed by the predictor");
-    case CellState::Resident: return QStringLiteral("resident");
+    case CellState::Resident: return tr("resident");
     case CellState::Empty: break;
   }
-  return QStringLiteral("on flash only");
+  return tr("on flash only");
 }
 
 std::vector<CellState> CacheMap::legendStates() const {
@@ -115,7 +115,7 @@ void CacheMap::paintEvent(QPaintEvent*) {
   if (!run_ || !run_->header() || token_ < 0 || token_ >= run_->size()) {
     p.setPen(palette().color(QPalette::PlaceholderText));
     p.drawText(rect(), Qt::AlignCenter | Qt::TextWordWrap,
-               QStringLiteral("Send a message: every token's neurons appear here, layer by layer."));
+               tr("Send a message: every token's neurons appear here, layer by layer."));
     return;
   }
   const FlashLayout& l = run_->header()->layout;
@@ -132,7 +132,7 @@ void CacheMap::paintEvent(QPaintEvent*) {
     f.setBold(layer == selected_layer_);
     p.setFont(f);
     p.drawText(QRect(0, y, kLabelWidth - 6, h), Qt::AlignRight | Qt::AlignVCenter,
-               layer == selected_layer_ ? tr("▸ layer %1").arg(layer) : QStringLiteral("layer %1").arg(layer));
+               layer == selected_layer_ ? tr("▸ layer %1").arg(layer) : tr("layer %1").arg(layer));
     p.setFont(font());
     for (int b = 0; b < nb; ++b) {
       const int n0 = int(int64_t(b) * l.neurons / nb), n1 = int(int64_t(b + 1) * l.neurons / nb);
@@ -174,11 +174,8 @@ QString CacheMap::cellInfo(int layer, int bin) const {
   const auto& st = run_->at(token_).state[static_cast<size_t>(layer)];
   std::array<int, kCellStateCount> count{};
   for (int n = n0; n < n1; ++n) ++count[static_cast<size_t>(st[static_cast<size_t>(n)])];
-  QString s = QStringLiteral("layer %1, neuron%2 %3%4\n")
-                  .arg(layer)
-                  .arg(n1 - n0 > 1 ? QStringLiteral("s") : QString())
-                  .arg(n0)
-                  .arg(n1 - n0 > 1 ? QStringLiteral("–%1").arg(n1 - 1) : QString());
+  QString s = (n1 - n0 > 1 ? tr("layer %1, neurons %2–%3\n").arg(layer).arg(n0).arg(n1 - 1)
+                           : tr("layer %1, neuron %2\n").arg(layer).arg(n0));
   for (const CellState c : kPriority) {
     if (count[static_cast<size_t>(c)] > 0) {
       s += QStringLiteral("  %1: %2\n").arg(stateName(c)).arg(count[static_cast<size_t>(c)]);
@@ -214,9 +211,9 @@ QString CacheMap::cellInfo(int layer, int bin) const {
   }
   int last = -1;
   for (int n = n0; n < n1; ++n) last = std::max(last, run_->lastUsed(token_, layer, n));
-  s += last < 0 ? QStringLiteral("last used: not since recording began\n")
-                : QStringLiteral("last used: token %1 (%2 ago)\n").arg(last).arg(token_ - last);
-  s += QStringLiteral("ffn.bin: offset %1, %2 bytes per bundle (gate, up, down)")
+  s += last < 0 ? tr("last used: not since recording began\n")
+                : tr("last used: token %1 (%2 ago)\n").arg(last).arg(token_ - last);
+  s += tr("ffn.bin: offset %1, %2 bytes per bundle (gate, up, down)")
            .arg(qulonglong(l.bundle_offset(layer, n0)))
            .arg(l.bundle_bytes);
   return s;

@@ -10,6 +10,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QPushButton>
 #include <QSlider>
 #include <QSpinBox>
@@ -35,29 +36,42 @@ struct TourStep {
 };
 constexpr TourStep kTour[] = {
     {"cacheMap",
-     "The neuron cache. Each row is a layer, each cell a group of FFN neurons. Before every "
-     "token a small predictor guesses which neurons will fire; only those are needed. Vivid "
-     "green cells were just loaded from flash, red ones just evicted to make room, pale green "
-     "ones stay resident in DRAM, sky-blue ones were streamed (no room left under the budget)."},
+     QT_TRANSLATE_NOOP(
+         "flashchat::ui::TeachingView",
+         "The neuron cache. Each row is a layer, each cell a group of FFN neurons. Before every "
+         "token a small predictor guesses which neurons will fire; only those are needed. Vivid "
+         "green cells were just loaded from flash, red ones just evicted to make room, pale green "
+         "ones stay resident in DRAM, sky-blue ones were streamed (no room left under the "
+         "budget).")},
     {"phaseBar",
-     "One token, phase by phase: predict, compare with the window (neurons of the last k tokens "
-     "stay cached, so only the difference is read), delete and append rows in the preallocated "
-     "matrix, read the missing bundles from flash, compute."},
+     QT_TRANSLATE_NOOP(
+         "flashchat::ui::TeachingView",
+         "One token, phase by phase: predict, compare with the window (neurons of the last k "
+         "tokens "
+         "stay cached, so only the difference is read), delete and append rows in the preallocated "
+         "matrix, read the missing bundles from flash, compute.")},
     {"stepControls",
-     "Step through the run: play, pause, one token at a time, or drag the slider. Each neuron's "
-     "gate, up and down weights lie side by side on flash (a bundle), so one read fetches all "
-     "three."},
+     QT_TRANSLATE_NOOP(
+         "flashchat::ui::TeachingView",
+         "Step through the run: play, pause, one token at a time, or drag the slider. Each "
+         "neuron's "
+         "gate, up and down weights lie side by side on flash (a bundle), so one read fetches all "
+         "three.")},
     {"whatIf",
-     "What if the window were longer or the budget smaller? The same active sets go through the "
-     "engine's own cache policy under the new settings, without running the model again. A "
-     "longer window reads less per token but holds more in DRAM; the budget caps what it holds."},
+     QT_TRANSLATE_NOOP(
+         "flashchat::ui::TeachingView",
+         "What if the window were longer or the budget smaller? The same active sets go through "
+         "the "
+         "engine's own cache policy under the new settings, without running the model again. A "
+         "longer window reads less per token but holds more in DRAM; the budget caps what it "
+         "holds.")},
 };
 
 }  // namespace
 
 TeachingView::TeachingView(QWidget* parent) : QWidget(parent) {
   setObjectName(QStringLiteral("teachingView"));
-  setWindowTitle(QStringLiteral("FlashChat — teaching view"));
+  setWindowTitle(tr("FlashChat — teaching view"));
   buildUi();
   refresh_timer_.setSingleShot(true);
   refresh_timer_.setInterval(100);
@@ -99,8 +113,8 @@ void TeachingView::buildUi() {
     if (isVisible()) emit evaluationChanged(on);
   });
   top->addWidget(evaluate_);
-  auto* tour = new QPushButton(QStringLiteral("Tour"), this);
-  tour->setToolTip(QStringLiteral("A short guided tour of this view"));
+  auto* tour = new QPushButton(tr("Tour"), this);
+  tour->setToolTip(tr("A short guided tour of this view"));
   connect(tour, &QPushButton::clicked, this, &TeachingView::startTour);
   top->addWidget(tour);
   v->addLayout(top);
@@ -127,16 +141,16 @@ void TeachingView::buildUi() {
   steps->setObjectName(QStringLiteral("stepControls"));
   auto* sh = new QHBoxLayout(steps);
   sh->setContentsMargins(0, 0, 0, 0);
-  auto* back = new QPushButton(QStringLiteral("◀ Step"), steps);
-  play_ = new QPushButton(QStringLiteral("▶ Play"), steps);
-  auto* fwd = new QPushButton(QStringLiteral("Step ▶"), steps);
+  auto* back = new QPushButton(tr("◀ Step"), steps);
+  play_ = new QPushButton(tr("▶ Play"), steps);
+  auto* fwd = new QPushButton(tr("Step ▶"), steps);
   play_->setCheckable(true);
   speed_ = new QComboBox(steps);
-  for (const int tps : {1, 2, 4, 8, 16}) speed_->addItem(QStringLiteral("%1 tokens/s").arg(tps), tps);
+  for (const int tps : {1, 2, 4, 8, 16}) speed_->addItem(tr("%n tokens/s", nullptr, tps), tps);
   speed_->setCurrentIndex(2);
   slider_ = new QSlider(Qt::Horizontal, steps);
   slider_->setRange(0, 0);
-  slider_->setAccessibleName(QStringLiteral("Token"));
+  slider_->setAccessibleName(tr("Token"));
   sh->addWidget(back);
   sh->addWidget(play_);
   sh->addWidget(fwd);
@@ -167,16 +181,16 @@ void TeachingView::buildUi() {
   token_info_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   v->addWidget(token_info_);
 
-  auto* box = new QGroupBox(QStringLiteral("What if…"), this);
+  auto* box = new QGroupBox(tr("What if…"), this);
   box->setObjectName(QStringLiteral("whatIf"));
   auto* g = new QGridLayout(box);
   k_box_ = new QSpinBox(box);
   k_box_->setRange(1, 64);
   k_box_->setValue(8);
-  k_box_->setPrefix(QStringLiteral("window k = "));
+  k_box_->setPrefix(tr("window k = "));
   budget_edit_ = new QLineEdit(box);
-  budget_edit_->setPlaceholderText(QStringLiteral("budget, e.g. 9M (empty: unlimited)"));
-  auto* replay = new QPushButton(QStringLiteral("Replay"), box);
+  budget_edit_->setPlaceholderText(tr("budget, e.g. 9M (empty: unlimited)"));
+  auto* replay = new QPushButton(tr("Replay"), box);
   what_if_info_ = new QLabel(box);
   what_if_info_->setWordWrap(true);
   g->addWidget(k_box_, 0, 0);
@@ -187,13 +201,13 @@ void TeachingView::buildUi() {
   plot_->setMinimumHeight(150);
   plot_->addGraph();
   plot_->addGraph();
-  plot_->graph(0)->setName(QStringLiteral("this run"));
+  plot_->graph(0)->setName(tr("this run"));
   plot_->graph(0)->setPen(QPen(palette_time_color(TimePart::Io), 2));
-  plot_->graph(1)->setName(QStringLiteral("what-if"));
+  plot_->graph(1)->setName(tr("what-if"));
   QPen dashed(palette_churn_color(Churn::Window), 2, Qt::DashLine);
   plot_->graph(1)->setPen(dashed);
-  plot_->xAxis->setLabel(QStringLiteral("token"));
-  plot_->yAxis->setLabel(QStringLiteral("KB read per token"));
+  plot_->xAxis->setLabel(tr("token"));
+  plot_->yAxis->setLabel(tr("KB read per token"));
   plot_->legend->setVisible(true);
   plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
   teaching_plot_style(plot_, palette());
@@ -327,16 +341,17 @@ void TeachingView::setPlaying(bool on) {
 void TeachingView::refreshToken() {
   const ActiveTraceHeader* h = run_.header();
   if (h) {
-    title_->setText(QStringLiteral("<b>%1 tokens recorded</b> since this view opened · %2 "
-                                   "layers × %3 neurons · bundles of %4 bytes · %5")
+    title_->setText(tr("<b>%1 tokens recorded</b> since this view opened · %2 "
+                       "layers × %3 neurons · bundles of %4 bytes · %5")
                         .arg(run_.size())
                         .arg(h->layout.n_layers)
                         .arg(h->layout.neurons)
                         .arg(h->layout.bundle_bytes)
-                        .arg(h->oracle ? QStringLiteral("oracle sets") : QStringLiteral("predicted sets")));
+                        .arg(h->oracle ? tr("oracle sets") : tr("predicted sets")));
   } else {
-    title_->setText(QStringLiteral("<b>Teaching view</b> · records every token's neurons while "
-                                   "it is open (flash models)."));
+    title_->setText(
+        tr("<b>Teaching view</b> · records every token's neurons while "
+           "it is open (flash models)."));
   }
   map_->setToken(&run_, current_);
   if (h) layer_box_->setMaximum(h->layout.n_layers - 1);
@@ -359,11 +374,11 @@ void TeachingView::refreshToken() {
   }
   const TokenChurn c = token_churn(shown);
   token_info_->setText(
-      QStringLiteral("<b>Token %1</b> (%2) · window k = %3, in force %4 · predicted %5 neurons, "
-                     "loaded %6, evicted %7, streamed %8 · read %9 in %10 requests · "
-                     "%11 ms")
+      tr("<b>Token %1</b> (%2) · window k = %3, in force %4 · predicted %5 neurons, "
+         "loaded %6, evicted %7, streamed %8 · read %9 in %10 requests · "
+         "%11 ms")
           .arg(current_)
-          .arg(t.sets.prompt ? QStringLiteral("prompt") : QStringLiteral("generated"))
+          .arg(t.sets.prompt ? tr("prompt") : tr("generated"))
           .arg(shown.window_requested)
           .arg(shown.window_in_force)
           .arg(c.predicted)
@@ -372,11 +387,11 @@ void TeachingView::refreshToken() {
           .arg(c.streamed)
           .arg(bytes_text(double(shown.bytes_read)))
           .arg(shown.read_requests)
-          .arg(shown.total_ms, 0, 'f', 2));
+          .arg(QLocale().toString(shown.total_ms, 'f', 2)));
 }
 
 QString TeachingView::runWhatIf(int window, qint64 budget_bytes) {
-  if (run_.size() == 0) return QStringLiteral("Nothing recorded yet: send a message first.");
+  if (run_.size() == 0) return tr("Nothing recorded yet: send a message first.");
   try {
     what_if_ = run_.whatIf(window, budget_bytes);
   } catch (const Error& e) {
@@ -395,19 +410,20 @@ QString TeachingView::runWhatIf(int window, qint64 budget_bytes) {
     k += what_if_[size_t(i)].window_in_force;
     ++n;
   }
-  what_if_label_ = QStringLiteral("k = %1, %2").arg(window).arg(
-      budget_bytes ? bytes_text(double(budget_bytes)) : QStringLiteral("unlimited"));
+  what_if_label_ = QStringLiteral("k = %1, %2")
+                       .arg(window)
+                       .arg(budget_bytes ? bytes_text(double(budget_bytes)) : tr("unlimited"));
   what_if_info_->setText(
-      QStringLiteral("Over %1 tokens: this run read %2/token and loaded %3 neurons/token; with %4 "
-                     "it would read %5/token, load %6 neurons/token, window in force %7 on "
-                     "average.")
+      tr("Over %1 tokens: this run read %2/token and loaded %3 neurons/token; with %4 "
+         "it would read %5/token, load %6 neurons/token, window in force %7 on "
+         "average.")
           .arg(n)
           .arg(bytes_text(real_b / n))
-          .arg(real_n / n, 0, 'f', 1)
+          .arg(QLocale().toString(real_n / n, 'f', 1))
           .arg(what_if_label_)
           .arg(bytes_text(sim_b / n))
-          .arg(sim_n / n, 0, 'f', 1)
-          .arg(k / n, 0, 'f', 2));
+          .arg(QLocale().toString(sim_n / n, 'f', 1))
+          .arg(QLocale().toString(k / n, 'f', 2)));
   refreshPlot();
   return {};
 }
@@ -422,8 +438,8 @@ void TeachingView::refreshPlot() {
   }
   plot_->graph(0)->setData(x, real);
   plot_->graph(1)->setData(x.mid(0, sim.size()), sim);
-  plot_->graph(1)->setName(what_if_label_.isEmpty() ? QStringLiteral("what-if")
-                                                    : QStringLiteral("what-if: ") + what_if_label_);
+  plot_->graph(1)->setName(what_if_label_.isEmpty() ? tr("what-if")
+                                                    : tr("what-if: ") + what_if_label_);
   const double at = std::max(0, current_);
   marker_->point1->setCoords(at, 0);
   marker_->point2->setCoords(at, 1);
@@ -457,8 +473,8 @@ void TeachingView::tourShow() {
     tour_text_->setWordWrap(true);
     l->addWidget(tour_text_);
     auto* row = new QHBoxLayout;
-    auto* skip = new QPushButton(QStringLiteral("Skip tour"), tour_);
-    auto* next = new QPushButton(QStringLiteral("Next"), tour_);
+    auto* skip = new QPushButton(tr("Skip tour"), tour_);
+    auto* next = new QPushButton(tr("Next"), tour_);
     row->addWidget(skip);
     row->addStretch(1);
     row->addWidget(next);
@@ -476,7 +492,7 @@ void TeachingView::tourShow() {
   tour_text_->setText(QStringLiteral("<b>%1/%2</b> %3")
                           .arg(tour_step_ + 1)
                           .arg(int(std::size(kTour)))
-                          .arg(QString::fromUtf8(s.text)));
+                          .arg(tr(s.text)));
   QWidget* target = findChild<QWidget*>(QString::fromLatin1(s.target));
   const int w = std::min(420, width() - 40);
   tour_->setFixedWidth(w);
