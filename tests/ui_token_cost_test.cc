@@ -5,7 +5,11 @@
 //     the generated token whose text holds that word;
 //   - token_cost_find maps that token to its own forward pass in the run's telemetry (context
 //     position = the prompt's end + the token's number), and the popup names its neurons, bytes
-//     and time split.
+//     and time split;
+//   - the popup keeps one line per topic as a tooltip (no wrapping at a guessed width).
+#include <QApplication>
+#include <QLabel>
+#include <QToolTip>
 #include <QtTest>
 
 #include "bridge/engine_worker.h"
@@ -127,6 +131,45 @@ class UiTokenCostTest : public QObject {
     }
     QVERIFY(!token_cost_find(tel_, -1));
     QVERIFY(!token_cost_find(tel_, 100000));
+  }
+
+  // The popup as a tooltip: one line per topic (name, neurons, reads, time, teaching-view note),
+  // not wrapped at the narrow width a tooltip guesses for rich text; without telemetry it says so.
+  void popup_keeps_one_line_per_topic() {
+    const TokenTelemetry* t = token_cost_find(tel_, 2);
+    QVERIFY(t);
+    QWidget anchor;
+    anchor.resize(400, 300);
+    anchor.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&anchor));
+    const QString word = QStringLiteral("word");
+    const QString popup = token_cost_popup(t, 2, word, true);
+    QVERIFY(popup.startsWith(QStringLiteral("<p style=\"white-space:nowrap\">")));
+    QVERIFY(popup.contains(token_cost_text(*t, 2, word)));
+    QVERIFY(popup.contains(QStringLiteral("teaching view")));
+    QVERIFY(!token_cost_popup(t, 2, word, false).contains(QStringLiteral("teaching view")));
+    QToolTip::showText(anchor.mapToGlobal(QPoint(20, 20)), popup, &anchor);
+    QLabel* tip = nullptr;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+          for (QWidget* w : QApplication::topLevelWidgets()) {
+            if (w->inherits("QTipLabel") && w->isVisible()) tip = qobject_cast<QLabel*>(w);
+          }
+          return tip != nullptr;
+        },
+        3000));
+    const int lines = popup.count(QStringLiteral("<br>")) + 1;
+    QCOMPARE(lines, 5);
+    const int line_px = tip->fontMetrics().lineSpacing();
+    QVERIFY2(tip->height() < (lines + 1) * line_px + 2 * tip->margin() + 8,
+             qPrintable(QStringLiteral("%1 px high for %2 lines of %3 px")
+                            .arg(tip->height())
+                            .arg(lines)
+                            .arg(line_px)));
+    QToolTip::hideText();
+    const QString none = token_cost_popup(nullptr, 7, word, false);
+    QVERIFY(none.contains(QStringLiteral("no telemetry")));
+    QVERIFY(none.contains(QStringLiteral("token 8 of the reply")));
   }
 };
 

@@ -3,7 +3,9 @@
 // and the run controls show the translations translations/flashchat_ko.ts holds for them (read
 // from the .ts itself, so the test fails when the translator is not installed or the embedded
 // .qm does not match); numbers follow the Korean locale; the language choice round-trips
-// through the settings and the View ▸ Language menu shows it.
+// through the settings and the View ▸ Language menu shows it; the teaching view's controls and
+// the chat's token-cost popup (a free function, its own context) come out in Korean too.
+#include <QCheckBox>
 #include <QFile>
 #include <QLabel>
 #include <QMenuBar>
@@ -15,6 +17,10 @@
 #include "chat/chat_settings_dialog.h"
 #include "common/language.h"
 #include "main_window.h"
+#include "teaching/bundling_figure.h"
+#include "teaching/row_matrix.h"
+#include "teaching/teaching_view.h"
+#include "teaching/token_cost.h"
 
 using namespace flashchat::ui;
 
@@ -132,6 +138,49 @@ class UiTranslationTest : public QObject {
     QCOMPARE(changed.size(), 1);
     QCOMPARE(d.sampling().temperature,
              chat_preset_apply(QStringLiteral("Balanced"), s).temperature);
+  }
+
+  void teaching_view_in_korean() {
+    TeachingView v;
+    auto* evaluate = v.findChild<QCheckBox*>(QStringLiteral("evaluatePredictor"));
+    auto* live = v.findChild<QCheckBox*>(QStringLiteral("liveStep"));
+    QVERIFY(evaluate && live);
+    QVERIFY(has_hangul(evaluate->text()));
+    QCOMPARE(evaluate->text(), ko("flashchat::ui::TeachingView", "Evaluate the predictor"));
+    QCOMPARE(live->text(), ko("flashchat::ui::TeachingView", "Step the engine"));
+    QStringList buttons;
+    for (QPushButton* b : v.bundlingFigure()->findChildren<QPushButton*>()) buttons << b->text();
+    QVERIFY2(buttons.contains(ko("flashchat::ui::BundlingFigure", "Measure my disk")),
+             qPrintable(buttons.join('|')));
+    QCOMPARE(v.rowMatrix()->summary(),
+             ko("flashchat::ui::RowMatrix", "Select a token: its memory management appears here."));
+  }
+
+  void token_cost_popup_in_korean() {
+    flashchat::TokenTelemetry t;
+    t.index = 41;
+    t.mode = "flash";
+    t.read_requests = 12;
+    t.bytes_read = 2048;
+    t.window_requested = t.window_in_force = 4;
+    t.total_ms = 1.5;
+    t.ffn_neurons_total = 6144;
+    t.layers.resize(2);
+    t.layers[0].neurons_predicted = 1500;
+    const QString popup = token_cost_text(t, 2, QStringLiteral("dog"));
+    const QString first = ko("flashchat::ui::TokenCost",
+                             "<b>“%1”</b> · token %2 of the reply (pass %3, %4 mode)<br>");
+    QVERIFY(has_hangul(first));
+    QVERIFY2(popup.startsWith(
+                 first.arg(QStringLiteral("dog")).arg(3).arg(41).arg(QStringLiteral("flash"))),
+             qPrintable(popup));
+    // The plural entry (Korean: one form) with its count; counts in the Korean locale (1,500).
+    QString read =
+        ko("flashchat::ui::TokenCost", "Read %1 in %n requests · window k = %2 (in force %3)<br>");
+    QVERIFY(has_hangul(read));
+    read.replace(QStringLiteral("%n"), QStringLiteral("12"));
+    QVERIFY2(popup.contains(read.arg(QStringLiteral("2.00 KiB")).arg(4).arg(4)), qPrintable(popup));
+    QVERIFY2(popup.contains(QLocale().toString(1500)), qPrintable(popup));
   }
 
   void numbers_and_bytes_follow_the_locale() {

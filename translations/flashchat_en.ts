@@ -2,6 +2,53 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en_US" sourcelanguage="en_US">
 <context>
+    <name>flashchat::ui::BundlingFigure</name>
+    <message>
+        <source>Measure my disk</source>
+        <translation>Measure my disk</translation>
+    </message>
+    <message>
+        <source>Random reads of 1 to 32 neighbouring neurons from this model&apos;s ffn.bin, as the engine reads them with bundling on and off (a few seconds)</source>
+        <translation>Random reads of 1 to 32 neighbouring neurons from this model&apos;s ffn.bin, as the engine reads them with bundling on and off (a few seconds)</translation>
+    </message>
+    <message>
+        <source>bundled (gate, up, down in one read)</source>
+        <translation>bundled (gate, up, down in one read)</translation>
+    </message>
+    <message>
+        <source>unbundled (separate reads)</source>
+        <translation>unbundled (separate reads)</translation>
+    </message>
+    <message>
+        <source>bytes of weights per read request</source>
+        <translation>bytes of weights per read request</translation>
+    </message>
+    <message>
+        <source>MB/s of weights</source>
+        <translation>MB/s of weights</translation>
+    </message>
+    <message>
+        <source>Measuring random reads on this disk…</source>
+        <translation>Measuring random reads on this disk…</translation>
+    </message>
+    <message>
+        <source>The measurement failed: %1</source>
+        <translation>The measurement failed: %1</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Bundling&lt;/b&gt;: load a flash model to measure its reads on this disk.</source>
+        <translation>&lt;b&gt;Bundling&lt;/b&gt;: load a flash model to measure its reads on this disk.</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Bundling&lt;/b&gt;: how fast does this disk read neurons bundled and unbundled? Measure it.</source>
+        <translation>&lt;b&gt;Bundling&lt;/b&gt;: how fast does this disk read neurons bundled and unbundled? Measure it.</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Bundling on this disk&lt;/b&gt;: the same neurons read with bundling reach %L1 neurons/s, without %L2 neurons/s (%L3×): bigger requests, fewer of them.</source>
+        <translation>&lt;b&gt;Bundling on this disk&lt;/b&gt;: the same neurons read with bundling reach %L1 neurons/s, without %L2 neurons/s (%L3×): bigger requests, fewer of them.</translation>
+    </message>
+</context>
+<context>
     <name>flashchat::ui::CacheMap</name>
     <message>
         <source>Neuron cache map</source>
@@ -54,14 +101,72 @@
 </translation>
     </message>
     <message>
-        <source>last used: token %1 (%2 ago)
-</source>
-        <translation>last used: token %1 (%2 ago)
-</translation>
+        <source>predicted, not active</source>
+        <translation>predicted, not active</translation>
     </message>
     <message>
-        <source>ffn.bin: offset %1, %2 bytes per bundle (gate, up, down)</source>
-        <translation>ffn.bin: offset %1, %2 bytes per bundle (gate, up, down)</translation>
+        <source>missed by the predictor</source>
+        <translation>missed by the predictor</translation>
+    </message>
+    <message>
+        <source>▸ layer %1</source>
+        <translation>▸ layer %1</translation>
+    </message>
+    <message>
+        <source>predicted</source>
+        <translation>predicted</translation>
+    </message>
+    <message>
+        <source>not predicted</source>
+        <translation>not predicted</translation>
+    </message>
+    <message>
+        <source>active</source>
+        <translation>active</translation>
+    </message>
+    <message>
+        <source>inactive</source>
+        <translation>inactive</translation>
+    </message>
+    <message>
+        <source>  neuron %1: predictor score %L2 (%3), true activation %L4 (%5)
+</source>
+        <translation>  neuron %1: predictor score %L2 (%3), true activation %L4 (%5)
+</translation>
+    </message>
+    <message numerus="yes">
+        <source>  (%n more neurons in this cell)
+</source>
+        <translation>
+            <numerusform>  (%n more neuron in this cell)
+</numerusform>
+            <numerusform>  (%n more neurons in this cell)
+</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>  (scores kept for the last %n tokens only)
+</source>
+        <translation>
+            <numerusform>  (scores kept for the last %n token only)
+</numerusform>
+            <numerusform>  (scores kept for the last %n tokens only)
+</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>last used: token %1 (%n tokens ago)
+</source>
+        <translation>
+            <numerusform>last used: token %1 (%n token ago)
+</numerusform>
+            <numerusform>last used: token %1 (%n tokens ago)
+</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>ffn.bin: offset %L1, %L2 bytes per bundle (gate, up, down)</source>
+        <translation>ffn.bin: offset %L1, %L2 bytes per bundle (gate, up, down)</translation>
     </message>
 </context>
 <context>
@@ -1054,6 +1159,10 @@ predictor, I/O, memory, compute, sampling</translation>
         <source>Write this reply again</source>
         <translation>Write this reply again</translation>
     </message>
+    <message>
+        <source>Click a word to see what its token cost</source>
+        <translation>Click a word to see what its token cost</translation>
+    </message>
 </context>
 <context>
     <name>flashchat::ui::ModelInfoDialog</name>
@@ -1305,6 +1414,25 @@ predictor, I/O, memory, compute, sampling</translation>
     </message>
 </context>
 <context>
+    <name>flashchat::ui::RowMatrix</name>
+    <message>
+        <source>Preallocated matrix of the selected layer</source>
+        <translation>Preallocated matrix of the selected layer</translation>
+    </message>
+    <message>
+        <source>Select a token: its memory management appears here.</source>
+        <translation>Select a token: its memory management appears here.</translation>
+    </message>
+    <message>
+        <source>a cell per row · pale: kept · green: filled now (framed: in place) · red: deleted</source>
+        <translation>a cell per row · pale: kept · green: filled now (framed: in place) · red: deleted</translation>
+    </message>
+    <message>
+        <source>Layer %1, rows in use %L2 → %L4 of %L3 · %L5 holes filled by the last row (swap with last) · %L6 last rows dropped · %L7 replaced in place · %L8 appended</source>
+        <translation>Layer %1, rows in use %L2 → %L4 of %L3 · %L5 holes filled by the last row (swap with last) · %L6 last rows dropped · %L7 replaced in place · %L8 appended</translation>
+    </message>
+</context>
+<context>
     <name>flashchat::ui::RunHistoryView</name>
     <message>
         <source>← Back to chat</source>
@@ -1519,10 +1647,6 @@ predictor, I/O, memory, compute, sampling</translation>
         <translation>❚❚ Pause</translation>
     </message>
     <message>
-        <source>&lt;b&gt;%1 tokens recorded&lt;/b&gt; since this view opened · %2 layers × %3 neurons · bundles of %4 bytes · %5</source>
-        <translation>&lt;b&gt;%1 tokens recorded&lt;/b&gt; since this view opened · %2 layers × %3 neurons · bundles of %4 bytes · %5</translation>
-    </message>
-    <message>
         <source>oracle sets</source>
         <translation>oracle sets</translation>
     </message>
@@ -1533,10 +1657,6 @@ predictor, I/O, memory, compute, sampling</translation>
     <message>
         <source>&lt;b&gt;Teaching view&lt;/b&gt; · records every token&apos;s neurons while it is open (flash models).</source>
         <translation>&lt;b&gt;Teaching view&lt;/b&gt; · records every token&apos;s neurons while it is open (flash models).</translation>
-    </message>
-    <message>
-        <source>&lt;b&gt;Token %1&lt;/b&gt; (%2) · window k = %3, in force %4 · predicted %5 neurons, loaded %6, evicted %7, streamed %8 · read %9 in %10 requests · %11 ms</source>
-        <translation>&lt;b&gt;Token %1&lt;/b&gt; (%2) · window k = %3, in force %4 · predicted %5 neurons, loaded %6, evicted %7, streamed %8 · read %9 in %10 requests · %11 ms</translation>
     </message>
     <message>
         <source>prompt</source>
@@ -1555,10 +1675,6 @@ predictor, I/O, memory, compute, sampling</translation>
         <translation>unlimited</translation>
     </message>
     <message>
-        <source>Over %1 tokens: this run read %2/token and loaded %3 neurons/token; with %4 it would read %5/token, load %6 neurons/token, window in force %7 on average.</source>
-        <translation>Over %1 tokens: this run read %2/token and loaded %3 neurons/token; with %4 it would read %5/token, load %6 neurons/token, window in force %7 on average.</translation>
-    </message>
-    <message>
         <source>what-if: </source>
         <translation>what-if: </translation>
     </message>
@@ -1569,6 +1685,82 @@ predictor, I/O, memory, compute, sampling</translation>
     <message>
         <source>Next</source>
         <translation>Next</translation>
+    </message>
+    <message>
+        <source>Evaluate the predictor</source>
+        <translation>Evaluate the predictor</translation>
+    </message>
+    <message>
+        <source>Also compute every neuron&apos;s true activation (the whole up-projection, read through the page cache) to colour what the predictor predicted in vain and what it missed. Slower; off costs nothing.</source>
+        <translation>Also compute every neuron&apos;s true activation (the whole up-projection, read through the page cache) to colour what the predictor predicted in vain and what it missed. Slower; off costs nothing.</translation>
+    </message>
+    <message>
+        <source>memory management of layer </source>
+        <translation>memory management of layer </translation>
+    </message>
+    <message>
+        <source>The preallocated matrix of this layer (or click a layer in the map)</source>
+        <translation>The preallocated matrix of this layer (or click a layer in the map)</translation>
+    </message>
+    <message>
+        <source>Step the engine</source>
+        <translation>Step the engine</translation>
+    </message>
+    <message>
+        <source>Generate one token at a time: the reply pauses after every token; Step asks for exactly one more, Play continues at the chosen speed, Pause stops after the current token.</source>
+        <translation>Generate one token at a time: the reply pauses after every token; Step asks for exactly one more, Play continues at the chosen speed, Pause stops after the current token.</translation>
+    </message>
+    <message>
+        <source>Bundling on this disk</source>
+        <translation>Bundling on this disk</translation>
+    </message>
+    <message numerus="yes">
+        <source>&lt;b&gt;%n tokens recorded&lt;/b&gt; since this view opened · %L1 layers × %L2 neurons · bundles of %L3 bytes · %4</source>
+        <translation>
+            <numerusform>&lt;b&gt;%n token recorded&lt;/b&gt; since this view opened · %L1 layers × %L2 neurons · bundles of %L3 bytes · %4</numerusform>
+            <numerusform>&lt;b&gt;%n tokens recorded&lt;/b&gt; since this view opened · %L1 layers × %L2 neurons · bundles of %L3 bytes · %4</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Token %1&lt;/b&gt; (%2) · window k = %3, in force %4 · predicted %L5 neurons, loaded %L6, evicted %L7, streamed %L8 · read %9 in %L10 requests · %11 ms</source>
+        <translation>&lt;b&gt;Token %1&lt;/b&gt; (%2) · window k = %3, in force %4 · predicted %L5 neurons, loaded %L6, evicted %L7, streamed %L8 · read %9 in %L10 requests · %11 ms</translation>
+    </message>
+    <message numerus="yes">
+        <source>Over %n tokens: this run read %1/token and loaded %2 neurons/token; with %3 it would read %4/token, load %5 neurons/token, window in force %6 on average.</source>
+        <translation>
+            <numerusform>Over %n token: this run read %1/token and loaded %2 neurons/token; with %3 it would read %4/token, load %5 neurons/token, window in force %6 on average.</numerusform>
+            <numerusform>Over %n tokens: this run read %1/token and loaded %2 neurons/token; with %3 it would read %4/token, load %5 neurons/token, window in force %6 on average.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>flashchat::ui::TokenCost</name>
+    <message>
+        <source>&lt;b&gt;“%1”&lt;/b&gt; · token %2 of the reply (pass %3, %4 mode)&lt;br&gt;</source>
+        <translation>&lt;b&gt;“%1”&lt;/b&gt; · token %2 of the reply (pass %3, %4 mode)&lt;br&gt;</translation>
+    </message>
+    <message>
+        <source>Neurons: %L1 predicted, %L2 loaded from flash, %L3 evicted, %L4 streamed (of %L5 in the FFN)&lt;br&gt;</source>
+        <translation>Neurons: %L1 predicted, %L2 loaded from flash, %L3 evicted, %L4 streamed (of %L5 in the FFN)&lt;br&gt;</translation>
+    </message>
+    <message numerus="yes">
+        <source>Read %1 in %n requests · window k = %2 (in force %3)&lt;br&gt;</source>
+        <translation>
+            <numerusform>Read %1 in %n request · window k = %2 (in force %3)&lt;br&gt;</numerusform>
+            <numerusform>Read %1 in %n requests · window k = %2 (in force %3)&lt;br&gt;</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Time %L1 ms = predictor %L2 + I/O %L3 + memory %L4 + compute %L5 + sampling %L6 ms</source>
+        <translation>Time %L1 ms = predictor %L2 + I/O %L3 + memory %L4 + compute %L5 + sampling %L6 ms</translation>
+    </message>
+    <message>
+        <source>&lt;br&gt;&lt;i&gt;Shown in the teaching view.&lt;/i&gt;</source>
+        <translation>&lt;br&gt;&lt;i&gt;Shown in the teaching view.&lt;/i&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;“%1”&lt;/b&gt; · token %2 of the reply: no telemetry for it (the reply&apos;s last token runs through the model with the next turn, or the run was not recorded).</source>
+        <translation>&lt;b&gt;“%1”&lt;/b&gt; · token %2 of the reply: no telemetry for it (the reply&apos;s last token runs through the model with the next turn, or the run was not recorded).</translation>
     </message>
 </context>
 </TS>

@@ -2,6 +2,53 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ko_KR" sourcelanguage="en_US">
 <context>
+    <name>flashchat::ui::BundlingFigure</name>
+    <message>
+        <source>Measure my disk</source>
+        <translation>내 디스크 측정</translation>
+    </message>
+    <message>
+        <source>Random reads of 1 to 32 neighbouring neurons from this model&apos;s ffn.bin, as the engine reads them with bundling on and off (a few seconds)</source>
+        <translation>이 모델의 ffn.bin에서 이웃한 뉴런 1~32개를 엔진과 같은 방식으로, 번들링을 켜고 끈 채 무작위로 읽습니다 (몇 초 걸림)</translation>
+    </message>
+    <message>
+        <source>bundled (gate, up, down in one read)</source>
+        <translation>번들 (gate, up, down을 한 번에 읽기)</translation>
+    </message>
+    <message>
+        <source>unbundled (separate reads)</source>
+        <translation>번들 없음 (따로 읽기)</translation>
+    </message>
+    <message>
+        <source>bytes of weights per read request</source>
+        <translation>읽기 요청당 가중치 바이트</translation>
+    </message>
+    <message>
+        <source>MB/s of weights</source>
+        <translation>가중치 MB/s</translation>
+    </message>
+    <message>
+        <source>Measuring random reads on this disk…</source>
+        <translation>이 디스크의 무작위 읽기를 측정하는 중…</translation>
+    </message>
+    <message>
+        <source>The measurement failed: %1</source>
+        <translation>측정하지 못했습니다: %1</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Bundling&lt;/b&gt;: load a flash model to measure its reads on this disk.</source>
+        <translation>&lt;b&gt;번들링&lt;/b&gt;: 플래시 모델을 불러오면 이 디스크에서 그 모델의 읽기를 측정할 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Bundling&lt;/b&gt;: how fast does this disk read neurons bundled and unbundled? Measure it.</source>
+        <translation>&lt;b&gt;번들링&lt;/b&gt;: 이 디스크는 뉴런을 번들로 읽을 때와 따로 읽을 때 얼마나 빠를까요? 측정해 보세요.</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Bundling on this disk&lt;/b&gt;: the same neurons read with bundling reach %L1 neurons/s, without %L2 neurons/s (%L3×): bigger requests, fewer of them.</source>
+        <translation>&lt;b&gt;이 디스크의 번들링&lt;/b&gt;: 같은 뉴런을 번들로 읽으면 초당 %L1개, 번들 없이 읽으면 초당 %L2개입니다 (%L3배). 요청은 더 크고 그 수는 더 적습니다.</translation>
+    </message>
+</context>
+<context>
     <name>flashchat::ui::CacheMap</name>
     <message>
         <source>Neuron cache map</source>
@@ -54,14 +101,66 @@
 </translation>
     </message>
     <message>
-        <source>last used: token %1 (%2 ago)
-</source>
-        <translation>마지막 사용: 토큰 %1 (%2 토큰 전)
-</translation>
+        <source>predicted, not active</source>
+        <translation>예측했으나 비활성</translation>
     </message>
     <message>
-        <source>ffn.bin: offset %1, %2 bytes per bundle (gate, up, down)</source>
-        <translation>ffn.bin: 오프셋 %1, 번들당 %2바이트 (gate, up, down)</translation>
+        <source>missed by the predictor</source>
+        <translation>예측기가 놓침</translation>
+    </message>
+    <message>
+        <source>▸ layer %1</source>
+        <translation>▸ 레이어 %1</translation>
+    </message>
+    <message>
+        <source>predicted</source>
+        <translation>예측함</translation>
+    </message>
+    <message>
+        <source>not predicted</source>
+        <translation>예측 안 함</translation>
+    </message>
+    <message>
+        <source>active</source>
+        <translation>활성</translation>
+    </message>
+    <message>
+        <source>inactive</source>
+        <translation>비활성</translation>
+    </message>
+    <message>
+        <source>  neuron %1: predictor score %L2 (%3), true activation %L4 (%5)
+</source>
+        <translation>  뉴런 %1: 예측기 점수 %L2 (%3), 실제 활성값 %L4 (%5)
+</translation>
+    </message>
+    <message numerus="yes">
+        <source>  (%n more neurons in this cell)
+</source>
+        <translation>
+            <numerusform>  (이 칸에 뉴런 %n개 더 있음)
+</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>  (scores kept for the last %n tokens only)
+</source>
+        <translation>
+            <numerusform>  (점수는 최근 %n개 토큰 것만 보관)
+</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>last used: token %1 (%n tokens ago)
+</source>
+        <translation>
+            <numerusform>마지막 사용: 토큰 %1 (%n 토큰 전)
+</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>ffn.bin: offset %L1, %L2 bytes per bundle (gate, up, down)</source>
+        <translation>ffn.bin: 오프셋 %L1, 번들당 %L2바이트 (gate, up, down)</translation>
     </message>
 </context>
 <context>
@@ -1051,6 +1150,10 @@ predictor, I/O, memory, compute, sampling</source>
         <source>Write this reply again</source>
         <translation>이 응답을 다시 쓰기</translation>
     </message>
+    <message>
+        <source>Click a word to see what its token cost</source>
+        <translation>단어를 클릭하면 그 토큰에 든 비용을 볼 수 있습니다</translation>
+    </message>
 </context>
 <context>
     <name>flashchat::ui::ModelInfoDialog</name>
@@ -1302,6 +1405,25 @@ predictor, I/O, memory, compute, sampling</source>
     </message>
 </context>
 <context>
+    <name>flashchat::ui::RowMatrix</name>
+    <message>
+        <source>Preallocated matrix of the selected layer</source>
+        <translation>선택한 레이어의 미리 할당한 행렬</translation>
+    </message>
+    <message>
+        <source>Select a token: its memory management appears here.</source>
+        <translation>토큰을 선택하면 그 토큰의 메모리 관리가 여기에 나타납니다.</translation>
+    </message>
+    <message>
+        <source>a cell per row · pale: kept · green: filled now (framed: in place) · red: deleted</source>
+        <translation>행마다 한 칸 · 연한색: 유지 · 녹색: 이번에 채움 (테두리: 제자리) · 빨간색: 삭제</translation>
+    </message>
+    <message>
+        <source>Layer %1, rows in use %L2 → %L4 of %L3 · %L5 holes filled by the last row (swap with last) · %L6 last rows dropped · %L7 replaced in place · %L8 appended</source>
+        <translation>레이어 %1, 사용 중인 행 %L2 → %L4 / %L3 · 마지막 행으로 메운 빈자리 %L5개 (마지막 행과 교체) · 잘라 낸 마지막 행 %L6개 · 제자리 교체 %L7개 · 추가 %L8개</translation>
+    </message>
+</context>
+<context>
     <name>flashchat::ui::RunHistoryView</name>
     <message>
         <source>← Back to chat</source>
@@ -1515,10 +1637,6 @@ predictor, I/O, memory, compute, sampling</source>
         <translation>❚❚ 일시정지</translation>
     </message>
     <message>
-        <source>&lt;b&gt;%1 tokens recorded&lt;/b&gt; since this view opened · %2 layers × %3 neurons · bundles of %4 bytes · %5</source>
-        <translation>이 보기를 연 뒤 &lt;b&gt;토큰 %1개 기록&lt;/b&gt; · 레이어 %2개 × 뉴런 %3개 · 번들 %4바이트 · %5</translation>
-    </message>
-    <message>
         <source>oracle sets</source>
         <translation>오라클 집합</translation>
     </message>
@@ -1529,10 +1647,6 @@ predictor, I/O, memory, compute, sampling</source>
     <message>
         <source>&lt;b&gt;Teaching view&lt;/b&gt; · records every token&apos;s neurons while it is open (flash models).</source>
         <translation>&lt;b&gt;교육용 보기&lt;/b&gt; · 열려 있는 동안 토큰마다 뉴런을 기록합니다 (플래시 모델).</translation>
-    </message>
-    <message>
-        <source>&lt;b&gt;Token %1&lt;/b&gt; (%2) · window k = %3, in force %4 · predicted %5 neurons, loaded %6, evicted %7, streamed %8 · read %9 in %10 requests · %11 ms</source>
-        <translation>&lt;b&gt;토큰 %1&lt;/b&gt; (%2) · 윈도우 k = %3, 적용 %4 · 예측 뉴런 %5개, 적재 %6, 축출 %7, 스트리밍 %8 · 요청 %10회로 %9 읽음 · %11 ms</translation>
     </message>
     <message>
         <source>prompt</source>
@@ -1551,10 +1665,6 @@ predictor, I/O, memory, compute, sampling</source>
         <translation>무제한</translation>
     </message>
     <message>
-        <source>Over %1 tokens: this run read %2/token and loaded %3 neurons/token; with %4 it would read %5/token, load %6 neurons/token, window in force %7 on average.</source>
-        <translation>%1 토큰 동안: 이번 실행은 토큰당 %2를 읽고 뉴런 %3개를 적재했습니다. %4(으)로는 토큰당 %5를 읽고 뉴런 %6개를 적재하며, 적용된 윈도우는 평균 %7입니다.</translation>
-    </message>
-    <message>
         <source>what-if: </source>
         <translation>가정: </translation>
     </message>
@@ -1565,6 +1675,79 @@ predictor, I/O, memory, compute, sampling</source>
     <message>
         <source>Next</source>
         <translation>다음</translation>
+    </message>
+    <message>
+        <source>Evaluate the predictor</source>
+        <translation>예측기 평가</translation>
+    </message>
+    <message>
+        <source>Also compute every neuron&apos;s true activation (the whole up-projection, read through the page cache) to colour what the predictor predicted in vain and what it missed. Slower; off costs nothing.</source>
+        <translation>모든 뉴런의 실제 활성값도 계산해(페이지 캐시를 거쳐 읽은 up 투영 전체) 예측기가 헛되이 예측한 뉴런과 놓친 뉴런을 색으로 표시합니다. 느려지며, 끄면 비용이 없습니다.</translation>
+    </message>
+    <message>
+        <source>memory management of layer </source>
+        <translation>메모리 관리: 레이어 </translation>
+    </message>
+    <message>
+        <source>The preallocated matrix of this layer (or click a layer in the map)</source>
+        <translation>이 레이어의 미리 할당한 행렬 (맵에서 레이어를 클릭해도 됩니다)</translation>
+    </message>
+    <message>
+        <source>Step the engine</source>
+        <translation>엔진을 한 토큰씩</translation>
+    </message>
+    <message>
+        <source>Generate one token at a time: the reply pauses after every token; Step asks for exactly one more, Play continues at the chosen speed, Pause stops after the current token.</source>
+        <translation>한 번에 한 토큰씩 생성합니다. 응답이 토큰마다 멈추며, ‘다음’은 정확히 한 토큰을 더 요청하고, ‘재생’은 선택한 속도로 이어 가고, ‘일시정지’는 현재 토큰이 끝나면 멈춥니다.</translation>
+    </message>
+    <message>
+        <source>Bundling on this disk</source>
+        <translation>이 디스크의 번들링</translation>
+    </message>
+    <message numerus="yes">
+        <source>&lt;b&gt;%n tokens recorded&lt;/b&gt; since this view opened · %L1 layers × %L2 neurons · bundles of %L3 bytes · %4</source>
+        <translation>
+            <numerusform>이 보기를 연 뒤 &lt;b&gt;토큰 %n개 기록&lt;/b&gt; · 레이어 %L1개 × 뉴런 %L2개 · 번들 %L3바이트 · %4</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Token %1&lt;/b&gt; (%2) · window k = %3, in force %4 · predicted %L5 neurons, loaded %L6, evicted %L7, streamed %L8 · read %9 in %L10 requests · %11 ms</source>
+        <translation>&lt;b&gt;토큰 %1&lt;/b&gt; (%2) · 윈도우 k = %3, 적용 %4 · 예측 뉴런 %L5개, 적재 %L6, 축출 %L7, 스트리밍 %L8 · 요청 %L10회로 %9 읽음 · %11 ms</translation>
+    </message>
+    <message numerus="yes">
+        <source>Over %n tokens: this run read %1/token and loaded %2 neurons/token; with %3 it would read %4/token, load %5 neurons/token, window in force %6 on average.</source>
+        <translation>
+            <numerusform>%n 토큰 동안: 이번 실행은 토큰당 %1를 읽고 뉴런 %2개를 적재했습니다. %3(으)로는 토큰당 %4를 읽고 뉴런 %5개를 적재하며, 적용된 윈도우는 평균 %6입니다.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>flashchat::ui::TokenCost</name>
+    <message>
+        <source>&lt;b&gt;“%1”&lt;/b&gt; · token %2 of the reply (pass %3, %4 mode)&lt;br&gt;</source>
+        <translation>&lt;b&gt;“%1”&lt;/b&gt; · 응답의 %2번째 토큰 (순전파 #%3, %4 모드)&lt;br&gt;</translation>
+    </message>
+    <message>
+        <source>Neurons: %L1 predicted, %L2 loaded from flash, %L3 evicted, %L4 streamed (of %L5 in the FFN)&lt;br&gt;</source>
+        <translation>뉴런: 예측 %L1, 플래시에서 적재 %L2, 축출 %L3, 스트리밍 %L4 (FFN 전체 %L5개 중)&lt;br&gt;</translation>
+    </message>
+    <message numerus="yes">
+        <source>Read %1 in %n requests · window k = %2 (in force %3)&lt;br&gt;</source>
+        <translation>
+            <numerusform>요청 %n회로 %1 읽음 · 윈도우 k = %2 (적용 %3)&lt;br&gt;</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Time %L1 ms = predictor %L2 + I/O %L3 + memory %L4 + compute %L5 + sampling %L6 ms</source>
+        <translation>시간 %L1 ms = 예측기 %L2 + I/O %L3 + 메모리 %L4 + 계산 %L5 + 샘플링 %L6 ms</translation>
+    </message>
+    <message>
+        <source>&lt;br&gt;&lt;i&gt;Shown in the teaching view.&lt;/i&gt;</source>
+        <translation>&lt;br&gt;&lt;i&gt;교육용 보기에 표시했습니다.&lt;/i&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;“%1”&lt;/b&gt; · token %2 of the reply: no telemetry for it (the reply&apos;s last token runs through the model with the next turn, or the run was not recorded).</source>
+        <translation>&lt;b&gt;“%1”&lt;/b&gt; · 응답의 %2번째 토큰: 이 토큰의 측정 기록이 없습니다 (응답의 마지막 토큰은 다음 차례에 모델을 거치거나, 이 실행이 기록되지 않았습니다).</translation>
     </message>
 </context>
 </TS>

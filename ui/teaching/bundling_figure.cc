@@ -134,7 +134,7 @@ void BundlingFigure::redraw() {
     plot_->xAxis->scaleRange(1.3, plot_->xAxis->range().center());
     if (!measuring_) {
       info_->setText(tr("<b>Bundling on this disk</b>: the same neurons read with bundling reach "
-                        "%1 neurons/s, without %2 neurons/s (%3×): bigger requests, fewer of "
+                        "%L1 neurons/s, without %L2 neurons/s (%L3×): bigger requests, fewer of "
                         "them.")
                          .arg(best_b, 0, 'f', 0)
                          .arg(best_u, 0, 'f', 0)

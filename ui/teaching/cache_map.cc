@@ -178,7 +178,7 @@ QString CacheMap::cellInfo(int layer, int bin) const {
                            : tr("layer %1, neuron %2\n").arg(layer).arg(n0));
   for (const CellState c : kPriority) {
     if (count[static_cast<size_t>(c)] > 0) {
-      s += QStringLiteral("  %1: %2\n").arg(stateName(c)).arg(count[static_cast<size_t>(c)]);
+      s += QStringLiteral("  %1: %L2\n").arg(stateName(c)).arg(count[static_cast<size_t>(c)]);
     }
   }
   const auto& ev = run_->at(token_).sets.evaluation;
@@ -198,22 +198,24 @@ QString CacheMap::cellInfo(int layer, int bin) const {
     std::sort(shown.begin(), shown.end());
     for (const int n : shown) {
       const bool on = std::binary_search(truly.begin(), truly.end(), n);
-      s += tr("  neuron %1: predictor score %2 (%3), true activation %4 (%5)\n")
+      s += tr("  neuron %1: predictor score %L2 (%3), true activation %L4 (%5)\n")
                .arg(n)
                .arg(double(score[static_cast<size_t>(n)]), 0, 'f', 2)
                .arg(score[static_cast<size_t>(n)] > 0.5f ? tr("predicted") : tr("not predicted"))
                .arg(double(act[static_cast<size_t>(n)]), 0, 'g', 3)
                .arg(on ? tr("active") : tr("inactive"));
     }
-    if (n1 - n0 > int(shown.size())) s += tr("  (%1 more neurons in this cell)\n").arg(n1 - n0 - int(shown.size()));
+    if (n1 - n0 > int(shown.size())) {
+      s += tr("  (%n more neurons in this cell)\n", nullptr, n1 - n0 - int(shown.size()));
+    }
   } else if (ev) {
-    s += tr("  (scores kept for the last %1 tokens only)\n").arg(TeachingRun::kEvalValuesKept);
+    s += tr("  (scores kept for the last %n tokens only)\n", nullptr, TeachingRun::kEvalValuesKept);
   }
   int last = -1;
   for (int n = n0; n < n1; ++n) last = std::max(last, run_->lastUsed(token_, layer, n));
   s += last < 0 ? tr("last used: not since recording began\n")
-                : tr("last used: token %1 (%2 ago)\n").arg(last).arg(token_ - last);
-  s += tr("ffn.bin: offset %1, %2 bytes per bundle (gate, up, down)")
+                : tr("last used: token %1 (%n tokens ago)\n", nullptr, token_ - last).arg(last);
+  s += tr("ffn.bin: offset %L1, %L2 bytes per bundle (gate, up, down)")
            .arg(qulonglong(l.bundle_offset(layer, n0)))
            .arg(l.bundle_bytes);
   return s;

@@ -72,8 +72,8 @@ int RowMatrix::count(RowMove::Kind k) const {
 
 QString RowMatrix::summary() const {
   if (layer_ < 0) return tr("Select a token: its memory management appears here.");
-  return tr("Layer %1, rows in use %2 → %4 of %3 · %5 holes filled by the last row (swap with "
-            "last) · %6 last rows dropped · %7 replaced in place · %8 appended")
+  return tr("Layer %1, rows in use %L2 → %L4 of %L3 · %L5 holes filled by the last row (swap "
+            "with last) · %L6 last rows dropped · %L7 replaced in place · %L8 appended")
       .arg(layer_)
       .arg(used_before_)
       .arg(capacity_)

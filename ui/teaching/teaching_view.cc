@@ -341,9 +341,9 @@ void TeachingView::setPlaying(bool on) {
 void TeachingView::refreshToken() {
   const ActiveTraceHeader* h = run_.header();
   if (h) {
-    title_->setText(tr("<b>%1 tokens recorded</b> since this view opened · %2 "
-                       "layers × %3 neurons · bundles of %4 bytes · %5")
-                        .arg(run_.size())
+    title_->setText(tr("<b>%n tokens recorded</b> since this view opened · %L1 "
+                       "layers × %L2 neurons · bundles of %L3 bytes · %4",
+                       nullptr, run_.size())
                         .arg(h->layout.n_layers)
                         .arg(h->layout.neurons)
                         .arg(h->layout.bundle_bytes)
@@ -374,8 +374,8 @@ void TeachingView::refreshToken() {
   }
   const TokenChurn c = token_churn(shown);
   token_info_->setText(
-      tr("<b>Token %1</b> (%2) · window k = %3, in force %4 · predicted %5 neurons, "
-         "loaded %6, evicted %7, streamed %8 · read %9 in %10 requests · "
+      tr("<b>Token %1</b> (%2) · window k = %3, in force %4 · predicted %L5 neurons, "
+         "loaded %L6, evicted %L7, streamed %L8 · read %9 in %L10 requests · "
          "%11 ms")
           .arg(current_)
           .arg(t.sets.prompt ? tr("prompt") : tr("generated"))
@@ -414,10 +414,10 @@ QString TeachingView::runWhatIf(int window, qint64 budget_bytes) {
                        .arg(window)
                        .arg(budget_bytes ? bytes_text(double(budget_bytes)) : tr("unlimited"));
   what_if_info_->setText(
-      tr("Over %1 tokens: this run read %2/token and loaded %3 neurons/token; with %4 "
-         "it would read %5/token, load %6 neurons/token, window in force %7 on "
-         "average.")
-          .arg(n)
+      tr("Over %n tokens: this run read %1/token and loaded %2 neurons/token; with %3 "
+         "it would read %4/token, load %5 neurons/token, window in force %6 on "
+         "average.",
+         nullptr, n)
           .arg(bytes_text(real_b / n))
           .arg(QLocale().toString(real_n / n, 'f', 1))
           .arg(what_if_label_)

@@ -11,11 +11,6 @@
 #include "teaching/teaching_view.h"
 
 namespace flashchat::ui {
-namespace {
-
-QString tr(const char* s) { return QCoreApplication::translate("flashchat::ui::TokenCost", s); }
-
-}  // namespace
 
 const TokenTelemetry* token_cost_find(const std::vector<TokenTelemetry>& run, int token) {
   if (token < 0) return nullptr;
@@ -29,26 +24,32 @@ const TokenTelemetry* token_cost_find(const std::vector<TokenTelemetry>& run, in
 
 QString token_cost_text(const TokenTelemetry& t, int token, const QString& word) {
   const TokenChurn c = token_churn(t);
-  QString s = tr("<b>“%1”</b> · token %2 of the reply (pass %3, %4 mode)<br>")
-                  .arg(word.toHtmlEscaped())
-                  .arg(token + 1)
-                  .arg(t.index)
-                  .arg(QString::fromStdString(t.mode));
+  QString s =
+      QCoreApplication::translate("flashchat::ui::TokenCost",
+                                  "<b>“%1”</b> · token %2 of the reply (pass %3, %4 mode)<br>")
+          .arg(word.toHtmlEscaped())
+          .arg(token + 1)
+          .arg(t.index)
+          .arg(QString::fromStdString(t.mode));
   if (!t.layers.empty()) {
-    s += tr("Neurons: %1 predicted, %2 loaded from flash, %3 evicted, %4 streamed "
-            "(of %5 in the FFN)<br>")
+    s += QCoreApplication::translate("flashchat::ui::TokenCost",
+                                     "Neurons: %L1 predicted, %L2 loaded from flash, %L3 evicted, "
+                                     "%L4 streamed (of %L5 in the FFN)<br>")
              .arg(c.predicted)
              .arg(c.added)
              .arg(c.removed)
              .arg(c.streamed)
              .arg(t.ffn_neurons_total);
   }
-  s += tr("Read %1 in %2 requests · window k = %3 (in force %4)<br>")
+  s += QCoreApplication::translate("flashchat::ui::TokenCost",
+                                   "Read %1 in %n requests · window k = %2 (in force %3)<br>",
+                                   nullptr, t.read_requests)
            .arg(QString::fromStdString(size_format_bytes(t.bytes_read)))
-           .arg(t.read_requests)
            .arg(t.window_requested)
            .arg(t.window_in_force);
-  s += tr("Time %1 ms = predictor %2 + I/O %3 + memory %4 + compute %5 + sampling %6 ms")
+  s += QCoreApplication::translate("flashchat::ui::TokenCost",
+                                   "Time %L1 ms = predictor %L2 + I/O %L3 + memory %L4 + compute "
+                                   "%L5 + sampling %L6 ms")
            .arg(t.total_ms, 0, 'f', 2)
            .arg(t.predictor_ms, 0, 'f', 2)
            .arg(t.io_ms, 0, 'f', 2)
@@ -58,26 +59,34 @@ QString token_cost_text(const TokenTelemetry& t, int token, const QString& word)
   return s;
 }
 
+QString token_cost_popup(const TokenTelemetry* t, int token, const QString& word,
+                         bool in_teaching_view) {
+  if (!t) {
+    return QCoreApplication::translate(
+               "flashchat::ui::TokenCost",
+               "<b>“%1”</b> · token %2 of the reply: no telemetry for it (the reply's last token "
+               "runs through the model with the next turn, or the run was not recorded).")
+        .arg(word.toHtmlEscaped())
+        .arg(token + 1);
+  }
+  QString text = token_cost_text(*t, token, word);
+  if (in_teaching_view) {
+    text += QCoreApplication::translate("flashchat::ui::TokenCost",
+                                        "<br><i>Shown in the teaching view.</i>");
+  }
+  // One line per topic: a tooltip would otherwise wrap rich text at a narrow guessed width.
+  return QStringLiteral("<p style=\"white-space:nowrap\">") + text + QStringLiteral("</p>");
+}
+
 qint64 token_cost_show(ChatDb* db, const QString& run_uid, int token, const QString& word,
                        const QPoint& global_pos, QWidget* anchor, TeachingView* teaching) {
-  QString text;
-  qint64 shown = -1;
   RunRecord r;
   if (db && !run_uid.isEmpty()) r = db->run_load(run_uid);
-  if (const TokenTelemetry* t = token_cost_find(r.tokens, token)) {
-    text = token_cost_text(*t, token, word);
-    shown = t->index;
-    if (teaching && teaching->isVisible() && teaching->selectTokenIndex(t->index)) {
-      text += tr("<br><i>Shown in the teaching view.</i>");
-    }
-  } else {
-    text = tr("<b>“%1”</b> · token %2 of the reply: no telemetry for it (the reply's last token "
-              "runs through the model with the next turn, or the run was not recorded).")
-               .arg(word.toHtmlEscaped())
-               .arg(token + 1);
-  }
-  QToolTip::showText(global_pos, text, anchor);
-  return shown;
+  const TokenTelemetry* t = token_cost_find(r.tokens, token);
+  const bool in_teaching_view =
+      t && teaching && teaching->isVisible() && teaching->selectTokenIndex(t->index);
+  QToolTip::showText(global_pos, token_cost_popup(t, token, word, in_teaching_view), anchor);
+  return t ? t->index : -1;
 }
 
 }  // namespace flashchat::ui

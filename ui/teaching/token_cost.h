@@ -24,6 +24,11 @@ const TokenTelemetry* token_cost_find(const std::vector<TokenTelemetry>& run, in
 // The popup's text (rich text) for `word`, generated token `token`, cost `t`.
 QString token_cost_text(const TokenTelemetry& t, int token, const QString& word);
 
+// The whole popup (rich text): `t`'s cost, one line per topic, with a note when the teaching
+// view shows that pass (`in_teaching_view`); without `t`, why there is no cost to show.
+QString token_cost_popup(const TokenTelemetry* t, int token, const QString& word,
+                         bool in_teaching_view);
+
 // Loads the run from `db`, shows the popup at `global_pos` and, when the teaching view is open
 // and recorded that pass, selects it there. Returns the telemetry index shown, or -1 (the popup
 // then says why).
