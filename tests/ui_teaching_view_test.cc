@@ -354,6 +354,10 @@ class UiTeachingViewTest : public QObject {
       if (b->text() == QStringLiteral("Skip tour")) skip = b;
     }
     QVERIFY(next && skip);
+    // Every step points at a widget the view really has.
+    for (const QString& target : TeachingView::tourTargets()) {
+      QVERIFY2(v.findChild<QWidget*>(target) != nullptr, qPrintable(target));
+    }
     next->click();
     QCOMPARE(v.tourStep(), 1);
     skip->click();

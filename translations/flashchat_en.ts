@@ -1732,6 +1732,22 @@ predictor, I/O, memory, compute, sampling</translation>
             <numerusform>Over %n tokens: this run read %1/token and loaded %2 neurons/token; with %3 it would read %4/token, load %5 neurons/token, window in force %6 on average.</numerusform>
         </translation>
     </message>
+    <message>
+        <source>The preallocated matrix of one layer&apos;s cache, as the engine changed it for this token: a deleted row&apos;s hole is filled by the last row, a new row is appended at the end, and under a budget the least recently used row is overwritten in place. Nothing is reallocated. Click a layer in the map to see its matrix.</source>
+        <translation>The preallocated matrix of one layer&apos;s cache, as the engine changed it for this token: a deleted row&apos;s hole is filled by the last row, a new row is appended at the end, and under a budget the least recently used row is overwritten in place. Nothing is reallocated. Click a layer in the map to see its matrix.</translation>
+    </message>
+    <message>
+        <source>How good is the predictor? With this on, the engine also computes every neuron&apos;s true activation: yellow cells were predicted but stayed silent (bytes read in vain), pink ones fired but were missed. Hover a cell for the predictor&apos;s score against the true value. It slows the run, so it is off by default.</source>
+        <translation>How good is the predictor? With this on, the engine also computes every neuron&apos;s true activation: yellow cells were predicted but stayed silent (bytes read in vain), pink ones fired but were missed. Hover a cell for the predictor&apos;s score against the true value. It slows the run, so it is off by default.</translation>
+    </message>
+    <message>
+        <source>Step the engine itself: while a reply is being written, each Step asks for exactly one more token and the reply waits until the next one.</source>
+        <translation>Step the engine itself: while a reply is being written, each Step asks for exactly one more token and the reply waits until the next one.</translation>
+    </message>
+    <message>
+        <source>Why bundles? Measured on your own disk: reading a neuron&apos;s weights as one request instead of separate small ones gives far more neurons per second, because flash is fast for larger reads and slow for tiny ones.</source>
+        <translation>Why bundles? Measured on your own disk: reading a neuron&apos;s weights as one request instead of separate small ones gives far more neurons per second, because flash is fast for larger reads and slow for tiny ones.</translation>
+    </message>
 </context>
 <context>
     <name>flashchat::ui::TokenCost</name>

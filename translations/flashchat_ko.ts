@@ -1720,6 +1720,22 @@ predictor, I/O, memory, compute, sampling</source>
             <numerusform>%n 토큰 동안: 이번 실행은 토큰당 %1를 읽고 뉴런 %2개를 적재했습니다. %3(으)로는 토큰당 %4를 읽고 뉴런 %5개를 적재하며, 적용된 윈도우는 평균 %6입니다.</numerusform>
         </translation>
     </message>
+    <message>
+        <source>The preallocated matrix of one layer&apos;s cache, as the engine changed it for this token: a deleted row&apos;s hole is filled by the last row, a new row is appended at the end, and under a budget the least recently used row is overwritten in place. Nothing is reallocated. Click a layer in the map to see its matrix.</source>
+        <translation>이 토큰에서 엔진이 바꾼 그대로의, 한 레이어 캐시의 미리 할당한 행렬입니다. 삭제된 행의 빈자리는 마지막 행이 메우고, 새 행은 끝에 추가되며, 예산이 걸려 있으면 가장 오래 쓰이지 않은 행을 제자리에서 덮어씁니다. 다시 할당하는 일은 없습니다. 맵에서 레이어를 클릭하면 그 레이어의 행렬이 보입니다.</translation>
+    </message>
+    <message>
+        <source>How good is the predictor? With this on, the engine also computes every neuron&apos;s true activation: yellow cells were predicted but stayed silent (bytes read in vain), pink ones fired but were missed. Hover a cell for the predictor&apos;s score against the true value. It slows the run, so it is off by default.</source>
+        <translation>예측기는 얼마나 정확할까요? 이것을 켜면 엔진이 모든 뉴런의 실제 활성값도 계산합니다. 노란 칸은 예측했지만 활성화되지 않은 뉴런(헛되이 읽은 바이트)이고, 분홍 칸은 활성화됐지만 예측기가 놓친 뉴런입니다. 칸 위에 마우스를 올리면 예측기 점수와 실제 값을 비교할 수 있습니다. 실행이 느려지므로 기본값은 꺼짐입니다.</translation>
+    </message>
+    <message>
+        <source>Step the engine itself: while a reply is being written, each Step asks for exactly one more token and the reply waits until the next one.</source>
+        <translation>엔진 자체를 한 토큰씩 진행합니다. 응답을 쓰는 동안 ‘다음’을 누를 때마다 정확히 토큰 하나를 더 요청하고, 응답은 다음 요청까지 기다립니다.</translation>
+    </message>
+    <message>
+        <source>Why bundles? Measured on your own disk: reading a neuron&apos;s weights as one request instead of separate small ones gives far more neurons per second, because flash is fast for larger reads and slow for tiny ones.</source>
+        <translation>왜 번들일까요? 여러분의 디스크에서 직접 측정한 결과입니다. 뉴런의 가중치를 따로따로 작은 요청으로 읽는 대신 한 번의 요청으로 읽으면 초당 훨씬 많은 뉴런을 읽습니다. 플래시는 큰 읽기에는 빠르고 아주 작은 읽기에는 느리기 때문입니다.</translation>
+    </message>
 </context>
 <context>
     <name>flashchat::ui::TokenCost</name>

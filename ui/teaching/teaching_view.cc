@@ -65,6 +65,31 @@ constexpr TourStep kTour[] = {
          "engine's own cache policy under the new settings, without running the model again. A "
          "longer window reads less per token but holds more in DRAM; the budget caps what it "
          "holds.")},
+    {"rowMatrix",
+     QT_TRANSLATE_NOOP(
+         "flashchat::ui::TeachingView",
+         "The preallocated matrix of one layer's cache, as the engine changed it for this token: "
+         "a deleted row's hole is filled by the last row, a new row is appended at the end, and "
+         "under a budget the least recently used row is overwritten in place. Nothing is "
+         "reallocated. Click a layer in the map to see its matrix.")},
+    {"evaluatePredictor",
+     QT_TRANSLATE_NOOP(
+         "flashchat::ui::TeachingView",
+         "How good is the predictor? With this on, the engine also computes every neuron's true "
+         "activation: yellow cells were predicted but stayed silent (bytes read in vain), pink "
+         "ones fired but were missed. Hover a cell for the predictor's score against the true "
+         "value. It slows the run, so it is off by default.")},
+    {"liveStep",
+     QT_TRANSLATE_NOOP(
+         "flashchat::ui::TeachingView",
+         "Step the engine itself: while a reply is being written, each Step asks for exactly one "
+         "more token and the reply waits until the next one.")},
+    {"bundlingFigure",
+     QT_TRANSLATE_NOOP(
+         "flashchat::ui::TeachingView",
+         "Why bundles? Measured on your own disk: reading a neuron's weights as one request "
+         "instead of separate small ones gives far more neurons per second, because flash is "
+         "fast for larger reads and slow for tiny ones.")},
 };
 
 }  // namespace
@@ -452,6 +477,12 @@ void TeachingView::refreshPlot() {
 void TeachingView::startTour() {
   tour_step_ = 0;
   tourShow();
+}
+
+QStringList TeachingView::tourTargets() {
+  QStringList names;
+  for (const TourStep& s : kTour) names << QString::fromLatin1(s.target);
+  return names;
 }
 
 void TeachingView::tourShow() {

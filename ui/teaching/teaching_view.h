@@ -12,6 +12,7 @@
 // the active sets (nothing is recorded or copied while it is closed).
 #pragma once
 
+#include <QStringList>
 #include <QTimer>
 #include <QWidget>
 
@@ -56,6 +57,8 @@ class TeachingView : public QWidget {
   // The guided tour: step 0.., -1 = closed.
   void startTour();
   int tourStep() const { return tour_step_; }
+  // Object names of the widgets the tour's steps point at, in order.
+  static QStringList tourTargets();
   // Wires the view to the engine bridge (recording, telemetry, live step mode); call once.
   void attachEngine(EngineWorker* worker);
   // Live step mode: the engine pauses after every token; Step / Play ask it for the next one.
