@@ -41,7 +41,7 @@ struct BF16 {
 template <class D>
 float dot(const typename D::T* w, const float* x, int64_t n) {
   if constexpr (std::is_same_v<D, F16>) {
-    if (simd_detail::g_avx512) {  // the same sums 16 lanes at a time (simd_level.h)
+    if (simd_detail::wide()) {  // the same sums 16 lanes at a time (simd_level.h)
       int64_t i = 0;
       float sum = hsum(simd512::dot_f16_acc4(w, x, n, &i));
       for (; i < n; ++i) sum += D::one(w[i]) * x[i];
@@ -68,7 +68,7 @@ template <class D>
 void dot2(const typename D::T* w0, const typename D::T* w1, const float* x, int64_t n, float* d0,
           float* d1) {
   if constexpr (std::is_same_v<D, F16>) {
-    if (simd_detail::g_avx512) {
+    if (simd_detail::wide()) {
       __m256 v0, v1;
       int64_t i = 0;
       simd512::dot2_f16_acc2(w0, w1, x, n, &v0, &v1, &i);
@@ -112,7 +112,7 @@ void axpy(const typename D::T* w, float a, float* out, int64_t n) {
   const __m256 va = _mm256_set1_ps(a);
   int64_t i = 0;
   if constexpr (std::is_same_v<D, F16>) {
-    if (simd_detail::g_avx512) i = simd512::axpy_f16(w, a, out, n);
+    if (simd_detail::wide()) i = simd512::axpy_f16(w, a, out, n);
   }
   for (; i + 8 <= n; i += 8) {
     _mm256_storeu_ps(out + i, _mm256_fmadd_ps(va, D::load8(w + i), _mm256_loadu_ps(out + i)));

@@ -49,7 +49,7 @@ inline float scalar_bf16(uint16_t b) {
 template <__m256 (*Load8)(const uint16_t*), float (*Scalar)(uint16_t)>
 inline float dot_half(const uint16_t* w, const float* x, int64_t n) {
   if constexpr (Load8 == &load8_f16) {
-    if (simd_detail::g_avx512) {  // the same sums 16 lanes at a time (simd_level.h)
+    if (simd_detail::wide()) {  // the same sums 16 lanes at a time (simd_level.h)
       int64_t i = 0;
       float sum = hsum(simd512::dot_f16_acc2(w, x, n, &i));
       for (; i < n; ++i) sum = std::fma(Scalar(w[i]), x[i], sum);
@@ -76,7 +76,7 @@ inline float dot_half(const uint16_t* w, const float* x, int64_t n) {
 template <__m256 (*Load8)(const uint16_t*), float (*Scalar)(uint16_t)>
 inline void dot4_half(const uint16_t* const w[4], const float* x, int64_t n, float* out) {
   if constexpr (Load8 == &load8_f16) {
-    if (simd_detail::g_avx512) {
+    if (simd_detail::wide()) {
       __m256 acc[4];
       int64_t i = 0;
       simd512::dot4_f16_acc2(w, x, n, acc, &i);
@@ -117,7 +117,7 @@ inline void axpy_half(const uint16_t* w, float a, float* out, int64_t n) {
   const __m256 va = _mm256_set1_ps(a);
   int64_t i = 0;
   if constexpr (Load8 == &load8_f16) {
-    if (simd_detail::g_avx512) i = simd512::axpy_f16(w, a, out, n);
+    if (simd_detail::wide()) i = simd512::axpy_f16(w, a, out, n);
   }
   for (; i + 8 <= n; i += 8) {
     _mm256_storeu_ps(out + i, _mm256_fmadd_ps(va, Load8(w + i), _mm256_loadu_ps(out + i)));

@@ -1,6 +1,6 @@
 // simd_avx512.cc - AVX-512F versions of the F16 kernels' vector loops (simd_avx512.h). Compiled
 // with the x86-64-v3 baseline: only these functions carry target("avx512f"), and they run only
-// when the CPU has it (simd_level.h). A 512-bit accumulator holds two of the AVX2 kernel's 8-lane
+// when chosen (simd_level.h). A 512-bit accumulator holds two of the AVX2 kernel's 8-lane
 // accumulators side by side (lanes 0-7 = elements i..i+7, lanes 8-15 = i+8..i+15), so every lane
 // sees the same fused multiply-adds in the same order as on AVX2.
 #include "compute/simd_avx512.h"

@@ -2,7 +2,7 @@
 // bundle_kernels.cc, internal to engine/compute. Each returns the AVX2 kernel's 8-lane partial
 // sums exactly (same lanes, same order of operations) plus how many elements it covered; the
 // caller finishes with the same horizontal sum and scalar tail as on AVX2, so results are
-// bit-identical (simd_level.h). Call only when simd_detail::g_avx512 is set.
+// bit-identical (simd_level.h). Call only when simd_detail::wide() says so.
 #pragma once
 
 #include <immintrin.h>
