@@ -9,14 +9,14 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 #include <vector>
 
 #include "core/error.h"
+#include "core/file_writer.h"
+#include "core/read_file.h"
 #include "flash/flash_manifest.h"
 #include "flash/flash_model.h"
 #include "runtime/budget.h"
@@ -41,25 +41,13 @@ struct FileId {
   int64_t mtime_ns = 0;
 };
 
-json json_read(const std::string& path, const std::string& what_for) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open " + what_for);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  try {
-    return json::parse(ss.str());
-  } catch (const json::exception& e) {
-    fail(path, std::string("malformed JSON: ") + e.what());
-  }
-}
-
 // The parts of the manifest's "ffn" section a read needs (flash_model_open would also load the
 // resident weights, which the probe does not need).
 FlashLayout layout_read(const std::string& dir, std::string* ffn_path) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) fail(dir, "not a flash model directory");
   const std::string manifest = dir + "/manifest.json";
-  const json j = json_read(manifest, "the flash model manifest");
+  const json j = file_read_json(manifest);
   const ManifestFields top(j, manifest);
   const ManifestFields f = top.object("ffn");
   FlashLayout L;
@@ -120,7 +108,7 @@ bool cache_lookup(const std::string& cache_file, const FileId& id, const FlashSt
   std::error_code ec;
   if (!fs::exists(cache_file, ec)) return false;
   try {
-    const json j = json_read(cache_file, "the read probe cache");
+    const json j = file_read_json(cache_file);
     if (!j.is_object() || j.value("version", 0) != kCacheVersion) return false;
     if (j.at("path").get<std::string>() != id.path || j.at("device").get<std::string>() != id.device ||
         j.at("file_size_bytes").get<uint64_t>() != id.size_bytes ||
@@ -157,17 +145,7 @@ void cache_write(const std::string& cache_file, const FileId& id, const FlashSto
   std::error_code ec;
   const fs::path parent = fs::path(cache_file).parent_path();
   if (!parent.empty()) fs::create_directories(parent, ec);
-  const std::string tmp = cache_file + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(cache_file, "cannot write the read probe cache");
-    out << j.dump(2) << "\n";
-    if (!out.flush()) fail(cache_file, "cannot write the read probe cache");
-  }
-  if (std::rename(tmp.c_str(), cache_file.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    fail(cache_file, "cannot replace the read probe cache");
-  }
+  file_write_atomic(cache_file, j.dump(2) + "\n");
 }
 
 struct FreeDeleter {
