@@ -141,6 +141,19 @@ class FlashQuantTest : public QObject {
     return flash_read_cost(runs, true, 64 * 1024, uint64_t(L.bundle_bytes) * L.neurons).bytes;
   }
 
+  // A damaged scale file (one scale short) is refused with a message naming it.
+  void truncated_scale_file_is_refused() {
+    const std::unique_ptr<FlashModel> q = convert("q8_0_truncated", DType::Q8_0);
+    const std::string scales = q->dir + "/ffn_scales.bin";
+    QVERIFY(QFile::resize(QString::fromStdString(scales), QFileInfo(QString::fromStdString(scales)).size() - 2));
+    try {
+      flash_model_open(q->dir);
+      QFAIL("a truncated ffn_scales.bin was accepted");
+    } catch (const Error& e) {
+      QVERIFY2(std::string(e.what()).find("ffn_scales.bin") != std::string::npos, e.what());
+    }
+  }
+
   void split_bundles_read_fewer_pages() {
     auto layout = [](DType t, bool split) {
       FlashLayout L;
